@@ -1,0 +1,63 @@
+"""The one Spark session of a job run, with Delta from the vendored jars.
+
+Jars are resolved at set-up time by Maven (``make jars``) into ``.jars/``; nothing is
+downloaded when a job runs. ``SPARK_MASTER`` points the same code at a cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from convergence.config import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+class SetupError(RuntimeError):
+    """The machine is not set up (jars missing): run ``make setup``."""
+
+
+def vendored_jars(jars_dir: Path) -> list[str]:
+    """The jars Maven resolved into ``jars_dir`` (Delta, delta-storage, PostgreSQL JDBC)."""
+    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
+    if not any(Path(j).name.startswith("delta-spark") for j in jars):
+        raise SetupError(
+            f"no Delta jar in {jars_dir}: run 'make setup' (Maven resolves the jars at set-up)"
+        )
+    return jars
+
+
+def session(
+    settings: Settings | None = None,
+    app_name: str = "convergence-lakehouse",
+    master: str | None = None,
+    shuffle_partitions: int | None = None,
+    ui: bool = False,
+) -> SparkSession:
+    """Get or create the Spark session configured for Delta and the agencies' charsets."""
+    from pyspark.sql import SparkSession
+
+    s = settings or Settings.from_env()
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(master or s.spark_master)
+        .config("spark.jars", ",".join(vendored_jars(s.jars_dir)))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.legacy.javaCharsets", "true")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or s.shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", s.spark_driver_memory)
+        .config("spark.ui.enabled", str(ui).lower())
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
+        .config("spark.sql.sources.partitionOverwriteMode", "static")
+        .config("spark.sql.warehouse.dir", str(s.cache_dir / "spark-warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={s.cache_dir}")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

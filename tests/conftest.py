@@ -1,0 +1,30 @@
+"""Shared fixtures: one Spark session for the whole test run (local[1], 1 shuffle partition)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """The one Spark session of the test run."""
+    from convergence.config import Settings
+    from convergence.spark import session
+
+    s = session(Settings.from_env(), app_name="tests", master="local[1]", shuffle_partitions=1)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> str:
+    """A temporary lakehouse storage root."""
+    path = tmp_path / "lakehouse"
+    path.mkdir()
+    return str(path)
