@@ -148,7 +148,9 @@ class FeedContract:
     owner: dict[str, str]
     cadence: str
     delivery: Delivery
+    entity: str
     primary_key: tuple[str, ...]
+    sticky: tuple[str, ...]
     event_key: tuple[str, ...]
     order_by: tuple[str, ...]
     fields: tuple[Field, ...]
@@ -286,7 +288,7 @@ def _field(raw: Any, path: Path, index: int) -> Field:
     for step in parse:
         if step not in PARSE_STEPS:
             raise ContractError(path, where, f"unknown parse step {step!r}")
-    if ftype == "date" and "roc_date" not in parse and "iso_date" not in parse:
+    if ftype == "date" and "roc_date" not in parse:
         raise ContractError(path, where, "a date field needs a date parse step (roc_date)")
     pii = str(_require(raw, "pii", path, where))
     if pii not in PII_CLASSES:
@@ -336,6 +338,13 @@ def _common(doc: dict[str, Any], path: Path) -> tuple[str, str]:
     return name, version
 
 
+def _entity(doc: dict[str, Any], path: Path) -> str:
+    entity = str(_require(doc, "entity", path, "contract"))
+    if not _NAME.match(entity) or entity == doc.get("name"):
+        raise ContractError(path, "entity", f"{entity!r} is not <agency>.<entity>, distinct from the feed")
+    return entity
+
+
 def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
     """Validate a parsed feed contract document and build its :class:`FeedContract`."""
     name, version = _common(doc, path)
@@ -373,7 +382,7 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
         if dupes:
             raise ContractError(path, "fields", f"duplicate {label}: {dupes}")
     known = set(names) | {"_file_date", "_source_row"}
-    for key in ("primary_key", "event_key", "order_by"):
+    for key in ("primary_key", "event_key", "order_by", "sticky"):
         for col in doc.get(key) or ():
             if col not in known:
                 raise ContractError(path, key, f"unknown column {col!r}")
@@ -401,7 +410,9 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
         owner={k: str(v) for k, v in (doc.get("owner") or {}).items()},
         cadence=cadence,
         delivery=delivery,
+        entity=_entity(doc, path),
         primary_key=tuple(doc["primary_key"]),
+        sticky=tuple(doc.get("sticky") or ()),
         event_key=tuple(doc.get("event_key") or names),
         order_by=tuple(doc.get("order_by") or ()),
         fields=fields,

@@ -1,0 +1,60 @@
+# Convergence Lakehouse: set-up, demo, tests. Every target is idempotent and quick when done.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+JARS := .jars
+CACHE := .cache
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
+export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
+
+.PHONY: setup demo test lint airflow clean help
+
+help:
+	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
+	@echo "make test     run the tests"
+	@echo "make airflow  the Airflow UI on http://localhost:8080 with the project's DAGs"
+	@echo "make lint     ruff and mypy"
+
+setup: $(VENV)/.installed $(JARS)/.resolved $(CACHE)/.nlp
+
+# The virtualenv, re-installed only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# The JVM jars (Delta, PostgreSQL JDBC), resolved by Maven at set-up time, never at run time.
+$(JARS)/.resolved: jars/pom.xml
+	@mkdir -p $(JARS)
+	mvn --batch-mode --quiet -f jars/pom.xml dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/$(JARS) -DincludeScope=runtime
+	@ls $(JARS)/delta-spark_*.jar $(JARS)/delta-storage-*.jar >/dev/null
+	@touch $@
+
+# Presidio's NLP engine on a blank Chinese spaCy pipeline (no model download), and the
+# tldextract suffix list from the package's bundled snapshot (no internet at run time).
+$(CACHE)/.nlp: $(VENV)/.installed
+	$(BIN)/python -m convergence.setup_nlp "$(CURDIR)/$(CACHE)"
+	@touch $@
+
+demo: setup
+	$(BIN)/lakehouse demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy convergence jobs quality masking dags
+
+airflow: setup
+	$(BIN)/airflow db migrate
+	$(BIN)/airflow standalone
+
+clean:
+	rm -rf lakehouse .airflow

@@ -1,0 +1,278 @@
+"""The ``lakehouse`` command line: generate, run, publish, demo.
+
+``run`` and ``publish`` call the same functions as the Airflow tasks. A refused delivery, a
+failed gate or a refused publish prints one line naming feed, file and reason (no traceback)
+and makes the command exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from convergence.config import REPO_ROOT, Settings
+
+console = Console(stderr=False, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DEMO_KEY = "demo-key-NOT-FOR-PRODUCTION-0123456789abcdef"
+DEMO_PERSONS = 3000
+
+
+def _problems(summaries: Sequence[dict[str, Any]]) -> list[str]:
+    return [p for s in summaries for p in s.get("problems", [])]
+
+
+def _report_problems(problems: list[str]) -> int:
+    for p in problems:
+        err.print(f"[red]✗[/red] {p}", markup=True, soft_wrap=True)
+    return 1 if problems else 0
+
+
+# ----------------------------------------------------------------------------- generate
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write realistic deliveries into the inbox."""
+    from convergence.generate import IssueRates, generate
+
+    settings = Settings.from_env()
+    if not settings.is_local:
+        err.print("generate writes to a local storage root only (LAKEHOUSE_ROOT is a URI)")
+        return 2
+    rates = IssueRates.parse(args.rate or [])
+    with console.status(f"generating deliveries for {args.persons:,} persons…"):
+        report = generate(Path(settings.root), persons=args.persons, seed=args.seed,
+                          days=args.days, rates=rates)
+    console.print(f"[green]✓[/green] {report}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- run
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run every pending delivery of one feed (or all) through land, bronze and silver."""
+    from convergence import contracts, pipeline
+
+    names = [c.name for c in contracts.feeds()] if args.all else [args.feed]
+    if not names or names == [None]:
+        err.print("name a feed or give --all")
+        return 2
+    try:
+        feeds = [contracts.feed(n) for n in names]
+    except KeyError as exc:
+        err.print(str(exc.args[0]))
+        return 2
+    summaries: list[dict[str, Any]] = []
+    with console.status("starting Spark…") as status:
+        ctx = pipeline.Context.create(args.run_id)
+        for fc in feeds:
+            for stage in ("land", "bronze", "silver"):
+                status.update(f"{fc.name}: {stage}…")
+                res = getattr(pipeline, stage)(ctx, fc)
+                summaries.append(res.as_dict())
+                counts = ", ".join(f"{k} {v:,}" for k, v in sorted(res.counts.items()))
+                console.print(f"[green]✓[/green] {fc.name} {stage}: {res.batches} batch(es), "
+                              f"{res.rows:,} rows{'; ' + counts if counts else ''}")
+    return _report_problems(_problems(summaries))
+
+
+# ----------------------------------------------------------------------------- publish
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish one dataset (or all) after every gate passes."""
+    from convergence import contracts, pipeline
+
+    names = [d.name for d in contracts.datasets()] if args.all else [args.dataset]
+    if not names or names == [None]:
+        err.print("name a dataset or give --all")
+        return 2
+    snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
+    from convergence.tasks import today
+
+    summaries = []
+    with console.status("starting Spark…") as status:
+        ctx = pipeline.Context.create(args.run_id)
+        for name in names:
+            try:
+                dc = contracts.dataset(name)
+            except KeyError as exc:
+                err.print(str(exc.args[0]))
+                return 2
+            status.update(f"{name}: building the candidate and passing the gates…")
+            res = pipeline.publish(ctx, dc, snapshot or today())
+            summaries.append(res.as_dict())
+            mark = "[green]✓[/green]" if res.status != "refused" else "[red]✗[/red]"
+            console.print(f"{mark} {name}: {res.status}, version {res.version}, "
+                          f"{res.rows:,} rows, key id {res.key_id}")
+    return _report_problems(_problems(summaries))
+
+
+# ----------------------------------------------------------------------------- demo
+def airflow_env(settings: Settings) -> dict[str, str]:
+    """The environment of the embedded Airflow: SQLite metadata DB, the project's DAGs."""
+    env = dict(os.environ)
+    home = Path(env.get("AIRFLOW_HOME", str(REPO_ROOT / ".airflow")))
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
+        "LAKEHOUSE_ROOT": settings.root,
+    })
+    return env
+
+
+def _airflow(args: list[str], env: dict[str, str], log: Path) -> int:
+    airflow = str(Path(sys.executable).parent / "airflow")
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ airflow {' '.join(args)}\n")
+        out.flush()
+        return subprocess.call([airflow, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate deliveries, run every feed DAG and publishing DAG through Airflow, summarise."""
+    from convergence import contracts
+    from convergence.generate import generate
+
+    if not os.environ.get("LAKEHOUSE_PSEUDONYM_KEY"):
+        os.environ["LAKEHOUSE_PSEUDONYM_KEY"] = DEMO_KEY
+        console.print("[yellow]![/yellow] LAKEHOUSE_PSEUDONYM_KEY is not set: using the demo key "
+                      "(for this demo only; never in production)")
+    settings = Settings.from_env()
+    env = airflow_env(settings)
+    log = Path(env["AIRFLOW_HOME"]) / "demo.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    console.print(f"storage root: {settings.root}; Airflow home: {env['AIRFLOW_HOME']} "
+                  f"(output in {log})")
+    with console.status(f"generating deliveries for {args.persons:,} persons…"):
+        report = generate(Path(settings.root), persons=args.persons, seed=args.seed)
+    console.print(f"[green]✓[/green] generated: {report}")
+    with console.status("preparing the Airflow metadata database (SQLite)…"):
+        if _airflow(["db", "migrate"], env, log) != 0:
+            err.print(f"airflow db migrate failed: see {log}")
+            return 1
+    failed = []
+    dag_ids = [c.name for c in contracts.feeds()]
+    dag_ids += [f"publish.{d.table}" for d in contracts.datasets()]
+    for dag_id in dag_ids:
+        with console.status(f"airflow dags test {dag_id}…"):
+            rc = _airflow(["dags", "test", dag_id], env, log)
+        mark = "[green]✓[/green]" if rc == 0 else "[red]✗[/red]"
+        console.print(f"{mark} airflow dags test {dag_id}")
+        if rc != 0:
+            failed.append(dag_id)
+    _summary(settings)
+    if failed:
+        err.print(f"[red]✗[/red] DAG runs failed: {', '.join(failed)} (details in {log})")
+        return 1
+    return 0
+
+
+def _summary(settings: Settings) -> None:
+    """Rows received, quarantined and published, and where to look."""
+    from pyspark.sql import functions as F
+
+    from convergence import contracts
+    from convergence.records import Records
+    from convergence.spark import session
+    from convergence.storage import Storage
+
+    st = Storage(session(settings), settings.root)
+    rec = Records(st)
+    table = Table(title="Convergence Lakehouse: demo summary")
+    for col in ("feed", "files landed", "resent", "refused", "rows received", "quarantined",
+                "duplicates", "silver rows"):
+        table.add_column(col, justify="right" if col != "feed" else "left")
+    deliveries = rec.read("deliveries")
+    batches = rec.latest("batches", ["batch_id", "stage"])
+    for fc in contracts.feeds():
+        d = deliveries.where(F.col("feed") == fc.name).groupBy("status").count().collect()
+        dc = {r["status"]: r["count"] for r in d}
+        s = batches.where((F.col("feed") == fc.name) & (F.col("stage") == "silver")).agg(
+            F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates")).first()
+        n_silver = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
+        table.add_row(fc.name, str(dc.get("landed", 0)), str(dc.get("duplicate", 0)),
+                      str(dc.get("refused", 0)), f"{(s[0] or 0):,}", f"{(s[1] or 0):,}",
+                      f"{(s[2] or 0):,}", f"{n_silver:,} ({fc.entity})")
+    console.print(table)
+    for dc_ in contracts.datasets():
+        if st.exists(dc_.zone, dc_.table):
+            n = st.read(dc_.zone, dc_.table).count()
+            meta = st.commit_metadata(dc_.zone, dc_.table)
+            console.print(f"published {dc_.name}: {n:,} rows, version "
+                          f"{st.version(dc_.zone, dc_.table)}, key id {meta.get('key_id')} → "
+                          f"{st.path(dc_.zone, dc_.table)}")
+        else:
+            console.print(f"[red]✗[/red] {dc_.name} is not published")
+    console.print(f"quarantine: {settings.root}/quarantine/ · run records: "
+                  f"{settings.root}/system/ · Airflow UI: make airflow")
+
+
+# ----------------------------------------------------------------------------- main
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``lakehouse``."""
+    p = argparse.ArgumentParser(prog="lakehouse", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write realistic deliveries into the inbox")
+    g.add_argument("--persons", type=int, default=2000)
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--days", type=int, default=3, help="daily deliveries to write")
+    g.add_argument("--rate", action="append", metavar="ISSUE=RATE",
+                   help="rate of a known data issue, e.g. fullwidth_id=0.05 (repeatable)")
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("run", help="ingest every pending delivery of a feed (or --all)")
+    r.add_argument("feed", nargs="?")
+    r.add_argument("--all", action="store_true")
+    r.add_argument("--run-id", default=None)
+    r.set_defaults(func=cmd_run)
+
+    pb = sub.add_parser("publish", help="publish a dataset (or --all) after its gates")
+    pb.add_argument("dataset", nargs="?")
+    pb.add_argument("--all", action="store_true")
+    pb.add_argument("--snapshot-date", help="YYYY-MM-DD (default: today in Taiwan)")
+    pb.add_argument("--run-id", default=None)
+    pb.set_defaults(func=cmd_publish)
+
+    d = sub.add_parser("demo", help="generate, run every DAG through Airflow, summarise")
+    d.add_argument("--persons", type=int, default=DEMO_PERSONS)
+    d.add_argument("--seed", type=int, default=42)
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lakehouse`` console script."""
+    args = parser().parse_args(argv)
+    if getattr(args, "run_id", "x") is None:
+        args.run_id = f"cli-{uuid.uuid4().hex[:12]}"
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception as exc:  # one clear line, never a bare stack trace
+        from convergence.spark import SetupError
+
+        if isinstance(exc, SetupError):
+            err.print(f"[red]✗[/red] {exc}")
+            return 2
+        err.print(f"[red]✗[/red] {args.command} failed: {type(exc).__name__}: "
+                  f"{str(exc).splitlines()[0] if str(exc) else ''}")
+        if os.environ.get("LAKEHOUSE_DEBUG"):
+            raise
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

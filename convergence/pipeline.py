@@ -1,0 +1,538 @@
+"""The I/O shells of the jobs: landing, bronze, silver and publishing.
+
+The command line and the Airflow tasks call these same functions. Each stage is idempotent:
+it finds its pending work from the system records and the tables themselves, guards every
+write by the batch id, and can be re-run after a crash or a retry without doubling anything.
+Problems are collected as :class:`Problem` (feed, file, reason) and never carry a data value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from convergence import contracts
+from convergence.config import Settings
+from convergence.contracts import DatasetContract, FeedContract
+from convergence.records import Records
+from convergence.spark import session
+from convergence.storage import Storage
+from jobs import bronze as bronze_job
+from jobs import conform as conform_job
+from jobs.bronze import Batch, DeliveryError
+
+RULE_MALFORMED = "record.malformed"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused delivery, a failed gate or a refused publish, in one line."""
+
+    feed: str
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.feed}: {self.file}: {self.reason}"
+
+
+@dataclass
+class StageResult:
+    """What a stage did, with counts (no values)."""
+
+    feed: str
+    stage: str
+    batches: int = 0
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, key: str, n: int) -> None:
+        """Add ``n`` to the counter ``key``."""
+        self.counts[key] = self.counts.get(key, 0) + int(n)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary (Airflow XCom, CLI)."""
+        d = asdict(self)
+        d["problems"] = [str(p) for p in self.problems]
+        return d
+
+
+@dataclass
+class Context:
+    """One job run: settings, the run's Spark session, storage and records, run id and time."""
+
+    settings: Settings
+    storage: Storage
+    records: Records
+    run_id: str
+    now: datetime
+
+    @classmethod
+    def create(cls, run_id: str | None = None, settings: Settings | None = None) -> Context:
+        """The context of a job run (one Spark session per run)."""
+        s = settings or Settings.from_env()
+        spark = session(s)
+        storage = Storage(spark, s.root)
+        return cls(
+            settings=s,
+            storage=storage,
+            records=Records(storage),
+            run_id=run_id or f"run-{uuid.uuid4().hex[:12]}",
+            now=datetime.now(UTC).replace(tzinfo=None),
+        )
+
+
+# --------------------------------------------------------------------------- landing
+def _parse_file_date(text: str, fmt: str) -> date:
+    if fmt == "yyyyMMdd":
+        return datetime.strptime(text, "%Y%m%d").date()
+    if fmt == "rocYYYMM":
+        return date(int(text[:-2]) + 1911, int(text[-2:]), 1)
+    raise ValueError(f"unknown file date format {fmt}")
+
+
+def _companion_digest(storage: Storage, path: str, name: str) -> str:
+    """The digest a ``.sha256`` companion declares (``<hex>  <file name>``)."""
+    text = storage.read_bytes(path, 4096).decode("ascii", errors="replace").strip()
+    parts = text.split()
+    if not parts or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+        raise DeliveryError("the .sha256 companion does not hold a SHA-256 digest")
+    if len(parts) > 1 and parts[-1].lstrip("*") != name:
+        raise DeliveryError(f"the .sha256 companion names another file ({parts[-1]})")
+    return parts[0].lower()
+
+
+def _file_digest(storage: Storage, path: str) -> str:
+    row = (
+        storage.spark.read.format("binaryFile")
+        .load(path)
+        .select(F.sha2("content", 256).alias("d"))
+        .first()
+    )
+    if row is None:
+        raise DeliveryError("file vanished while it was read")
+    return str(row["d"])
+
+
+def land(ctx: Context, contract: FeedContract) -> StageResult:
+    """Verify every file in the feed's inbox against its digest and land it unchanged.
+
+    A landed file is copied byte for byte to ``landing/<feed>/<batch id>/`` with its companion
+    and a manifest, then removed from the inbox. A resent file (same digest) is recorded as a
+    duplicate delivery and removed. A file that fails verification is moved to
+    ``landing/<feed>/_rejected/`` and reported.
+    """
+    st, rec, feed = ctx.storage, ctx.records, contract.name
+    result = StageResult(feed, "land")
+    inbox = st.inbox(contract.delivery.inbox)
+    files = st.list_files(inbox)
+    names = {f.name for f in files}
+    pattern = re.compile(contract.delivery.file_pattern)
+    landed = {
+        r["sha256"]: r["batch_id"]
+        for r in rec.read("deliveries")
+        .where((F.col("feed") == feed) & (F.col("status") == "landed"))
+        .select("sha256", "batch_id")
+        .collect()
+    }
+    rows: list[dict[str, Any]] = []
+    for f in files:
+        if f.name.endswith(".sha256"):
+            if f.name[: -len(".sha256")] not in names:
+                result.problems.append(Problem(feed, f.name, "digest companion without its file"))
+            continue
+        base = {"feed": feed, "file_name": f.name, "bytes": f.size, "run_id": ctx.run_id,
+                "at": ctx.now}
+        companion = f"{f.path}.sha256"
+        try:
+            m = pattern.fullmatch(f.name)
+            if not m:
+                raise DeliveryError(f"file name does not match {contract.delivery.file_pattern}")
+            try:
+                file_date = _parse_file_date(m["file_date"], contract.delivery.file_date_format)
+            except ValueError:
+                raise DeliveryError("the file name carries an impossible date") from None
+            if f.name + ".sha256" not in names:
+                raise DeliveryError("missing .sha256 companion: the delivery cannot be verified")
+            if f.size == 0:
+                raise DeliveryError("empty file (0 bytes)")
+            declared = _companion_digest(st, companion, f.name)
+            actual = _file_digest(st, f.path)
+            if declared != actual:
+                raise DeliveryError(
+                    f"SHA-256 mismatch: the companion declares {declared[:16]}…, "
+                    f"the file has {actual[:16]}… (corrupted or incomplete transfer)"
+                )
+        except DeliveryError as exc:
+            target = f"{st.root}/landing/{feed}/_rejected/{ctx.run_id}"
+            st.copy(f.path, f"{target}/{f.name}")
+            st.delete(f.path)
+            if f.name + ".sha256" in names:
+                st.copy(companion, f"{target}/{f.name}.sha256")
+                st.delete(companion)
+            rows.append({**base, "status": "refused", "reason": str(exc)})
+            result.problems.append(Problem(feed, f.name, f"refused: {exc}"))
+            result.add("refused", 1)
+            continue
+        if actual in landed:
+            rows.append({**base, "status": "duplicate", "sha256": actual, "file_date": file_date,
+                         "batch_id": landed[actual],
+                         "reason": f"resent: identical to batch {landed[actual]}"})
+            st.delete(f.path)
+            st.delete(companion)
+            result.add("duplicate_files", 1)
+            continue
+        batch_id = f"{f.name.rsplit('.', 1)[0]}-{actual[:12]}"
+        folder = f"{st.root}/landing/{feed}/{batch_id}"
+        st.copy(f.path, f"{folder}/{f.name}")
+        st.copy(companion, f"{folder}/{f.name}.sha256")
+        manifest = {
+            "feed": feed, "batch_id": batch_id, "file": f.name, "bytes": f.size,
+            "sha256": actual, "file_date": file_date.isoformat(), "run_id": ctx.run_id,
+            "received_at": ctx.now.isoformat(timespec="seconds") + "Z",
+            "contract_version": contract.version,
+        }
+        st.write_bytes(f"{folder}/manifest.json",
+                       json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+        rows.append({**base, "status": "landed", "sha256": actual, "file_date": file_date,
+                     "batch_id": batch_id, "landing_path": f"{folder}/{f.name}"})
+        landed[actual] = batch_id
+        st.delete(f.path)
+        st.delete(companion)
+        result.batches += 1
+        result.add("landed_files", 1)
+    rec.append("deliveries", rows)
+    return result
+
+
+# --------------------------------------------------------------------------- bronze
+def _pending(ctx: Context, feed: str, stage: str, after: str | None) -> list[dict[str, Any]]:
+    """Landed batches (or batches done with stage ``after``) with no record for ``stage``."""
+    rec = ctx.records
+    if after is None:
+        todo = rec.read("deliveries").where(
+            (F.col("feed") == feed) & (F.col("status") == "landed")
+        )
+    else:
+        done = rec.read("batches").where(
+            (F.col("feed") == feed) & (F.col("stage") == after) & (F.col("status") == "ok")
+        ).select("batch_id")
+        todo = rec.read("deliveries").where(
+            (F.col("feed") == feed) & (F.col("status") == "landed")
+        ).join(done, "batch_id", "left_semi")
+    seen = rec.read("batches").where((F.col("feed") == feed) & (F.col("stage") == stage))
+    todo = todo.join(seen.select("batch_id"), "batch_id", "left_anti")
+    return [r.asDict() for r in todo.orderBy("file_date", "file_name").collect()]
+
+
+def _batch(row: dict[str, Any]) -> Batch:
+    return Batch(
+        batch_id=row["batch_id"], feed=row["feed"], file_name=row["file_name"],
+        path=row["landing_path"], sha256=row["sha256"], file_date=row["file_date"],
+    )
+
+
+def _check_charset(ctx: Context, batch: Batch, contract: FeedContract) -> None:
+    """Refuse a file that is not valid text in the contract's charset (strict decoding)."""
+    cs = contract.delivery.java_charset
+    try:
+        ctx.storage.spark.read.format("binaryFile").load(batch.path).select(
+            F.length(F.expr(f"decode(content, '{cs}')"))
+        ).collect()
+    except Exception as exc:  # the JVM's MALFORMED_CHARACTER_CODING
+        if "MALFORMED" not in str(exc) and "coding" not in str(exc).lower():
+            raise
+        raise DeliveryError(
+            f"not valid {contract.delivery.encoding} text (wrong encoding or damaged bytes)"
+        ) from None
+
+
+def bronze(ctx: Context, contract: FeedContract) -> StageResult:
+    """Append every landed, not yet ingested batch to the feed's bronze table."""
+    st, feed = ctx.storage, contract.name
+    result = StageResult(feed, "bronze")
+    for row in _pending(ctx, feed, "bronze", None):
+        batch = _batch(row)
+        base = {"feed": feed, "batch_id": batch.batch_id, "stage": "bronze",
+                "contract_version": contract.version, "run_id": ctx.run_id, "at": ctx.now}
+        try:
+            _check_charset(ctx, batch, contract)
+            head = st.read_bytes(batch.path, 65536)
+            bronze_job.check_header(bronze_job.header_fields(head, contract), contract)
+            if not st.contains("bronze", feed, "_batch_id", batch.batch_id):
+                raw = bronze_job.read_csv(st.spark, batch.path, contract)
+                df = bronze_job.to_bronze(raw, contract, batch)
+                st.append(df, "bronze", feed, {"run_id": ctx.run_id, "batch_id": batch.batch_id,
+                                               "contract_version": contract.version})
+        except DeliveryError as exc:
+            ctx.records.append("batches", [{**base, "status": "refused", "reason": str(exc)}])
+            result.problems.append(Problem(feed, batch.file_name, f"refused: {exc}"))
+            result.add("refused", 1)
+            continue
+        n = st.read("bronze", feed).where(F.col("_batch_id") == batch.batch_id).count()
+        if n == 0:
+            reason = "header only: the file holds no records"
+            ctx.records.append("batches", [{**base, "status": "refused", "reason": reason}])
+            result.problems.append(Problem(feed, batch.file_name, f"refused: {reason}"))
+            result.add("refused", 1)
+            continue
+        ctx.records.append("batches", [{**base, "status": "ok", "rows_in": n, "rows_out": n}])
+        result.batches += 1
+        result.rows += n
+    return result
+
+
+# --------------------------------------------------------------------------- silver
+def _quarantine_frame(rows: DataFrame, rule_ids: Any, reason: Any) -> DataFrame:
+    """Quarantine rows: the record as delivered, the rules it fails and why, its lineage."""
+    return rows.select(
+        "_bronze.*",
+        rule_ids.alias("_rule_ids"),
+        reason.alias("_reason"),
+        *[F.col(c) for c in conform_job.LINEAGE_COLUMNS],
+    )
+
+
+def silver(ctx: Context, contract: FeedContract) -> StageResult:
+    """Conform, validate and merge each bronze batch into silver, in delivery order.
+
+    Per batch: the Great Expectations suite of the contract runs on the conformed rows; if the
+    gate fails nothing of the batch reaches silver. Otherwise rows failing a quarantine rule
+    go to the feed's quarantine table with the rule and the reason; the rest is deduplicated
+    (within the batch and against earlier batches) and merged into the events table and the
+    entity's current state. The reconciliation bronze = silver + quarantined + duplicates is
+    checked and recorded.
+    """
+    from quality.checks import split_by_rules
+    from quality.gate import validate
+
+    st, rec, feed = ctx.storage, ctx.records, contract.name
+    result = StageResult(feed, "silver")
+    for row in _pending(ctx, feed, "silver", "bronze"):
+        batch = _batch(row)
+        base = {"feed": feed, "batch_id": batch.batch_id, "stage": "silver",
+                "contract_version": contract.version, "run_id": ctx.run_id, "at": ctx.now}
+        meta = {"run_id": ctx.run_id, "batch_id": batch.batch_id,
+                "contract_version": contract.version}
+        raw = st.read("bronze", feed).where(F.col("_batch_id") == batch.batch_id)
+        flagged = raw.withColumn("_malformed", F.col(bronze_job.CORRUPT).isNotNull())
+        conformed = conform_job.conform(flagged, contract, keep=["_malformed"]).persist()
+        try:
+            n_in = conformed.count()
+            wellformed = conformed.where("NOT _malformed").drop("_malformed")
+            malformed = conformed.where("_malformed").drop("_malformed")
+            gate = validate(wellformed, contract)
+            result_id = f"qr-{uuid.uuid4().hex[:12]}"
+            rec.append("quality_results", [
+                {"result_id": result_id, "feed": feed, "batch_id": batch.batch_id,
+                 "suite": gate.suite, "rule_id": r.rule_id, "column": r.column,
+                 "check": r.check, "action": r.action, "element_count": r.element_count,
+                 "unexpected_count": r.unexpected_count, "success": r.success,
+                 "run_id": ctx.run_id, "at": ctx.now}
+                for r in gate.rule_results
+            ])
+            if not gate.success:
+                reason = "quality gate failed: " + "; ".join(gate.failures())
+                rec.append("batches", [{**base, "status": "failed", "rows_in": n_in,
+                                        "reason": reason}])
+                result.problems.append(Problem(feed, batch.file_name, reason))
+                result.add("failed_batches", 1)
+                continue
+            passing, quarantined = split_by_rules(wellformed, contract)
+            bad_format = _quarantine_frame(
+                malformed, F.array(F.lit(RULE_MALFORMED)),
+                F.lit(f"{RULE_MALFORMED}: the record does not split into the contract's fields"),
+            )
+            q = _quarantine_frame(quarantined, F.col("_rule_ids"), F.col("_reason"))
+            q = q.unionByName(bad_format)
+            if not st.contains("quarantine", feed, "_batch_id", batch.batch_id):
+                st.append(q, "quarantine", feed, meta)
+            n_quarantined = st.read("quarantine", feed).where(
+                F.col("_batch_id") == batch.batch_id).count()
+
+            events = conform_job.with_event_id(passing, contract)
+            unique = conform_job.drop_duplicates_in_batch(events)
+            if st.exists("silver", feed):
+                earlier = st.read("silver", feed).where(
+                    F.col("_batch_id") != batch.batch_id).select("_event_id")
+                new = unique.join(earlier, "_event_id", "left_anti")
+            else:
+                new = unique
+            new = conform_job.to_silver(new).persist()
+            n_passing, n_unique, n_new = passing.count(), unique.count(), new.count()
+            st.insert_new(new, "silver", feed, ["_event_id"], meta)
+            current = conform_job.latest_per_key(new, contract)
+            update = {f"`{c}`": f"s.`{c}`" for c in new.columns}
+            for c in contract.sticky:
+                update[f"`{c}`"] = f"coalesce(s.`{c}`, t.`{c}`)"
+            st.upsert(current, "silver", contract.entity, contract.primary_key,
+                      conform_job.newer_condition(contract), update, meta)
+            new.unpersist()
+            duplicates = n_passing - n_new
+            status, reason = "ok", None
+            if n_in != n_new + duplicates + n_quarantined:
+                status = "failed"
+                reason = (f"reconciliation failed: bronze {n_in} != silver {n_new} + "
+                          f"duplicates {duplicates} + quarantined {n_quarantined}")
+                result.problems.append(Problem(feed, batch.file_name, reason))
+            rec.append("batches", [{**base, "status": status, "rows_in": n_in, "rows_out": n_new,
+                                    "duplicates": duplicates, "quarantined": n_quarantined,
+                                    "reason": reason}])
+            result.batches += 1
+            result.rows += n_in
+            result.add("silver_rows", n_new)
+            result.add("duplicates", duplicates)
+            result.add("duplicates_in_batch", n_passing - n_unique)
+            result.add("quarantined", n_quarantined)
+            result.add("warnings", sum(r.unexpected_count or 0 for r in gate.rule_results
+                                       if r.action == "warn"))
+        finally:
+            conformed.unpersist()
+    return result
+
+
+def run_feed(ctx: Context, contract: FeedContract) -> list[StageResult]:
+    """Land, ingest to bronze and conform to silver every pending delivery of a feed."""
+    return [land(ctx, contract), bronze(ctx, contract), silver(ctx, contract)]
+
+
+# --------------------------------------------------------------------------- publish
+@dataclass
+class PublishResult:
+    """The outcome of a publish: published, up to date, or refused (with the gate)."""
+
+    dataset: str
+    status: str
+    version: int | None = None
+    rows: int = 0
+    key_id: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary."""
+        d = asdict(self)
+        d["problems"] = [str(p) for p in self.problems]
+        return d
+
+
+def _inputs_state(ctx: Context, dc: DatasetContract) -> dict[str, Any]:
+    """The silver versions and contract versions the candidate is built from."""
+    out: dict[str, Any] = {}
+    for name in dc.inputs:
+        fc = contracts.feed(name)
+        out[name] = {
+            "contract_version": fc.version,
+            "silver_version": ctx.storage.version("silver", fc.entity),
+            "entity": fc.entity,
+        }
+    return out
+
+
+def _reconciliation_problems(ctx: Context, dc: DatasetContract) -> list[Problem]:
+    """Batches of the inputs that are unaccounted for: landed but not processed, or failed."""
+    problems = []
+    for name in dc.inputs:
+        landed = ctx.records.read("deliveries").where(
+            (F.col("feed") == name) & (F.col("status") == "landed"))
+        latest = ctx.records.latest("batches", ["batch_id", "stage"]).where(F.col("feed") == name)
+        silver_done = latest.where(F.col("stage") == "silver").select("batch_id")
+        refused = latest.where(F.col("status") == "refused").select("batch_id")
+        pending = landed.join(silver_done, "batch_id", "left_anti").join(
+            refused, "batch_id", "left_anti").count()
+        if pending:
+            problems.append(Problem(name, "-", f"reconciliation gate: {pending} landed batch(es) "
+                                    "not processed yet; run the feed first"))
+        bad = latest.where((F.col("stage") == "silver") & (F.col("status") == "failed")
+                           & F.col("reason").startswith("reconciliation")).count()
+        if bad:
+            problems.append(Problem(name, "-", f"reconciliation gate: {bad} batch(es) do not "
+                                    "reconcile (bronze != silver + quarantined + duplicates)"))
+    return problems
+
+
+def publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishResult:
+    """Build the candidate, pass every gate, then publish it atomically in one Delta commit."""
+    from jobs.person_coverage import person_coverage
+    from masking.keys import MissingKeyError, PseudonymKey
+    from masking.leak import scan
+
+    st = ctx.storage
+    res = PublishResult(dc.name, "refused")
+    try:
+        key = PseudonymKey.from_env()
+    except MissingKeyError as exc:
+        res.problems.append(Problem(dc.name, "-", str(exc)))
+        return res
+    res.key_id = key.key_id
+    inputs = _inputs_state(ctx, dc)
+    missing = [n for n, s in inputs.items() if s["silver_version"] is None]
+    if missing:
+        res.problems.append(Problem(dc.name, "-", f"no silver data yet for {', '.join(missing)}"))
+        return res
+    res.problems.extend(_reconciliation_problems(ctx, dc))
+    if res.problems:
+        _record_publish(ctx, dc, res, inputs)
+        return res
+    state = {
+        "dataset": dc.name, "contract_version": dc.version, "inputs": inputs,
+        "key_id": key.key_id, "snapshot_date": snapshot_date.isoformat(),
+    }
+    current = st.commit_metadata(dc.zone, dc.table)
+    if current and all(current.get(k) == v for k, v in state.items()):
+        res.status, res.version = "up_to_date", st.version(dc.zone, dc.table)
+        res.rows = st.read(dc.zone, dc.table).count()
+        return res
+    feed_contract = contracts.feed(dc.inputs[0])
+    residents = st.read("silver", feed_contract.entity)
+    candidate = person_coverage(residents, snapshot_date, key, dc).persist()
+    try:
+        known = {
+            "PERSON_NAME": residents.select("name"),
+            "TW_PERSON_ID": residents.select("national_id"),
+            "ADDRESS": residents.select("address"),
+        }
+        findings = scan(candidate, dc.name, known)
+        if findings:
+            for f in findings:
+                res.problems.append(Problem(dc.name, f.column, f"leak gate: {f}"))
+            _record_publish(ctx, dc, res, inputs)
+            return res
+        quality_ids = [
+            r["result_id"] for r in ctx.records.read("quality_results")
+            .where(F.col("feed").isin(*dc.inputs)).select("result_id").distinct().collect()
+        ]
+        metadata = {**state, "run_id": ctx.run_id, "quality_result_ids": sorted(quality_ids),
+                    "published_at": ctx.now.isoformat(timespec="seconds") + "Z"}
+        st.overwrite(candidate, dc.zone, dc.table, metadata)
+        res.status = "published"
+        res.version = st.version(dc.zone, dc.table)
+        res.rows = st.read(dc.zone, dc.table).count()
+    finally:
+        candidate.unpersist()
+    _record_publish(ctx, dc, res, inputs)
+    return res
+
+
+def _record_publish(
+    ctx: Context, dc: DatasetContract, res: PublishResult, inputs: dict[str, Any]
+) -> None:
+    ctx.records.append("publishes", [{
+        "dataset": dc.name, "version": res.version, "status": res.status,
+        "reason": "; ".join(p.reason for p in res.problems) or None, "rows": res.rows,
+        "key_id": res.key_id, "inputs": json.dumps(inputs, sort_keys=True),
+        "contract_version": dc.version, "run_id": ctx.run_id, "at": ctx.now,
+    }])
+
+
+__all__ = [
+    "Context", "Problem", "PublishResult", "StageResult", "bronze", "land",
+    "publish", "run_feed", "silver",
+]

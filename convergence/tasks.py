@@ -1,0 +1,52 @@
+"""The functions Airflow tasks and the command line call: one stage, one feed, one dataset.
+
+Each returns a JSON-serialisable summary (for XCom). Heavy imports (Spark) happen inside the
+functions, never when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+STAGES = ("land", "bronze", "silver")
+
+
+class StageFailed(RuntimeError):
+    """A stage or a publish reported problems; the message has one line per problem."""
+
+
+def today() -> date:
+    """Today's date in Taiwan (the default snapshot date)."""
+    return datetime.now(TAIPEI).date()
+
+
+def run_stage(feed: str, stage: str, run_id: str | None = None) -> dict[str, Any]:
+    """Run one stage (land, bronze or silver) of a feed; returns its summary."""
+    from convergence import contracts, pipeline
+
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r} (one of {STAGES})")
+    ctx = pipeline.Context.create(run_id)
+    result = getattr(pipeline, stage)(ctx, contracts.feed(feed))
+    return dict(result.as_dict())
+
+
+def publish_dataset(
+    name: str, run_id: str | None = None, snapshot_date: date | None = None
+) -> dict[str, Any]:
+    """Publish one dataset; returns its summary (status published, up_to_date or refused)."""
+    from convergence import contracts, pipeline
+
+    ctx = pipeline.Context.create(run_id)
+    result = pipeline.publish(ctx, contracts.dataset(name), snapshot_date or today())
+    return dict(result.as_dict())
+
+
+def raise_for_problems(summaries: list[dict[str, Any]]) -> None:
+    """Fail (one line per problem) if any summary reports a problem."""
+    problems = [p for s in summaries if s for p in s.get("problems", [])]
+    if problems:
+        raise StageFailed("\n".join(problems))

@@ -1,0 +1,80 @@
+"""One ingestion DAG per feed contract (DAG id = feed name): land -> bronze -> silver -> check.
+
+Wiring only: the tasks call ``convergence.tasks`` (Spark is imported when a task runs, not
+when this file is parsed). The silver task updates the feed's silver entity, an Airflow Asset
+that triggers the publishing DAGs of the datasets built from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, Asset, task
+
+from convergence import contracts
+
+
+def silver_asset(entity: str) -> Asset:
+    """The Asset of a silver entity (``silver.moi.residents``)."""
+    return Asset(name=f"silver.{entity}", uri=f"lakehouse://silver/{entity}")
+
+
+def _feed_dag(contract: contracts.FeedContract) -> DAG:
+    feed = contract.name
+    with DAG(
+        dag_id=feed,
+        description=contract.title,
+        doc_md=f"**{contract.title}**\n\n{contract.description}\n\nContract: `{contract.path}` "
+        f"(version {contract.version}); owner: {contract.owner.get('agency', '')}",
+        schedule=contract.schedule,
+        start_date=datetime(2024, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        tags=["feed", contract.agency, contract.cadence],
+        default_args={
+            "owner": contract.owner.get("steward", "data-steward"),
+            "retries": 2,
+            "retry_delay": timedelta(minutes=2),
+        },
+    ) as dag:
+
+        @task(task_id="land")
+        def land(**context: Any) -> dict[str, Any]:
+            from convergence.tasks import run_stage
+
+            return run_stage(feed, "land", context["run_id"])
+
+        @task(task_id="bronze")
+        def bronze(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from convergence.tasks import run_stage
+
+            return run_stage(feed, "bronze", context["run_id"])
+
+        @task(task_id="silver", outlets=[silver_asset(contract.entity)])
+        def silver(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from convergence.tasks import run_stage
+
+            return run_stage(feed, "silver", context["run_id"])
+
+        @task(task_id="check", retries=0, trigger_rule="all_done")
+        def check(*summaries: dict[str, Any]) -> None:
+            """Fail the run, one line per problem, if any delivery was refused or failed."""
+            from airflow.exceptions import AirflowFailException
+
+            from convergence.tasks import StageFailed, raise_for_problems
+
+            try:
+                raise_for_problems([s for s in summaries if s])
+            except StageFailed as exc:  # a refusal is not transient: do not retry
+                raise AirflowFailException(str(exc)) from None
+
+        landed = land()
+        bronzed = bronze(landed)
+        silvered = silver(bronzed)
+        check(landed, bronzed, silvered)
+    return dag
+
+
+for _contract in contracts.feeds():
+    globals()[_contract.name.replace(".", "__")] = _feed_dag(_contract)

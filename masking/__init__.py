@@ -1,0 +1,1 @@
+"""Personal-data protection: keyed pseudonymisation, masking policies and the leak gate."""
