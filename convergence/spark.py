@@ -6,6 +6,7 @@ downloaded when a job runs. ``SPARK_MASTER`` points the same code at a cluster.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,9 @@ def session(
         .config("spark.ui.enabled", str(ui).lower())
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # Python workers run this interpreter (the project's venv), wherever pyspark starts.
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
         .config("spark.sql.sources.partitionOverwriteMode", "static")
         .config("spark.sql.warehouse.dir", str(s.cache_dir / "spark-warehouse"))

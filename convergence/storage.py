@@ -224,9 +224,7 @@ class Storage:
             size = fs.getFileStatus(hpath).getLen()
             n = size if limit is None else min(size, limit)
             jvm = self.spark._jvm  # type: ignore[attr-defined]
-            buf = jvm.java.nio.ByteBuffer.allocate(n).array()
-            stream.readFully(0, buf)
-            return bytes(buf)
+            return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream, int(n)))
         finally:
             stream.close()
 

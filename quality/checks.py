@@ -34,7 +34,8 @@ REASON_COLUMN = "_reason"
 
 # Letters in the order of their codes: A=10, B=11, ..., H=17, J=18, ..., Z=33, I=34, O=35.
 _LETTERS_BY_CODE = "ABCDEFGHJKLMNPQRSTUVXYWZIO"
-_PERSON_ID_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1, 1)  # positions 2..10, after letter tens (1), units (9)
+# Weights of positions 2..10; the letter's tens and units digits weigh 1 and 9.
+_PERSON_ID_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1, 1)
 _BUSINESS_ID_WEIGHTS = (1, 2, 1, 2, 1, 2, 4, 1)
 # National ID [A-Z][12], new resident certificate [A-Z][89], old resident certificate [A-Z][A-D].
 _PERSON_ID_FORMAT = r"^[A-Z][1289A-D][0-9]{8}$"

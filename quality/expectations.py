@@ -5,15 +5,16 @@ predicate of :mod:`quality.checks`, so that the gate (Great Expectations) and th
 (plain Spark) cannot disagree. Importing this module registers the expectations and their metrics
 with Great Expectations.
 
-=================================================  ===================================  ==========
-expectation                                        metric                               contract
-=================================================  ===================================  ==========
-:class:`ExpectColumnValuesToBeValidTwPersonId`     ``column_values.valid_tw_person_id``  tw_person_id
-:class:`ExpectColumnValuesToBeValidTwBusinessId`   ``column_values.valid_tw_business_id``  tw_business_id
-:class:`ExpectColumnValuesToBePresent`             ``column_values.present``             not_null
-:class:`ExpectColumnPairValuesToBeValidDate`       ``column_pair_values.valid_date``     valid_date
-:class:`ExpectRowsToSatisfyExpression`             ``multicolumn_values.satisfy_expression``  row rules
-=================================================  ===================================  ==========
+- :class:`ExpectColumnValuesToBeValidTwPersonId` (metric
+  ``column_values.valid_tw_person_id``): the ``tw_person_id`` check;
+- :class:`ExpectColumnValuesToBeValidTwBusinessId` (``column_values.valid_tw_business_id``):
+  the ``tw_business_id`` check;
+- :class:`ExpectColumnValuesToBePresent` (``column_values.present``): the ``not_null`` check
+  (null or empty string);
+- :class:`ExpectColumnPairValuesToBeValidDate` (``column_pair_values.valid_date``): the
+  ``valid_date`` check on the pair (raw wire text, parsed date);
+- :class:`ExpectRowsToSatisfyExpression` (``multicolumn_values.satisfy_expression``): the row
+  rules (a Spark SQL expression, NULL failing).
 
 The Taiwan identifier, presence and date expectations also run on Pandas; the row-rule
 expectation evaluates Spark SQL and so runs on Spark only.
@@ -72,11 +73,11 @@ class ColumnValuesValidTwPersonId(ColumnMapMetricProvider):
 
     condition_metric_name = "column_values.valid_tw_person_id"
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, **kwargs: Any) -> Column:
         return tw_person_id_ok(column)
 
-    @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:
         return column.map(lambda v: is_tw_person_id(v if isinstance(v, str) else str(v)))
 
@@ -86,11 +87,11 @@ class ColumnValuesValidTwBusinessId(ColumnMapMetricProvider):
 
     condition_metric_name = "column_values.valid_tw_business_id"
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, **kwargs: Any) -> Column:
         return tw_business_id_ok(column)
 
-    @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:
         return column.map(lambda v: is_tw_business_id(v if isinstance(v, str) else str(v)))
 
@@ -101,11 +102,11 @@ class ColumnValuesPresent(ColumnMapMetricProvider):
     condition_metric_name = "column_values.present"
     filter_column_isnull = False
 
-    @column_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column: Column, **kwargs: Any) -> Column:
         return present_ok(column)
 
-    @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:
         return column.notna() & (column.astype(str) != "")
 
@@ -124,15 +125,15 @@ class ColumnPairValuesValidDate(ColumnPairMapMetricProvider):
         "ignore_row_if",
     )
 
-    @column_pair_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]
-    def _spark(cls, column_A: Column, column_B: Column, **kwargs: Any) -> Column:  # noqa: N803
+    @column_pair_condition_partial(engine=SparkDFExecutionEngine)
+    def _spark(cls, column_A: Column, column_B: Column, **kwargs: Any) -> Column:
         return valid_date_ok(column_A, column_B)
 
-    @column_pair_condition_partial(engine=PandasExecutionEngine)  # type: ignore[misc]
+    @column_pair_condition_partial(engine=PandasExecutionEngine)
     def _pandas(
         cls,
-        column_A: pd.Series,  # noqa: N803
-        column_B: pd.Series,  # noqa: N803
+        column_A: pd.Series,
+        column_B: pd.Series,
         **kwargs: Any,
     ) -> pd.Series:
         return column_A.isna() | (column_A.astype(str) == "") | column_B.notna()
@@ -144,7 +145,7 @@ class MulticolumnValuesSatisfyExpression(MulticolumnMapMetricProvider):
     condition_metric_name = "multicolumn_values.satisfy_expression"
     condition_value_keys = ("expression",)
 
-    @multicolumn_condition_partial(engine=SparkDFExecutionEngine)  # type: ignore[misc]
+    @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list: Any, expression: str, **kwargs: Any) -> Column:
         return expression_ok(expression)
 

@@ -20,6 +20,7 @@ import hashlib
 import heapq
 import os
 import random
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -48,6 +49,7 @@ BIRTH, MOVE_IN, MOVE_OUT, DEATH, CORRECTION = "01", "02", "03", "04", "05"
 CHANGE_TYPES = (BIRTH, MOVE_IN, MOVE_OUT, DEATH, CORRECTION)
 _LATER_MIX = ((MOVE_IN, 0.50), (MOVE_OUT, 0.65), (DEATH, 0.75), (CORRECTION, 1.0))
 _RECENT_BIRTH = datetime.timedelta(days=365)
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 _RESERVOIR = 1000  # earlier rows kept as candidates for duplicates across files
 
 # --- CP950 with the EUDC area ------------------------------------------------------------------
@@ -79,8 +81,9 @@ def eudc_char(lead: int, trail: int) -> str | None:
 
 def _eudc_errors(exc: UnicodeError) -> tuple[str | bytes, int]:
     if isinstance(exc, UnicodeEncodeError):
-        out = b"".join(eudc_bytes(c) for c in exc.object[exc.start : exc.end])
-        return out, exc.end
+        chars = exc.object[exc.start : exc.end]
+        if all(0 <= ord(c) - EUDC_FIRST < EUDC_COUNT for c in chars):
+            return b"".join(eudc_bytes(c) for c in chars), exc.end
     if isinstance(exc, UnicodeDecodeError):
         data = exc.object
         if exc.start + 1 < len(data):
@@ -166,7 +169,8 @@ class IssueRates:
             key, sep, raw = item.partition("=")
             key = key.strip()
             if not sep or key not in values:
-                raise ValueError(f"expected <issue>=<rate> with issue one of {cls.kinds()}: {item!r}")
+                kinds = ", ".join(cls.kinds())
+                raise ValueError(f"expected <issue>=<rate>, issue one of {kinds}: {item!r}")
             try:
                 values[key] = float(raw)
             except ValueError:
@@ -216,7 +220,7 @@ class DeliveryReport:
 def csv_field(value: str) -> str:
     """``value`` as a CSV field: quoted (quotes doubled) only when it holds ``,`` ``"`` or a
     line break."""
-    if any(c in value for c in ',"\r\n'):
+    if _NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -305,7 +309,8 @@ class _RowMaker:
         self.issues: Counter[str] = Counter()
         self.eligible: Counter[str] = Counter()
 
-    def _hit(self, kind: str, rng: random.Random, eligible: bool = True) -> bool:
+    def hit(self, kind: str, rng: random.Random, eligible: bool = True) -> bool:
+        """Draw whether an (``eligible``) row gets issue ``kind``; count it."""
         roll = rng.random()  # drawn whether eligible or not: a stable stream
         if not eligible:
             return False
@@ -330,15 +335,15 @@ class _RowMaker:
             "change_date": ev.change_date,
             "death_date": p.death_date if ev.change_type == DEATH else None,
         }
-        if self._hit("invalid_check_digit", rng):
+        if self.hit("invalid_check_digit", rng):
             wrong = (int(p.national_id[-1]) + rng.randint(1, 9)) % 10
             values["national_id"] = p.national_id[:-1] + str(wrong)
-        if self._hit("fullwidth_id", rng):
+        if self.hit("fullwidth_id", rng):
             values["national_id"] = fullwidth(values["national_id"])
         present = [k for k in self.DATE_FIELDS if dates[k] is not None]
-        impossible = rng.choice(present) if self._hit("impossible_date", rng) else None
+        impossible = rng.choice(present) if self.hit("impossible_date", rng) else None
         old = any(k != impossible and d is not None and d.year < 2011 for k, d in dates.items())
-        six = self._hit("six_digit_date", rng, old)
+        six = self.hit("six_digit_date", rng, old)
         for key in self.DATE_FIELDS:
             d = dates[key]
             if d is None:
@@ -347,14 +352,14 @@ class _RowMaker:
                 values[key] = _impossible(d, rng)
             else:
                 values[key] = roc_date(d, six_digit=six)
-        if self._hit("tai_variant", rng, "臺" in p.address):
+        if self.hit("tai_variant", rng, "臺" in p.address):
             values["address"] = values["address"].replace("臺", "台")
         self.eligible["comma_in_address"] += 1
         if unit_hash(self.seed, "comma_in_address", p.index) < self.rates.comma_in_address:
             self.issues["comma_in_address"] += 1
             cut = len(p.county) + len(p.district)
             values["address"] = values["address"][:cut] + "," + values["address"][cut:]
-        if self._hit("padded_spaces", rng):
+        if self.hit("padded_spaces", rng):
             key = rng.choice(self.columns)
             pad = rng.choice((" ", "  ", "\u3000"))
             where = rng.randrange(3)
@@ -368,8 +373,7 @@ class _RowMaker:
 class _Duplicator:
     """Repeats rows later in the same file and carries rows over to later files."""
 
-    def __init__(self, rates: IssueRates, maker: _RowMaker) -> None:
-        self.rates = rates
+    def __init__(self, maker: _RowMaker) -> None:
         self.maker = maker
         self.earlier: list[str] = []  # rows of earlier files (a reservoir sample)
         self.sample: list[str] = []
@@ -385,9 +389,9 @@ class _Duplicator:
     def emit(self, out: _DeliveryFile, line: str, rng: random.Random) -> None:
         out.write(line)
         self.fresh += 1
-        if self.maker._hit("duplicate_within", rng):
+        if self.maker.hit("duplicate_within", rng):
             heapq.heappush(self.pending, (self.fresh + rng.randint(1, 50), self.fresh, line))
-        if self.maker._hit("duplicate_across", rng, bool(self.earlier)):
+        if self.maker.hit("duplicate_across", rng, bool(self.earlier)):
             out.write(rng.choice(self.earlier))
         while self.pending and self.pending[0][0] <= self.fresh:
             out.write(heapq.heappop(self.pending)[2])
@@ -448,7 +452,7 @@ class _Changes:
         elif kind == DEATH:
             lag = 0 if changed_before else rng.randrange(10)
             new = replace(cur, death_date=max(when - datetime.timedelta(days=lag), cur.birth_date))
-        elif kind == CORRECTION and cur.surname and rng.random() < 0.5:
+        elif kind == CORRECTION and cur.id_kind == "national" and rng.random() < 0.5:
             given = make_given_name(rng, cur.sex, self.params)
             new = replace(cur, name=cur.surname + given)
         elif kind == CORRECTION:
@@ -475,6 +479,9 @@ def write_household_deliveries(
     ``population`` is walked once. Day 1 (file date ``start``) has one event per person, dated
     before ``start``; each later day has the changes (moves, deaths, corrections) of about
     ``change_rate`` of the living persons, dated the day before the file date.
+
+    ``rates.eudc_name`` is only reported here: rare characters belong to the person and come
+    with the population (:meth:`IssueRates.population_params`).
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -487,7 +494,7 @@ def write_household_deliveries(
     file_dates = [start + datetime.timedelta(days=d) for d in range(days)]
     report = DeliveryReport(feed=FEED)
     maker = _RowMaker(columns, rates, seed)
-    dup = _Duplicator(rates, maker)
+    dup = _Duplicator(maker)
     select = [_rng(seed, "select", d) for d in range(days)]
     selected: list[list[Person]] = [[] for _ in range(days)]
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 import itertools
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -27,6 +29,8 @@ EUDC_FIRST: Final = 0xE000
 """First private-use code point of the CP950 EUDC area (byte 0xFA40, as MS950 maps it)."""
 EUDC_COUNT: Final = 5 * 157
 """Code points U+E000 … U+E310: lead bytes 0xFA–0xFE, 157 trail bytes each."""
+
+_EUDC_RE: Final = re.compile(f"[{chr(EUDC_FIRST)}-{chr(EUDC_FIRST + EUDC_COUNT - 1)}]")
 
 SERIAL_SPACE: Final = 10_000_000
 """Seven-digit serial numbers: at most this many persons and households."""
@@ -119,7 +123,7 @@ class Person:
     @property
     def has_eudc_name(self) -> bool:
         """True when the name holds a private-use (EUDC) character."""
-        return any(EUDC_FIRST <= ord(c) < EUDC_FIRST + EUDC_COUNT for c in self.name)
+        return _EUDC_RE.search(self.name) is not None
 
 
 def _mix(x: int) -> int:
@@ -153,8 +157,12 @@ def unit_hash(seed: int, salt: str, index: int) -> float:
 
     For per-person decisions that must not depend on the order of draws from a stream.
     """
-    key = _mix(seed) ^ _mix(sum(ord(c) << (8 * (i % 7)) for i, c in enumerate(salt)))
-    return _mix(key ^ _mix(index)) / 2.0**64
+    return _mix(_salt_key(seed, salt) ^ _mix(index)) / 2.0**64
+
+
+@functools.cache
+def _salt_key(seed: int, salt: str) -> int:
+    return _mix(seed) ^ _mix(sum(ord(c) << (8 * (i % 7)) for i, c in enumerate(salt)))
 
 
 def _seed_key(seed: int, purpose: str) -> int:

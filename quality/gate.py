@@ -1,0 +1,281 @@
+"""The batch gate: run a feed's suite on a conformed batch and decide whether it may pass.
+
+:func:`validate` persists the batch once, counts its rows and quarantined rows in one Spark
+aggregation, then runs the contract's suite (:func:`quality.suite.build_suite`) in a single Great
+Expectations validation on an ephemeral context. The batch fails the gate when
+
+- a rule with action ``fail`` has unexpected rows (the table rules included: fewer rows than
+  ``gates.min_rows``, columns missing),
+- the share of quarantined rows exceeds ``gates.max_quarantine_share``, or
+- the batch has fewer than ``gates.min_rows`` rows.
+
+Great Expectations runs with ``result_format`` SUMMARY and ``partial_unexpected_count`` 0, and
+only counts are read back from its results: no value of the data (personal data) ends up in a
+:class:`GateResult`, not even in an error message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from numbers import Real
+from typing import Any
+
+import great_expectations as gx
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from convergence.contracts import FeedContract, Rule
+from quality.checks import (
+    expected_columns,
+    failed_rules_column,
+    raw_column,
+    rule_columns,
+    rules_with_action,
+)
+from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, TABLE_RULE_ACTION, build_suite
+
+# SUMMARY without partial values: other formats copy failing values (personal data) into results.
+RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+# The only result keys read back from Great Expectations (all numeric).
+_NUMERIC_RESULT_KEYS = (
+    "element_count",
+    "unexpected_count",
+    "unexpected_percent",
+    "unexpected_percent_total",
+    "unexpected_percent_nonmissing",
+    "missing_count",
+    "missing_percent",
+    "observed_value",
+)
+_ERROR_CLASS = re.compile(r"^\s*\[([A-Z][A-Z0-9_.]*)\]")
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one rule (or table rule) on a batch: counts only, never values."""
+
+    rule_id: str
+    column: str | None
+    check: str
+    action: str
+    expectation: str
+    element_count: int | None
+    unexpected_count: int | None
+    success: bool
+    error: str | None = None  # the error class when the expectation raised, never its message
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The gate's verdict on one batch of a feed."""
+
+    suite: str
+    success: bool
+    rows: int
+    quarantined_rows: int
+    rules: list[RuleResult]
+    max_quarantine_share: float = 0.2
+    min_rows: int = 1
+    missing_columns: list[str] = field(default_factory=list)
+
+    @property
+    def quarantine_share(self) -> float:
+        """The share of rows failing at least one quarantine rule (0 for an empty batch)."""
+        return self.quarantined_rows / self.rows if self.rows else 0.0
+
+    def rule(self, rule_id: str) -> RuleResult:
+        """The result of the rule ``rule_id``."""
+        for r in self.rules:
+            if r.rule_id == rule_id:
+                return r
+        raise KeyError(f"no rule {rule_id!r} in {self.suite}")
+
+    def failures(self) -> list[str]:
+        """Human-readable messages for every failed rule and gate, without any data value."""
+        messages: list[str] = []
+        for r in self.rules:
+            if r.success:
+                continue
+            head = f"rule {r.rule_id} ({r.action})"
+            if r.error:
+                messages.append(f"{head}: could not be evaluated ({r.error})")
+            elif r.rule_id == ROW_COUNT_RULE:
+                messages.append(f"{head}: {self.rows} rows, fewer than {self.min_rows}")
+            elif r.rule_id == COLUMNS_RULE:
+                missing = ", ".join(self.missing_columns) or "?"
+                messages.append(f"{head}: columns missing from the batch: {missing}")
+            else:
+                total = r.element_count if r.element_count is not None else self.rows
+                messages.append(f"{head}: {r.unexpected_count} of {total} rows fail")
+        if self.quarantine_share > self.max_quarantine_share:
+            messages.append(
+                f"gate max_quarantine_share: {self.quarantined_rows} of {self.rows} rows "
+                f"quarantined ({self.quarantine_share:.1%} > {self.max_quarantine_share:.1%})"
+            )
+        return messages
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form (for run logs and the audit trail)."""
+        out = asdict(self)
+        out["quarantine_share"] = self.quarantine_share
+        out["failures"] = self.failures()
+        return out
+
+
+def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> ExpectationSuiteValidationResult:
+    """Run ``suite`` on ``df`` once, in an ephemeral context, with :data:`RESULT_FORMAT`.
+
+    The data source does not persist the frame (Great Expectations would never unpersist it);
+    persist ``df`` beforehand, as :func:`validate` does.
+    """
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_spark(name="spark", persist=False)
+    asset = source.add_dataframe_asset(name=suite.name)
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole_dataframe")
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
+    return batch.validate(suite, result_format=RESULT_FORMAT)
+
+
+def sanitize(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The numeric part of one expectation's ``result`` dict; lists, details and text dropped."""
+    return {
+        k: result[k]
+        for k in _NUMERIC_RESULT_KEYS
+        if isinstance(result.get(k), Real) and not isinstance(result.get(k), bool)
+    }
+
+
+def _error_class(exception_info: Mapping[str, Any]) -> str | None:
+    """The Spark error class of a raised expectation (e.g. ``UNRESOLVED_COLUMN``), or "error"."""
+    infos = [exception_info]
+    if "raised_exception" not in exception_info:  # keyed by metric id when several raised
+        infos = [v for v in exception_info.values() if isinstance(v, Mapping)]
+    for info in infos:
+        if info.get("raised_exception"):
+            match = _ERROR_CLASS.match(str(info.get("exception_message") or ""))
+            return match.group(1) if match else "error"
+    return None
+
+
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _rule_result(
+    rule_id: str, column: str | None, check: str, action: str, gx_result: Any
+) -> RuleResult:
+    result = sanitize(gx_result.result or {})
+    error = _error_class(gx_result.exception_info or {})
+    element_count = _count(result.get("element_count"))
+    unexpected_count = _count(result.get("unexpected_count"))
+    if unexpected_count is None and rule_id != COLUMNS_RULE:
+        # Table expectations report their measure as observed_value.
+        element_count = _count(result.get("observed_value"))
+    return RuleResult(
+        rule_id=rule_id,
+        column=column,
+        check=check,
+        action=action,
+        expectation=str(gx_result.expectation_config.type),
+        element_count=element_count,
+        unexpected_count=unexpected_count,
+        success=bool(gx_result.success) and error is None,
+        error=error,
+    )
+
+
+def _rule_column(rule: Rule) -> str | None:
+    return rule.column or (",".join(rule_columns(rule)) or None)
+
+
+def _counts(df: DataFrame, contract: FeedContract, rules: tuple[Rule, ...]) -> tuple[int, int]:
+    """(rows, rows failing at least one of ``rules``) in one aggregation."""
+    if rules:
+        quarantine_contract = _with_rules(contract, rules)
+        failed = F.size(failed_rules_column(quarantine_contract, "quarantine")) > 0
+        flagged = F.sum(F.when(failed, 1).otherwise(0))
+    else:
+        flagged = F.lit(0)
+    row = df.agg(F.count(F.lit(1)).alias("rows"), flagged.alias("flagged")).collect()[0]
+    return int(row["rows"]), int(row["flagged"] or 0)
+
+
+def _with_rules(contract: FeedContract, rules: tuple[Rule, ...]) -> FeedContract:
+    """A copy of ``contract`` whose quarantine rules are ``rules`` (the evaluable ones)."""
+    keep = {r.id for r in rules}
+    fields = tuple(
+        replace(f, rules=tuple(r for r in f.rules if r.id in keep)) for f in contract.fields
+    )
+    row_rules = tuple(r for r in contract.row_rules if r.id in keep)
+    return replace(contract, fields=fields, row_rules=row_rules)
+
+
+def validate(df: DataFrame, contract: FeedContract) -> GateResult:
+    """Gate a conformed batch of ``contract``'s feed: one aggregation plus one GX validation."""
+    suite = build_suite(contract)
+    present = set(df.columns)
+    missing = [c for c in expected_columns(contract) if c not in present]
+    rules_by_id: dict[str, Rule] = {r.id: r for r in contract.rules}
+    # A rule over a missing column cannot be evaluated here; the column rule fails the gate.
+    evaluable = tuple(
+        r for r in rules_with_action(contract, "quarantine") if set(_reads(r)) <= present
+    )
+
+    persisted = not df.is_cached
+    batch = df.persist(StorageLevel.MEMORY_AND_DISK) if persisted else df
+    try:
+        rows, quarantined = _counts(batch, contract, evaluable)
+        gx_results = run_suite(batch, suite)
+    finally:
+        if persisted:
+            batch.unpersist()
+
+    results: list[RuleResult] = []
+    for r in gx_results.results:
+        config = r.expectation_config
+        meta = (config.meta if config is not None else None) or {}
+        rule_id = str(meta.get("rule_id"))
+        rule = rules_by_id.get(rule_id)
+        if rule is not None:
+            results.append(
+                _rule_result(rule.id, _rule_column(rule), rule.check, rule.action, r)
+            )
+        else:
+            check = "min_rows" if rule_id == ROW_COUNT_RULE else "columns"
+            action = str(meta.get("action", TABLE_RULE_ACTION))
+            results.append(_rule_result(rule_id, None, check, action, r))
+    order = {rid: i for i, rid in enumerate([*rules_by_id, ROW_COUNT_RULE, COLUMNS_RULE])}
+    results.sort(key=lambda x: order.get(x.rule_id, len(order)))
+
+    failed_fail_rule = any(not x.success for x in results if x.action == "fail")
+    share = quarantined / rows if rows else 0.0
+    success = (
+        not failed_fail_rule
+        and not missing
+        and share <= contract.gates.max_quarantine_share
+        and rows >= contract.gates.min_rows
+    )
+    return GateResult(
+        suite=suite.name,
+        success=success,
+        rows=rows,
+        quarantined_rows=quarantined,
+        rules=results,
+        max_quarantine_share=contract.gates.max_quarantine_share,
+        min_rows=contract.gates.min_rows,
+        missing_columns=missing,
+    )
+
+
+def _reads(rule: Rule) -> tuple[str, ...]:
+    """The conformed columns a rule's predicate reads (a date rule reads its raw column too)."""
+    cols = rule_columns(rule)
+    if rule.check == "valid_date":
+        cols = (*cols, *(raw_column(c) for c in cols))
+    return cols

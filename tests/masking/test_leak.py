@@ -1,0 +1,27 @@
+"""The leak gate finds identifiers, phones, e-mails and known personal values, by column."""
+
+from __future__ import annotations
+
+from masking.leak import Finding, scan
+
+
+def test_finds_patterns_and_known_values_without_values(spark):
+    df = spark.createDataFrame(
+        [("臺北市", "30-34", "ok"), ("新北市", "A123456789", "call 0912-345-678"),
+         ("王小明", "x", "寫信 ming@example.com.tw")],
+        "county string, age_band string, note string")
+    known = {"PERSON_NAME": spark.createDataFrame([("王小明",), ("林一",)], "name string")}
+    findings = scan(df, "gold.test", known)
+    assert findings == [
+        Finding("gold.test", "age_band", "TW_PERSON_ID", 1),
+        Finding("gold.test", "county", "PERSON_NAME", 1),
+        Finding("gold.test", "note", "EMAIL", 1),
+        Finding("gold.test", "note", "TW_PHONE", 1),
+    ]
+    text = " ".join(str(f) for f in findings)
+    assert "A123456789" not in text and "王小明" not in text and "0912" not in text
+
+
+def test_clean_candidate_and_person_keys_pass(spark):
+    df = spark.createDataFrame([("a" * 64, "臺北市")], "person_key string, county string")
+    assert scan(df, "gold.test", {}) == []

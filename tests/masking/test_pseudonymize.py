@@ -1,0 +1,60 @@
+"""person_key is the HMAC-SHA256 of the normalised identifier, computed in the JVM."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from masking.keys import MissingKeyError, PseudonymKey
+from masking.pseudonymize import hmac_pads, pseudonymize
+
+SECRET = "s3cret-key-for-tests-0123456789-abcdef"
+
+
+def _expected(identifier: str, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), identifier.encode(), hashlib.sha256).hexdigest()
+
+
+def test_person_key_equals_independent_hmac(spark):
+    key = PseudonymKey.from_env({"LAKEHOUSE_PSEUDONYM_KEY": SECRET})
+    df = spark.createDataFrame(
+        [(1, "A123456789"), (2, " ａ１２３４５６７８９ "), (3, "a123456789"), (4, "AC01234567")],
+        "id int, national_id string")
+    out = pseudonymize(df, key, "national_id", "person_key")
+    expected = spark.createDataFrame(
+        [(1, _expected("A123456789")), (2, _expected("A123456789")),
+         (3, _expected("A123456789")), (4, _expected("AC01234567"))],
+        "id int, person_key string")
+    assertDataFrameEqual(out, expected)
+
+
+def test_long_keys_are_hashed_first():
+    long = b"k" * 100
+    ipad, opad = hmac_pads(long)
+    assert len(ipad) == len(opad) == 64
+    assert ipad[:32] == bytes(b ^ 0x36 for b in hashlib.sha256(long).digest())
+
+
+def test_a_missing_or_short_key_is_refused():
+    with pytest.raises(MissingKeyError, match="no pseudonymisation key"):
+        PseudonymKey.from_env({})
+    with pytest.raises(MissingKeyError, match="too short"):
+        PseudonymKey.from_env({"LAKEHOUSE_PSEUDONYM_KEY": "short"})
+
+
+def test_the_key_never_shows(spark):
+    key = PseudonymKey.from_env({"LAKEHOUSE_PSEUDONYM_KEY": SECRET})
+    assert SECRET not in repr(key) and SECRET not in str(key)
+    assert key.key_id.startswith("k-") and key.key_id == PseudonymKey.fingerprint(SECRET.encode())
+    df = spark.createDataFrame([("A123456789",)], "national_id string")
+    plan = pseudonymize(df, key, "national_id", "person_key")._jdf.queryExecution().toString()
+    ipad, opad = hmac_pads(SECRET.encode())
+    assert SECRET not in plan and ipad.hex() not in plan.lower() and opad.hex() not in plan.lower()
+
+
+def test_key_id_can_be_named():
+    env = {"LAKEHOUSE_PSEUDONYM_KEY": SECRET, "LAKEHOUSE_PSEUDONYM_KEY_ID": "2026-q4"}
+    assert PseudonymKey.from_env(env).key_id == "2026-q4"
