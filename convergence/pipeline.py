@@ -337,7 +337,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                  "check": r.check, "action": r.action, "element_count": r.element_count,
                  "unexpected_count": r.unexpected_count, "success": r.success,
                  "run_id": ctx.run_id, "at": ctx.now}
-                for r in gate.rule_results
+                for r in gate.rules
             ])
             if not gate.success:
                 reason = "quality gate failed: " + "; ".join(gate.failures())
@@ -392,7 +392,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             result.add("duplicates", duplicates)
             result.add("duplicates_in_batch", n_passing - n_unique)
             result.add("quarantined", n_quarantined)
-            result.add("warnings", sum(r.unexpected_count or 0 for r in gate.rule_results
+            result.add("warnings", sum(r.unexpected_count or 0 for r in gate.rules
                                        if r.action == "warn"))
         finally:
             conformed.unpersist()
@@ -499,7 +499,8 @@ def publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishRe
             "TW_PERSON_ID": residents.select("national_id"),
             "ADDRESS": residents.select("address"),
         }
-        findings = scan(candidate, dc.name, known)
+        pseudonyms = tuple(c.name for c in dc.columns if c.masking == "pseudonymize")
+        findings = scan(candidate, dc.name, known, pseudonyms)
         if findings:
             for f in findings:
                 res.problems.append(Problem(dc.name, f.column, f"leak gate: {f}"))

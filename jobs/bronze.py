@@ -8,7 +8,6 @@ fields keeps its text in ``_corrupt_record`` and is quarantined later, never dro
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -47,13 +46,11 @@ def python_codec(encoding: str) -> str:
 def header_fields(head: bytes, contract: FeedContract) -> list[str]:
     """The field names of a CSV delivery's header line, decoded with the contract's charset."""
     d = contract.delivery
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
     try:
-        text = codecs.getincrementaldecoder(python_codec(d.encoding))().decode(head, final=False)
+        first = line.decode(python_codec(d.encoding))
     except UnicodeDecodeError as exc:
-        raise DeliveryError(
-            f"header is not valid {d.encoding} (byte {exc.start + 1})"
-        ) from None
-    first = text.splitlines()[0] if text else ""
+        raise DeliveryError(f"header is not valid {d.encoding} (byte {exc.start + 1})") from None
     if not first.strip():
         raise DeliveryError("empty file: no header row")
     return [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=d.delimiter))]

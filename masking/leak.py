@@ -34,18 +34,34 @@ class Finding:
         return f"{self.dataset}.{self.column}: {self.count} row(s) hold {self.entity}"
 
 
+PSEUDONYM = r"^[0-9a-f]{64}$"
+
+
 def scan(
-    candidate: DataFrame, dataset: str, known: dict[str, DataFrame] | None = None
+    candidate: DataFrame,
+    dataset: str,
+    known: dict[str, DataFrame] | None = None,
+    pseudonym_columns: tuple[str, ...] = (),
 ) -> list[Finding]:
-    """Scan every string column of ``candidate``; ``known`` maps an entity name to a one-column
-    DataFrame of personal values from the sources (matched whole, after trimming)."""
+    """Scan every string column of ``candidate`` in one pass.
+
+    ``known`` maps an entity name to a one-column DataFrame of personal values from the sources
+    (matched whole, after trimming). A ``pseudonym_columns`` column must hold only keyed
+    pseudonyms (64 lowercase hex digits); any other value is a finding (``NOT_A_PSEUDONYM``).
+    Hex digests are not searched for patterns: ``a1`` and eight digits in a digest are chance.
+    """
     text_cols = [f.name for f in candidate.schema.fields if f.dataType.simpleString() == "string"]
     if not text_cols:
         return []
     aggs = [
         F.sum(F.col(c).rlike(p).cast("int")).alias(f"{c}\u0001{entity}")
         for c in text_cols
+        if c not in pseudonym_columns
         for entity, p in PATTERNS.items()
+    ] + [
+        F.sum((~F.col(c).rlike(PSEUDONYM)).cast("int")).alias(f"{c}\u0001NOT_A_PSEUDONYM")
+        for c in text_cols
+        if c in pseudonym_columns
     ]
     row = candidate.agg(*aggs).first()
     findings = [

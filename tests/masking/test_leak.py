@@ -23,5 +23,16 @@ def test_finds_patterns_and_known_values_without_values(spark):
 
 
 def test_clean_candidate_and_person_keys_pass(spark):
-    df = spark.createDataFrame([("a" * 64, "臺北市")], "person_key string, county string")
-    assert scan(df, "gold.test", {}) == []
+    # A digest may start with a letter, 1 and eight digits by chance: not an identifier.
+    digest = "a1" + "23456789" + "f" * 54
+    df = spark.createDataFrame([(digest, "臺北市")], "person_key string, county string")
+    assert scan(df, "gold.test", {}, ("person_key",)) == []
+
+
+def test_a_pseudonym_column_holds_only_pseudonyms(spark):
+    df = spark.createDataFrame([("A123456789",), ("b" * 64,)], "person_key string")
+    known = {"TW_PERSON_ID": spark.createDataFrame([("A123456789",)], "v string")}
+    assert scan(df, "gold.test", known, ("person_key",)) == [
+        Finding("gold.test", "person_key", "NOT_A_PSEUDONYM", 1),
+        Finding("gold.test", "person_key", "TW_PERSON_ID", 1),
+    ]

@@ -1,0 +1,1 @@
+"""Tests of the quality package (contract-derived checks, expectations, suite and gate)."""
