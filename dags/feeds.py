@@ -60,7 +60,7 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
         @task(task_id="check", retries=0, trigger_rule="all_done")
         def check(*summaries: dict[str, Any]) -> None:
             """Fail the run, one line per problem, if any delivery was refused or failed."""
-            from airflow.exceptions import AirflowFailException
+            from airflow.sdk.exceptions import AirflowFailException
 
             from convergence.tasks import StageFailed, raise_for_problems
 

@@ -38,7 +38,7 @@ def _publish_dag(dc: contracts.DatasetContract) -> DAG:
             outlets=[Asset(name=dc.name, uri=f"lakehouse://{dc.zone}/{dc.table}")],
         )
         def publish(**context: Any) -> dict[str, Any]:
-            from airflow.exceptions import AirflowFailException
+            from airflow.sdk.exceptions import AirflowFailException
 
             from convergence.tasks import TAIPEI, StageFailed, publish_dataset, raise_for_problems
 

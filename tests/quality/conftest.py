@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import yaml
 
 from convergence.contracts import FeedContract, feed, parse_feed
 from tests.quality.samples import CONFORMED_SCHEMA, HOUSEHOLD, HOUSEHOLD_YAML
+
+# assertDataFrameEqual imports pyspark.pandas, which warns unless this is set.
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 
 @pytest.fixture(scope="session")
