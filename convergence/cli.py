@@ -199,6 +199,7 @@ def _summary(settings: Settings) -> None:
         dc = {r["status"]: r["count"] for r in d}
         s = batches.where((F.col("feed") == fc.name) & (F.col("stage") == "silver")).agg(
             F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates")).first()
+        assert s is not None
         n_silver = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
         table.add_row(fc.name, str(dc.get("landed", 0)), str(dc.get("duplicate", 0)),
                       str(dc.get("refused", 0)), f"{(s[0] or 0):,}", f"{(s[1] or 0):,}",

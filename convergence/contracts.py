@@ -292,7 +292,7 @@ def _field(raw: Any, path: Path, index: int) -> Field:
         raise ContractError(path, where, "a date field needs a date parse step (roc_date)")
     pii = str(_require(raw, "pii", path, where))
     if pii not in PII_CLASSES:
-        raise ContractError(path, where, f"unknown pii class {pii!r} (one of {sorted(PII_CLASSES)})")
+        raise ContractError(path, where, f"unknown pii class {pii!r} ({sorted(PII_CLASSES)})")
     masking = str(_require(raw, "masking", path, where))
     if masking not in MASKING_POLICIES:
         raise ContractError(path, where, f"unknown masking policy {masking!r}")
@@ -341,7 +341,9 @@ def _common(doc: dict[str, Any], path: Path) -> tuple[str, str]:
 def _entity(doc: dict[str, Any], path: Path) -> str:
     entity = str(_require(doc, "entity", path, "contract"))
     if not _NAME.match(entity) or entity == doc.get("name"):
-        raise ContractError(path, "entity", f"{entity!r} is not <agency>.<entity>, distinct from the feed")
+        raise ContractError(
+            path, "entity", f"{entity!r} is not <agency>.<entity>, distinct from the feed"
+        )
     return entity
 
 

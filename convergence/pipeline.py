@@ -330,6 +330,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             wellformed = conformed.where("NOT _malformed").drop("_malformed")
             malformed = conformed.where("_malformed").drop("_malformed")
             gate = validate(wellformed, contract)
+            n_malformed = n_in - gate.rows
             result_id = f"qr-{uuid.uuid4().hex[:12]}"
             rec.append("quality_results", [
                 {"result_id": result_id, "feed": feed, "batch_id": batch.batch_id,
@@ -340,10 +341,10 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 for r in gate.rules
             ])
             if not gate.success:
-                reason = "quality gate failed: " + "; ".join(gate.failures())
+                failed = "quality gate failed: " + "; ".join(gate.failures())
                 rec.append("batches", [{**base, "status": "failed", "rows_in": n_in,
-                                        "reason": reason}])
-                result.problems.append(Problem(feed, batch.file_name, reason))
+                                        "reason": failed}])
+                result.problems.append(Problem(feed, batch.file_name, failed))
                 result.add("failed_batches", 1)
                 continue
             passing, quarantined = split_by_rules(wellformed, contract)
@@ -352,31 +353,40 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 F.lit(f"{RULE_MALFORMED}: the record does not split into the contract's fields"),
             )
             q = _quarantine_frame(quarantined, F.col("_rule_ids"), F.col("_reason"))
-            q = q.unionByName(bad_format)
             if not st.contains("quarantine", feed, "_batch_id", batch.batch_id):
-                st.append(q, "quarantine", feed, meta)
-            n_quarantined = st.read("quarantine", feed).where(
-                F.col("_batch_id") == batch.batch_id).count()
+                st.append(q.unionByName(bad_format), "quarantine", feed, meta)
+            n_quarantined = gate.quarantined_rows + n_malformed
 
-            events = conform_job.with_event_id(passing, contract)
-            unique = conform_job.drop_duplicates_in_batch(events)
+            # Duplicates: an event repeated within the batch, or already in silver from an
+            # earlier batch. One aggregation counts both.
+            events = conform_job.mark_duplicates(conform_job.with_event_id(passing, contract))
             if st.exists("silver", feed):
-                earlier = st.read("silver", feed).where(
-                    F.col("_batch_id") != batch.batch_id).select("_event_id")
-                new = unique.join(earlier, "_event_id", "left_anti")
+                earlier = (st.read("silver", feed).where(F.col("_batch_id") != batch.batch_id)
+                           .select("_event_id").distinct().withColumn("_seen", F.lit(True)))
+                events = events.join(earlier, "_event_id", "left")
             else:
-                new = unique
-            new = conform_job.to_silver(new).persist()
-            n_passing, n_unique, n_new = passing.count(), unique.count(), new.count()
-            st.insert_new(new, "silver", feed, ["_event_id"], meta)
+                events = events.withColumn("_seen", F.lit(None).cast("boolean"))
+            seen = F.coalesce(F.col("_seen"), F.lit(False))
+            events = events.withColumn("_dup", F.col("_dup_in_batch") | seen).persist()
+            counts = events.agg(
+                F.count(F.lit(1)).alias("passing"),
+                F.coalesce(F.sum(F.col("_dup_in_batch").cast("long")), F.lit(0)).alias("in_batch"),
+                F.coalesce(F.sum(F.col("_dup").cast("long")), F.lit(0)).alias("dup"),
+            ).first()
+            assert counts is not None
+            n_passing, duplicates = int(counts["passing"]), int(counts["dup"])
+            n_new = n_passing - duplicates
+            new = conform_job.to_silver(
+                events.where("NOT _dup").drop("_dup", "_dup_in_batch", "_seen"))
+            if not st.contains("silver", feed, "_batch_id", batch.batch_id):
+                st.append(new, "silver", feed, meta)
             current = conform_job.latest_per_key(new, contract)
             update = {f"`{c}`": f"s.`{c}`" for c in new.columns}
             for c in contract.sticky:
                 update[f"`{c}`"] = f"coalesce(s.`{c}`, t.`{c}`)"
             st.upsert(current, "silver", contract.entity, contract.primary_key,
                       conform_job.newer_condition(contract), update, meta)
-            new.unpersist()
-            duplicates = n_passing - n_new
+            events.unpersist()
             status, reason = "ok", None
             if n_in != n_new + duplicates + n_quarantined:
                 status = "failed"
@@ -390,7 +400,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             result.rows += n_in
             result.add("silver_rows", n_new)
             result.add("duplicates", duplicates)
-            result.add("duplicates_in_batch", n_passing - n_unique)
+            result.add("duplicates_in_batch", int(counts["in_batch"]))
             result.add("quarantined", n_quarantined)
             result.add("warnings", sum(r.unexpected_count or 0 for r in gate.rules
                                        if r.action == "warn"))

@@ -34,7 +34,7 @@ def prefill_tldextract(cache: Path) -> Path:
     def offline(*_args: object, **_kwargs: object) -> str:
         raise suffix_list.SuffixListNotFound("offline set-up: use the bundled snapshot")
 
-    suffix_list.find_first_response = offline  # type: ignore[assignment]
+    suffix_list.find_first_response = offline
     extractor = tldextract.TLDExtract(cache_dir=str(target))
     assert extractor("mail.example.com.tw").suffix == "com.tw"
     tldextract.tldextract.TLD_EXTRACTOR = extractor

@@ -41,14 +41,17 @@ def session(
     from pyspark.sql import SparkSession
 
     s = settings or Settings.from_env()
+    partitions = shuffle_partitions or s.shuffle_partitions
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master or s.spark_master)
         .config("spark.jars", ",".join(vendored_jars(s.jars_dir)))
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config(
+            "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+        )
         .config("spark.sql.legacy.javaCharsets", "true")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or s.shuffle_partitions))
+        .config("spark.sql.shuffle.partitions", str(partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", s.spark_driver_memory)
         .config("spark.ui.enabled", str(ui).lower())
@@ -58,6 +61,8 @@ def session(
         .config("spark.pyspark.python", sys.executable)
         .config("spark.pyspark.driver.python", sys.executable)
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
+        # Delta replays its log with 50 partitions by default: far too many for this machine.
+        .config("spark.databricks.delta.snapshotPartitions", str(partitions))
         .config("spark.sql.sources.partitionOverwriteMode", "static")
         .config("spark.sql.warehouse.dir", str(s.cache_dir / "spark-warehouse"))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={s.cache_dir}")

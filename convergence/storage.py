@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from convergence.contracts import ZONES
 
@@ -179,7 +179,7 @@ class Storage:
                 DeltaTable.forPath(self.spark, self.path(zone, name))
                 .alias("t")
                 .merge(df.alias("s"), cond)
-                .whenMatchedUpdate(condition=newer, set=assignments)
+                .whenMatchedUpdate(condition=newer, set=cast(dict[str, Any], assignments))
                 .whenNotMatchedInsertAll()
                 .execute()
             )
@@ -193,10 +193,18 @@ class Storage:
         return bool(self.read(zone, name).where(F.col(column) == value).limit(1).count())
 
     # ------------------------------------------------------------------ files
+    @property
+    def _jvm(self) -> Any:
+        return cast(Any, self.spark)._jvm
+
+    @property
+    def _hadoop_conf(self) -> Any:
+        return cast(Any, self.spark)._jsc.hadoopConfiguration()
+
     def _fs(self, path: str) -> tuple[Any, Any]:
-        jvm = self.spark._jvm  # type: ignore[attr-defined]
+        jvm = self._jvm
         hpath = jvm.org.apache.hadoop.fs.Path(path)
-        fs = hpath.getFileSystem(self.spark._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
+        fs = hpath.getFileSystem(self._hadoop_conf)
         return fs, hpath
 
     def list_files(self, folder: str) -> list[FileInfo]:
@@ -205,7 +213,8 @@ class Storage:
         if not fs.exists(hpath):
             return []
         out = [
-            FileInfo(path=str(st.getPath().toString()), name=st.getPath().getName(), size=st.getLen())
+            FileInfo(path=str(st.getPath().toString()), name=st.getPath().getName(),
+                     size=int(st.getLen()))
             for st in fs.listStatus(hpath)
             if st.isFile()
         ]
@@ -223,7 +232,7 @@ class Storage:
         try:
             size = fs.getFileStatus(hpath).getLen()
             n = size if limit is None else min(size, limit)
-            jvm = self.spark._jvm  # type: ignore[attr-defined]
+            jvm = self._jvm
             return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream, int(n)))
         finally:
             stream.close()
@@ -239,10 +248,10 @@ class Storage:
 
     def copy(self, src: str, dst: str) -> None:
         """Copy a file byte for byte (across file systems if needed)."""
-        jvm = self.spark._jvm  # type: ignore[attr-defined]
+        jvm = self._jvm
         sfs, spath = self._fs(src)
         dfs, dpath = self._fs(dst)
-        conf = self.spark._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+        conf = self._hadoop_conf
         ok = jvm.org.apache.hadoop.fs.FileUtil.copy(sfs, spath, dfs, dpath, False, True, conf)
         if not ok:
             raise OSError(f"could not copy {src} to {dst}")

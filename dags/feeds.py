@@ -46,19 +46,19 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
             return run_stage(feed, "land", context["run_id"])
 
         @task(task_id="bronze")
-        def bronze(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def bronze(_: Any, **context: Any) -> dict[str, Any]:
             from convergence.tasks import run_stage
 
             return run_stage(feed, "bronze", context["run_id"])
 
         @task(task_id="silver", outlets=[silver_asset(contract.entity)])
-        def silver(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def silver(_: Any, **context: Any) -> dict[str, Any]:
             from convergence.tasks import run_stage
 
             return run_stage(feed, "silver", context["run_id"])
 
         @task(task_id="check", retries=0, trigger_rule="all_done")
-        def check(*summaries: dict[str, Any]) -> None:
+        def check(*summaries: Any) -> None:
             """Fail the run, one line per problem, if any delivery was refused or failed."""
             from airflow.sdk.exceptions import AirflowFailException
 

@@ -104,12 +104,18 @@ def with_event_id(df: DataFrame, contract: FeedContract) -> DataFrame:
     return df.withColumn("_event_id", F.sha2(F.concat_ws("\u241f", *parts), 256))
 
 
-def drop_duplicates_in_batch(df: DataFrame) -> DataFrame:
-    """One row per ``_event_id``: the first delivered (lowest source row)."""
+def mark_duplicates(df: DataFrame) -> DataFrame:
+    """Add ``_dup_in_batch``: true for every repeat of an ``_event_id`` after its first delivery
+    (lowest source row)."""
     from pyspark.sql import Window
 
     w = Window.partitionBy("_event_id").orderBy(F.col("_source_row").asc())
-    return df.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
+    return df.withColumn("_dup_in_batch", F.row_number().over(w) > 1)
+
+
+def drop_duplicates_in_batch(df: DataFrame) -> DataFrame:
+    """One row per ``_event_id``: the first delivered (lowest source row)."""
+    return mark_duplicates(df).where("NOT _dup_in_batch").drop("_dup_in_batch")
 
 
 def latest_per_key(events: DataFrame, contract: FeedContract) -> DataFrame:

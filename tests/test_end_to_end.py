@@ -46,7 +46,8 @@ def _norm(s: str) -> str:
 def _passes(rec: dict[str, str]) -> bool:
     """The contract's quarantine rules, re-implemented in plain Python (the oracle)."""
     nid = _norm(rec["身分證統一編號"])
-    dates = {k: unicodedata.normalize("NFKC", rec[k]).strip() for k in ("出生日期", "異動日期", "死亡日期")}
+    date_fields = ("出生日期", "異動日期", "死亡日期")
+    dates = {k: unicodedata.normalize("NFKC", rec[k]).strip() for k in date_fields}
     change = unicodedata.normalize("NFKC", rec["異動類別"]).strip()
     name = unicodedata.normalize("NFKC", rec["姓名"]).strip()
     return (

@@ -67,5 +67,5 @@ def test_not_yaml(tmp_path):
 
 
 def test_unknown_feed_lists_known():
-    with pytest.raises(KeyError, match="moi.household_registry"):
+    with pytest.raises(KeyError, match=r"moi\.household_registry"):
         contracts.feed("moi.nothing")

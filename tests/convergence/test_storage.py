@@ -18,7 +18,8 @@ def storage(spark, root) -> Storage:
 
 
 def test_layout(storage, root):
-    assert storage.path("bronze", "moi.household_registry") == f"{root}/bronze/moi.household_registry"
+    feed = "moi.household_registry"
+    assert storage.path("bronze", feed) == f"{root}/bronze/{feed}"
     assert storage.inbox("moi/household_registry") == f"{root}/inbox/moi/household_registry"
     with pytest.raises(ValueError, match="unknown zone"):
         storage.path("tmp", "x")

@@ -60,7 +60,8 @@ def test_publish_dags_are_triggered_by_their_inputs(dagbag):
 def test_parsing_imports_no_spark():
     code = (
         "import sys, runpy; "
-        f"runpy.run_path({str(DAGS / 'feeds.py')!r}); runpy.run_path({str(DAGS / 'publish.py')!r}); "
+        f"runpy.run_path({str(DAGS / 'feeds.py')!r}); "
+        f"runpy.run_path({str(DAGS / 'publish.py')!r}); "
         "bad = [m for m in ('pyspark', 'great_expectations', 'presidio_analyzer', 'delta') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
