@@ -188,22 +188,29 @@ def _summary(settings: Settings) -> None:
 
     st = Storage(session(settings), settings.root)
     rec = Records(st)
-    table = Table(title="Convergence Lakehouse: demo summary")
-    for col in ("feed", "files landed", "resent", "refused", "rows received", "quarantined",
-                "duplicates", "silver rows"):
-        table.add_column(col, justify="right" if col != "feed" else "left")
+    table = Table(title="Convergence Lakehouse: what the demo did")
+    table.add_column("")
+    feeds = contracts.feeds()
+    for fc in feeds:
+        table.add_column(fc.name, justify="right")
     deliveries = rec.read("deliveries")
     batches = rec.latest("batches", ["batch_id", "stage"])
-    for fc in contracts.feeds():
+    rows: dict[str, list[str]] = {k: [] for k in (
+        "files landed", "files resent (not ingested again)", "files refused", "records received",
+        "quarantined", "duplicates removed", "silver events", "silver entity rows")}
+    for fc in feeds:
         d = deliveries.where(F.col("feed") == fc.name).groupBy("status").count().collect()
         dc = {r["status"]: r["count"] for r in d}
         s = batches.where((F.col("feed") == fc.name) & (F.col("stage") == "silver")).agg(
-            F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates")).first()
+            F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates"), F.sum("rows_out")).first()
         assert s is not None
-        n_silver = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
-        table.add_row(fc.name, str(dc.get("landed", 0)), str(dc.get("duplicate", 0)),
-                      str(dc.get("refused", 0)), f"{(s[0] or 0):,}", f"{(s[1] or 0):,}",
-                      f"{(s[2] or 0):,}", f"{n_silver:,} ({fc.entity})")
+        n_entity = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
+        for key, value in zip(rows, (dc.get("landed", 0), dc.get("duplicate", 0),
+                                     dc.get("refused", 0), s[0] or 0, s[1] or 0, s[2] or 0,
+                                     s[3] or 0, n_entity), strict=True):
+            rows[key].append(f"{value:,}")
+    for key, values in rows.items():
+        table.add_row(key, *values)
     console.print(table)
     for dc_ in contracts.datasets():
         if st.exists(dc_.zone, dc_.table):

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+LOG4J = Path(__file__).resolve().parent / "log4j2.properties"
+
+
 class SetupError(RuntimeError):
     """The machine is not set up (jars missing): run ``make setup``."""
 
@@ -65,7 +68,10 @@ def session(
         .config("spark.databricks.delta.snapshotPartitions", str(partitions))
         .config("spark.sql.sources.partitionOverwriteMode", "static")
         .config("spark.sql.warehouse.dir", str(s.cache_dir / "spark-warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={s.cache_dir}")
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={s.cache_dir} -Dlog4j2.configurationFile=file:{LOG4J}",
+        )
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

@@ -205,6 +205,9 @@ class Storage:
         jvm = self._jvm
         hpath = jvm.org.apache.hadoop.fs.Path(path)
         fs = hpath.getFileSystem(self._hadoop_conf)
+        if fs.getUri().getScheme() == "file":
+            # The raw local file system: no .crc side files next to the agencies' files.
+            fs = jvm.org.apache.hadoop.fs.FileSystem.getLocal(self._hadoop_conf).getRaw()
         return fs, hpath
 
     def list_files(self, folder: str) -> list[FileInfo]:

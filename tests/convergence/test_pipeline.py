@@ -1,0 +1,159 @@
+"""The stage shells on generated deliveries: verification, resends, refusals, gates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from convergence import contracts, pipeline
+from convergence.config import Settings
+from convergence.generate import generate
+from convergence.generate.household import IssueRates
+from convergence.records import Records
+from convergence.storage import Storage
+
+FEED = contracts.feed("moi.household_registry")
+KEY = "pipeline-test-key-0123456789-abcdefghijkl"
+
+
+@pytest.fixture
+def ctx(spark, root) -> pipeline.Context:
+    storage = Storage(spark, root)
+    return pipeline.Context(
+        settings=Settings.from_env({"LAKEHOUSE_ROOT": root}), storage=storage,
+        records=Records(storage), run_id="test-run", now=dt.datetime(2024, 11, 5, 8, 0),
+    )
+
+
+def _inbox(root: str) -> Path:
+    return Path(root) / "inbox" / FEED.delivery.inbox
+
+
+def test_land_verifies_and_keeps_the_file_unchanged(ctx, root):
+    generate(Path(root), persons=30, seed=1, days=1)
+    original = (_inbox(root) / "MOI_HHR_20241101.csv").read_bytes()
+    res = pipeline.land(ctx, FEED)
+    assert res.counts == {"landed_files": 1} and not res.problems
+    assert list(_inbox(root).iterdir()) == []
+    (folder,) = (Path(root) / "landing" / FEED.name).iterdir()
+    assert (folder / "MOI_HHR_20241101.csv").read_bytes() == original
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["batch_id"] == folder.name and manifest["bytes"] == len(original)
+    assert (folder / "MOI_HHR_20241101.csv.sha256").read_text().split()[0] == manifest["sha256"]
+
+    # The same file resent: recorded as a duplicate delivery, not landed again.
+    generate(Path(root), persons=30, seed=1, days=1)
+    again = pipeline.land(ctx, FEED)
+    assert again.counts == {"duplicate_files": 1} and again.batches == 0
+    assert len(list((Path(root) / "landing" / FEED.name).iterdir())) == 1
+
+
+def test_corrupted_and_unverifiable_deliveries_are_refused(ctx, root):
+    generate(Path(root), persons=30, seed=2, days=2)
+    inbox = _inbox(root)
+    damaged = inbox / "MOI_HHR_20241101.csv"
+    damaged.write_bytes(damaged.read_bytes()[:-40])  # truncated in transfer
+    (inbox / "MOI_HHR_20241102.csv.sha256").unlink()
+    (inbox / "notes.txt").write_text("hello")
+    res = pipeline.land(ctx, FEED)
+    reasons = {p.file: p.reason for p in res.problems}
+    assert "SHA-256 mismatch" in reasons["MOI_HHR_20241101.csv"]
+    assert "missing .sha256 companion" in reasons["MOI_HHR_20241102.csv"]
+    assert "file name does not match" in reasons["notes.txt"]
+    assert all(str(p).startswith("moi.household_registry: ") for p in res.problems)
+    assert res.counts == {"refused": 3}
+    rejected = Path(root) / "landing" / FEED.name / "_rejected" / "test-run"
+    assert sorted(p.name for p in rejected.iterdir()) == [
+        "MOI_HHR_20241101.csv", "MOI_HHR_20241101.csv.sha256", "MOI_HHR_20241102.csv", "notes.txt"]
+    assert not pipeline.bronze(ctx, FEED).batches
+
+
+def test_a_failed_gate_leaves_silver_unchanged(ctx, root):
+    generate(Path(root), persons=60, seed=3, days=1)
+    pipeline.run_feed(ctx, FEED)
+    version = ctx.storage.version("silver", FEED.entity)
+    events = ctx.storage.read("silver", FEED.name).count()
+    # Half the identifiers of the next delivery carry a wrong check digit: more than the
+    # contract's maximum quarantined share, so the whole batch fails.
+    generate(Path(root), persons=60, seed=4, days=1, start=dt.date(2024, 12, 1),
+             rates=IssueRates.parse(["invalid_check_digit=0.6"]))
+    stages = pipeline.run_feed(ctx, FEED)
+    (problem,) = stages[2].problems
+    assert problem.file == "MOI_HHR_20241201.csv"
+    assert "quality gate failed" in problem.reason and "quarantined" in problem.reason
+    assert ctx.storage.version("silver", FEED.entity) == version
+    assert ctx.storage.read("silver", FEED.name).count() == events
+    assert not ctx.storage.contains("quarantine", FEED.name, "_batch_id",
+                                    stages[0].counts and _batch_of(ctx, "MOI_HHR_20241201.csv"))
+    failed = ctx.records.read("batches").where(F.col("status") == "failed").collect()
+    assert len(failed) == 1 and "national_id.check_digit" in failed[0]["reason"]
+
+
+def _batch_of(ctx, file_name: str) -> str:
+    row = ctx.records.read("deliveries").where(F.col("file_name") == file_name).first()
+    return str(row["batch_id"])
+
+
+def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
+    generate(Path(root), persons=20, seed=5, days=1)
+    pipeline.run_feed(ctx, FEED)
+    monkeypatch.delenv("LAKEHOUSE_PSEUDONYM_KEY", raising=False)
+    res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    assert res.status == "refused" and "no pseudonymisation key" in res.problems[0].reason
+    assert not ctx.storage.exists("gold", "person_coverage")
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", "too-short")
+    res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    assert res.status == "refused" and "too short" in res.problems[0].reason
+    assert "too-short" not in str(res.as_dict())
+
+
+def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkeypatch):
+    generate(Path(root), persons=25, seed=6, days=2)
+    pipeline.run_feed(ctx, FEED)
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    dc = contracts.dataset("gold.person_coverage")
+    res = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
+    assert res.status == "published" and res.version == 0
+    meta = ctx.storage.commit_metadata("gold", "person_coverage")
+    assert meta["key_id"] == res.key_id and meta["run_id"] == "test-run"
+    assert meta["inputs"][FEED.name]["contract_version"] == FEED.version
+    assert meta["inputs"][FEED.name]["silver_version"] == ctx.storage.version("silver", FEED.entity)
+    assert meta["quality_result_ids"] and KEY not in json.dumps(meta)
+    again = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
+    assert again.status == "up_to_date" and ctx.storage.version("gold", "person_coverage") == 0
+
+
+def test_cli_run_prints_one_line_per_problem_and_fails(root, monkeypatch, capsys, spark):
+    from convergence.cli import main
+
+    generate(Path(root), persons=10, seed=7, days=1)
+    src = _inbox(root) / "MOI_HHR_20241101.csv"
+    digest = src.with_suffix(".csv.sha256").read_text().split()[0]
+    (_inbox(root) / "MOI_HHR_20241102.csv.sha256").write_text(f"{digest}  MOI_HHR_20241102.csv\n")
+    (_inbox(root) / "MOI_HHR_20241102.csv").write_bytes(src.read_bytes() + b"x")
+    monkeypatch.setenv("LAKEHOUSE_ROOT", root)
+    assert main(["run", FEED.name]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("✗")]
+    assert lines == [f"✗ {FEED.name}: MOI_HHR_20241102.csv: refused: SHA-256 mismatch: the "
+                     f"companion declares {_declared(root)}…, the file has "
+                     f"{_actual(root)}… (corrupted or incomplete transfer)"]
+    assert "Traceback" not in err
+
+
+def _declared(root: str) -> str:
+    rejected = Path(root) / "landing" / FEED.name / "_rejected"
+    (companion,) = rejected.glob("*/MOI_HHR_20241102.csv.sha256")
+    return companion.read_text().split()[0][:16]
+
+
+def _actual(root: str) -> str:
+    import hashlib
+
+    rejected = Path(root) / "landing" / FEED.name / "_rejected"
+    (data,) = rejected.glob("*/MOI_HHR_20241102.csv")
+    return hashlib.sha256(data.read_bytes()).hexdigest()[:16]
