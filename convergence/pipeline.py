@@ -292,9 +292,12 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
 
 # --------------------------------------------------------------------------- silver
 def _quarantine_frame(rows: DataFrame, rule_ids: Any, reason: Any) -> DataFrame:
-    """Quarantine rows: the record as delivered, the rules it fails and why, its lineage."""
+    """Quarantine rows: the record as delivered (``_raw_record``: its text when it did not
+    split into fields), the rules it fails and why, its lineage."""
+    raw = F.col(bronze_job.CORRUPT) if bronze_job.CORRUPT in rows.columns else F.lit(None)
     return rows.select(
         "_bronze.*",
+        raw.cast("string").alias("_raw_record"),
         rule_ids.alias("_rule_ids"),
         reason.alias("_reason"),
         *[F.col(c) for c in conform_job.LINEAGE_COLUMNS],
@@ -324,10 +327,11 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 "contract_version": contract.version}
         raw = st.read("bronze", feed).where(F.col("_batch_id") == batch.batch_id)
         flagged = raw.withColumn("_malformed", F.col(bronze_job.CORRUPT).isNotNull())
-        conformed = conform_job.conform(flagged, contract, keep=["_malformed"]).persist()
+        conformed = conform_job.conform(
+            flagged, contract, keep=["_malformed", bronze_job.CORRUPT]).persist()
         try:
             n_in = conformed.count()
-            wellformed = conformed.where("NOT _malformed").drop("_malformed")
+            wellformed = conformed.where("NOT _malformed").drop("_malformed", bronze_job.CORRUPT)
             malformed = conformed.where("_malformed").drop("_malformed")
             gate = validate(wellformed, contract)
             n_malformed = n_in - gate.rows

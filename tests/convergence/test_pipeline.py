@@ -157,3 +157,22 @@ def _actual(root: str) -> str:
     rejected = Path(root) / "landing" / FEED.name / "_rejected"
     (data,) = rejected.glob("*/MOI_HHR_20241102.csv")
     return hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+
+
+def test_malformed_records_are_quarantined_not_lost(ctx, root):
+    import hashlib
+
+    generate(Path(root), persons=20, seed=8, days=1)
+    path = _inbox(root) / "MOI_HHR_20241101.csv"
+    data = path.read_bytes() + "A123456789,王小明,1,0780315\r\n".encode("cp950")
+    path.write_bytes(data)
+    Path(f"{path}.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  {path.name}\n")
+    pipeline.run_feed(ctx, FEED)
+    q = ctx.storage.read("quarantine", FEED.name).where(
+        F.array_contains("_rule_ids", pipeline.RULE_MALFORMED)).collect()
+    assert len(q) == 1
+    assert q[0]["_raw_record"] == "A123456789,王小明,1,0780315"
+    assert q[0]["_source_row"] == data.count(b"\r\n") - 1
+    (batch,) = ctx.records.read("batches").where(F.col("stage") == "silver").collect()
+    assert batch["status"] == "ok" and batch["quarantined"] >= 1
+    assert batch["rows_in"] == batch["rows_out"] + batch["duplicates"] + batch["quarantined"]
