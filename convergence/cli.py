@@ -130,12 +130,20 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str], log: Path) -> int:
+def _airflow(args: list[str], env: dict[str, str], log: Path) -> tuple[int, list[str]]:
+    """Run an Airflow command, its output appended to ``log``; returns the exit code and the
+    problems the lakehouse's tasks reported (their AirflowFailException lines)."""
     airflow = str(Path(sys.executable).parent / "airflow")
+    start = log.stat().st_size if log.exists() else 0
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n$ airflow {' '.join(args)}\n")
         out.flush()
-        return subprocess.call([airflow, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+        rc = subprocess.call([airflow, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+    with log.open(encoding="utf-8", errors="replace") as f:
+        f.seek(start)
+        marker = "AirflowFailException: "
+        problems = [line.split(marker, 1)[1].strip() for line in f if marker in line]
+    return rc, list(dict.fromkeys(problems))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -157,7 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report = generate(Path(settings.root), persons=args.persons, seed=args.seed)
     console.print(f"[green]✓[/green] generated: {report}")
     with console.status("preparing the Airflow metadata database (SQLite)…"):
-        if _airflow(["db", "migrate"], env, log) != 0:
+        if _airflow(["db", "migrate"], env, log)[0] != 0:
             err.print(f"airflow db migrate failed: see {log}")
             return 1
     failed = []
@@ -165,9 +173,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     dag_ids += [f"publish.{d.table}" for d in contracts.datasets()]
     for dag_id in dag_ids:
         with console.status(f"airflow dags test {dag_id}…"):
-            rc = _airflow(["dags", "test", dag_id], env, log)
+            rc, problems = _airflow(["dags", "test", dag_id], env, log)
         mark = "[green]✓[/green]" if rc == 0 else "[red]✗[/red]"
         console.print(f"{mark} airflow dags test {dag_id}")
+        for p in problems:
+            err.print(f"  [red]✗[/red] {p}", soft_wrap=True)
         if rc != 0:
             failed.append(dag_id)
     _summary(settings)
