@@ -130,10 +130,21 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Gates:
-    """Batch-level gates of a feed."""
+    """Batch-level gates of a feed.
+
+    ``freshness_hours``: a run fails its freshness gate when the feed's latest delivery landed
+    longer ago than this (default: the cadence plus a grace of half a cadence).
+    ``volume_*``: a batch whose record count is more than ``volume_max_ratio`` times above or
+    below the median of the feed's last ``volume_history`` accepted batches fails (checked once
+    ``volume_min_history`` batches exist).
+    """
 
     max_quarantine_share: float = 0.2
     min_rows: int = 1
+    freshness_hours: float = 36.0
+    volume_history: int = 7
+    volume_min_history: int = 3
+    volume_max_ratio: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -338,6 +349,26 @@ def _common(doc: dict[str, Any], path: Path) -> tuple[str, str]:
     return name, version
 
 
+CADENCE_HOURS = {"hourly": 1.0, "daily": 24.0, "weekly": 168.0, "monthly": 744.0}
+
+
+def _gates(raw: dict[str, Any], share: float, cadence: str, path: Path) -> Gates:
+    volume = raw.get("volume") or {}
+    gates = Gates(
+        max_quarantine_share=share,
+        min_rows=int(raw.get("min_rows", 1)),
+        freshness_hours=float(raw.get("freshness_hours", CADENCE_HOURS[cadence] * 1.5)),
+        volume_history=int(volume.get("history", 7)),
+        volume_min_history=int(volume.get("min_history", 3)),
+        volume_max_ratio=float(volume.get("max_ratio", 10.0)),
+    )
+    if gates.volume_max_ratio <= 1 or gates.volume_min_history < 1:
+        raise ContractError(path, "gates.volume", "max_ratio must be > 1 and min_history >= 1")
+    if gates.freshness_hours <= 0:
+        raise ContractError(path, "gates.freshness_hours", "must be positive")
+    return gates
+
+
 def _entity(doc: dict[str, Any], path: Path) -> str:
     entity = str(_require(doc, "entity", path, "contract"))
     if not _NAME.match(entity) or entity == doc.get("name"):
@@ -419,7 +450,7 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
         order_by=tuple(doc.get("order_by") or ()),
         fields=fields,
         row_rules=row_rules,
-        gates=Gates(max_quarantine_share=share, min_rows=int(graw.get("min_rows", 1))),
+        gates=_gates(graw, share, cadence, path),
     )
 
 

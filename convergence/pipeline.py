@@ -29,6 +29,20 @@ from jobs import conform as conform_job
 from jobs.bronze import Batch, DeliveryError
 
 RULE_MALFORMED = "record.malformed"
+CHECK_LANDED = "landed bytes = delivered bytes"
+CHECK_BRONZE = "bronze rows = delivered records"
+CHECK_SILVER = "bronze rows = silver + quarantined + duplicates"
+GATE_VOLUME = "gate.volume"
+GATE_FRESHNESS = "gate.freshness"
+
+
+def _check(
+    ctx: Context, feed: str, batch_id: str, check: str, expected: int, actual: int
+) -> dict[str, Any]:
+    """One reconciliation record: a check, its expected and actual counts, whether it holds."""
+    return {"feed": feed, "batch_id": batch_id, "check": check, "expected": int(expected),
+            "actual": int(actual), "holds": int(expected) == int(actual), "run_id": ctx.run_id,
+            "at": ctx.now}
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,7 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
         .collect()
     }
     rows: list[dict[str, Any]] = []
+    recon: list[dict[str, Any]] = []
     for f in files:
         if f.name.endswith(".sha256"):
             if f.name[: -len(".sha256")] not in names:
@@ -202,6 +217,8 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
         }
         st.write_bytes(f"{folder}/manifest.json",
                        json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+        landed_size = st.file_size(f"{folder}/{f.name}")
+        recon.append(_check(ctx, feed, batch_id, CHECK_LANDED, f.size, landed_size))
         rows.append({**base, "status": "landed", "sha256": actual, "file_date": file_date,
                      "batch_id": batch_id, "landing_path": f"{folder}/{f.name}"})
         landed[actual] = batch_id
@@ -210,7 +227,55 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
         result.batches += 1
         result.add("landed_files", 1)
     rec.append("deliveries", rows)
+    rec.append("reconciliation", recon)
+    stale = freshness_problem(ctx, contract)
+    if stale:
+        result.problems.append(stale)
     return result
+
+
+def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
+    """The freshness gate: a problem when nothing landed within ``gates.freshness_hours``."""
+    feed, limit = contract.name, contract.gates.freshness_hours
+    row = ctx.records.read("deliveries").where(
+        (F.col("feed") == feed) & (F.col("status") == "landed")).agg(F.max("at")).first()
+    latest = row[0] if row else None
+    age = None if latest is None else (ctx.now - latest).total_seconds() / 3600
+    ok = age is not None and age <= limit
+    ctx.records.append("quality_results", [{
+        "result_id": f"qr-{uuid.uuid4().hex[:12]}", "feed": feed, "suite": contract.suite_name,
+        "rule_id": GATE_FRESHNESS, "check": "freshness", "action": "fail",
+        "element_count": None if age is None else round(age), "unexpected_count": None,
+        "success": ok, "run_id": ctx.run_id, "at": ctx.now,
+    }])
+    if ok:
+        return None
+    since = "no delivery has ever landed" if age is None else f"the last landed {age:.0f}h ago"
+    return Problem(feed, "-", f"{GATE_FRESHNESS}: {since} (limit {limit:g}h for a "
+                              f"{contract.cadence} feed)")
+
+
+def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: int) -> str | None:
+    """The volume gate: a batch far above or below the median of the recent accepted ones."""
+    g = contract.gates
+    recent = [
+        r["rows_in"] for r in ctx.records.latest("batches", ["batch_id", "stage"])
+        .where((F.col("feed") == contract.name) & (F.col("stage") == "silver")
+               & (F.col("status") == "ok") & (F.col("batch_id") != batch_id))
+        .orderBy(F.col("at").desc()).limit(g.volume_history).select("rows_in").collect()
+        if r["rows_in"]
+    ]
+    if len(recent) < g.volume_min_history:
+        return None
+    recent.sort()
+    median = recent[len(recent) // 2] if len(recent) % 2 else (
+        recent[len(recent) // 2 - 1] + recent[len(recent) // 2]) / 2
+    ratio = rows / median if median else float("inf")
+    if 1 / g.volume_max_ratio <= ratio <= g.volume_max_ratio:
+        return None
+    return (f"{GATE_VOLUME}: {rows:,} records, {ratio:.2g}x the median {median:,.0f} of the "
+            f"last {len(recent)} accepted batches (allowed 1/{g.volume_max_ratio:g}x to "
+            f"{g.volume_max_ratio:g}x)")
 
 
 # --------------------------------------------------------------------------- bronze
@@ -267,8 +332,9 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
             _check_charset(ctx, batch, contract)
             head = st.read_bytes(batch.path, 65536)
             bronze_job.check_header(bronze_job.header_fields(head, contract), contract)
+            raw = bronze_job.read_csv(st.spark, batch.path, contract)
+            delivered = raw.count()
             if not st.contains("bronze", feed, "_batch_id", batch.batch_id):
-                raw = bronze_job.read_csv(st.spark, batch.path, contract)
                 df = bronze_job.to_bronze(raw, contract, batch)
                 st.append(df, "bronze", feed, {"run_id": ctx.run_id, "batch_id": batch.batch_id,
                                                "contract_version": contract.version})
@@ -278,11 +344,13 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
             result.add("refused", 1)
             continue
         n = st.read("bronze", feed).where(F.col("_batch_id") == batch.batch_id).count()
-        if n == 0:
-            reason = "header only: the file holds no records"
-            ctx.records.append("batches", [{**base, "status": "refused", "reason": reason}])
-            result.problems.append(Problem(feed, batch.file_name, f"refused: {reason}"))
-            result.add("refused", 1)
+        check = _check(ctx, feed, batch.batch_id, CHECK_BRONZE, delivered, n)
+        ctx.records.append("reconciliation", [check])
+        if not check["holds"]:
+            reason = f"reconciliation failed: {CHECK_BRONZE} ({n} != {delivered})"
+            ctx.records.append("batches", [{**base, "status": "failed", "rows_in": delivered,
+                                            "rows_out": n, "reason": reason}])
+            result.problems.append(Problem(feed, batch.file_name, reason))
             continue
         ctx.records.append("batches", [{**base, "status": "ok", "rows_in": n, "rows_out": n}])
         result.batches += 1
@@ -331,21 +399,42 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             flagged, contract, keep=["_malformed", bronze_job.CORRUPT]).persist()
         try:
             n_in = conformed.count()
+            if n_in < contract.gates.min_rows or n_in == 0:
+                # A header-only delivery: no records (a day without changes, if the contract
+                # allows it), or a batch below the contract's minimum.
+                ok = n_in >= contract.gates.min_rows
+                why = None if ok else (f"quality gate failed: gate.min_rows: {n_in} records, "
+                                       f"the contract requires at least {contract.gates.min_rows}")
+                rec.append("reconciliation", [_check(ctx, feed, batch.batch_id, CHECK_SILVER,
+                                                     n_in, 0)])
+                rec.append("batches", [{**base, "status": "ok" if ok else "failed",
+                                        "rows_in": n_in, "rows_out": 0, "duplicates": 0,
+                                        "quarantined": 0, "reason": why}])
+                if why:
+                    result.problems.append(Problem(feed, batch.file_name, why))
+                    result.add("failed_batches", 1)
+                else:
+                    result.batches += 1
+                continue
             wellformed = conformed.where("NOT _malformed").drop("_malformed", bronze_job.CORRUPT)
             malformed = conformed.where("_malformed").drop("_malformed")
             gate = validate(wellformed, contract)
             n_malformed = n_in - gate.rows
+            volume = volume_problem(ctx, contract, batch.batch_id, n_in)
             result_id = f"qr-{uuid.uuid4().hex[:12]}"
+            common = {"result_id": result_id, "feed": feed, "batch_id": batch.batch_id,
+                      "suite": gate.suite, "run_id": ctx.run_id, "at": ctx.now}
             rec.append("quality_results", [
-                {"result_id": result_id, "feed": feed, "batch_id": batch.batch_id,
-                 "suite": gate.suite, "rule_id": r.rule_id, "column": r.column,
-                 "check": r.check, "action": r.action, "element_count": r.element_count,
-                 "unexpected_count": r.unexpected_count, "success": r.success,
-                 "run_id": ctx.run_id, "at": ctx.now}
-                for r in gate.rules
+                *({**common, "rule_id": r.rule_id, "column": r.column, "check": r.check,
+                   "action": r.action, "element_count": r.element_count,
+                   "unexpected_count": r.unexpected_count, "success": r.success}
+                  for r in gate.rules),
+                {**common, "rule_id": GATE_VOLUME, "check": "volume", "action": "fail",
+                 "element_count": n_in, "success": volume is None},
             ])
-            if not gate.success:
-                failed = "quality gate failed: " + "; ".join(gate.failures())
+            if not gate.success or volume:
+                failures = gate.failures() + ([volume] if volume else [])
+                failed = "quality gate failed: " + "; ".join(failures)
                 rec.append("batches", [{**base, "status": "failed", "rows_in": n_in,
                                         "reason": failed}])
                 result.problems.append(Problem(feed, batch.file_name, failed))
@@ -391,8 +480,11 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             st.upsert(current, "silver", contract.entity, contract.primary_key,
                       conform_job.newer_condition(contract), update, meta)
             events.unpersist()
+            check = _check(ctx, feed, batch.batch_id, CHECK_SILVER, n_in,
+                           n_new + duplicates + n_quarantined)
+            rec.append("reconciliation", [check])
             status, reason = "ok", None
-            if n_in != n_new + duplicates + n_quarantined:
+            if not check["holds"]:
                 status = "failed"
                 reason = (f"reconciliation failed: bronze {n_in} != silver {n_new} + "
                           f"duplicates {duplicates} + quarantined {n_quarantined}")

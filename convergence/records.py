@@ -2,7 +2,8 @@
 
 ``system/deliveries`` (one row per delivered file: landed, duplicate or refused),
 ``system/batches`` (one row per batch and stage, with the reconciliation counts),
-``system/quality_results`` (one row per rule and batch) and ``system/publishes``.
+``system/quality_results`` (one row per rule and batch), ``system/reconciliation`` (one row
+per batch and reconciliation check: expected and actual counts) and ``system/publishes``.
 They hold counts, digests and rule ids: never a value from a personal-data column.
 """
 
@@ -31,6 +32,10 @@ SCHEMAS: dict[str, str] = {
         "result_id string, feed string, batch_id string, suite string, rule_id string, "
         "column string, check string, action string, element_count long, "
         "unexpected_count long, success boolean, run_id string, at timestamp"
+    ),
+    "reconciliation": (
+        "feed string, batch_id string, check string, expected long, actual long, "
+        "holds boolean, run_id string, at timestamp"
     ),
     "publishes": (
         "dataset string, version long, status string, reason string, rows long, key_id string, "

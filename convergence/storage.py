@@ -223,6 +223,11 @@ class Storage:
         ]
         return sorted(out, key=lambda f: f.name)
 
+    def file_size(self, path: str) -> int:
+        """The size of a file in bytes."""
+        fs, hpath = self._fs(path)
+        return int(fs.getFileStatus(hpath).getLen())
+
     def file_exists(self, path: str) -> bool:
         """True if a file or folder exists at ``path``."""
         fs, hpath = self._fs(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -176,3 +177,44 @@ def test_malformed_records_are_quarantined_not_lost(ctx, root):
     (batch,) = ctx.records.read("batches").where(F.col("stage") == "silver").collect()
     assert batch["status"] == "ok" and batch["quarantined"] >= 1
     assert batch["rows_in"] == batch["rows_out"] + batch["duplicates"] + batch["quarantined"]
+
+
+def test_reconciliation_is_recorded_for_every_batch(ctx, root):
+    generate(Path(root), persons=25, seed=9, days=2)
+    pipeline.run_feed(ctx, FEED)
+    checks = ctx.records.read("reconciliation").collect()
+    by_batch: dict[str, set[str]] = {}
+    for c in checks:
+        by_batch.setdefault(c["batch_id"], set()).add(c["check"])
+        assert c["holds"] and c["expected"] == c["actual"]
+    assert len(by_batch) == 2
+    for checks_of_batch in by_batch.values():
+        assert checks_of_batch == {
+            pipeline.CHECK_LANDED, pipeline.CHECK_BRONZE, pipeline.CHECK_SILVER}
+
+
+def test_volume_gate(ctx):
+    history = [{"feed": FEED.name, "batch_id": f"b{i}", "stage": "silver", "status": "ok",
+                "rows_in": n, "at": dt.datetime(2024, 11, i + 1)}
+               for i, n in enumerate([100, 120, 80])]
+    assert pipeline.volume_problem(ctx, FEED, "new", 5000) is None  # too little history yet
+    ctx.records.append("batches", history)
+    assert pipeline.volume_problem(ctx, FEED, "new", 150) is None
+    assert pipeline.volume_problem(ctx, FEED, "new", 11) is None
+    high = pipeline.volume_problem(ctx, FEED, "new", 5000)
+    assert high == ("gate.volume: 5,000 records, 50x the median 100 of the last 3 accepted "
+                    "batches (allowed 1/10x to 10x)")
+    assert "0.05x" in (pipeline.volume_problem(ctx, FEED, "new", 5) or "")
+
+
+def test_freshness_gate(ctx, root):
+    assert "no delivery has ever landed" in str(pipeline.freshness_problem(ctx, FEED))
+    generate(Path(root), persons=5, seed=10, days=1)
+    pipeline.land(ctx, FEED)
+    assert pipeline.freshness_problem(ctx, FEED) is None
+    later = dataclasses.replace(ctx, now=ctx.now + dt.timedelta(hours=40))
+    problem = pipeline.freshness_problem(later, FEED)
+    assert problem is not None
+    assert problem.reason == "gate.freshness: the last landed 40h ago (limit 36h for a daily feed)"
+    results = ctx.records.read("quality_results").where(F.col("rule_id") == "gate.freshness")
+    assert sorted(r["success"] for r in results.collect()) == [False, False, True, True]

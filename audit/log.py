@@ -1,0 +1,409 @@
+"""Append-only, hash-chained audit log under ``<root>/system/audit/``.
+
+Every entry is one JSON line in ``audit-YYYY-MM-DD.jsonl`` (one file per UTC day of the entry's
+``at``); the chain continues across files in file-name order. Each entry records ``seq``
+(1-based, consecutive), ``at`` (UTC, ISO-8601 with ``Z``), ``actor``, ``action``, ``details``,
+``prev_hash`` (the previous entry's ``hash``, 64 zeros for the first) and ``hash``: the hex
+SHA-256 of the canonical JSON of the entry without ``hash``. Editing, removing, inserting or
+reordering entries breaks the chain and :func:`verify` names the first bad entry. Rewriting the
+whole tail consistently is only detectable against an anchor published elsewhere: :func:`head`
+gives ``(seq, hash)`` to publish (e.g. in Delta commit metadata) and ``verify(root,
+expected_head=...)`` checks the log still reaches it.
+
+Appends from several processes are serialised by an exclusive ``fcntl.flock`` on a lock file in
+the folder; the tail entry is re-read under the lock, so the chain never forks. All file I/O is in
+:class:`LocalFiles`, so it can be replaced by a Hadoop FileSystem implementation.
+
+Details never hold personal values (the caller's duty); as a last defence, :meth:`AuditLog.append`
+refuses strings that look like a Taiwanese national ID / resident certificate number or a mobile
+number, without echoing the value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ACTIONS = frozenset(
+    {
+        "run",
+        "publish",
+        "gate_failure",
+        "quarantine_release",
+        "reidentification",
+        "key_rotation",
+        "query",
+        "delivery_refused",
+    }
+)
+GENESIS_HASH = "0" * 64
+AUDIT_DIR = "system/audit"
+LOCK_NAME = ".audit.lock"
+
+_FILE_RE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
+_KEYS = frozenset({"seq", "at", "actor", "action", "details", "prev_hash", "hash"})
+_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+# Bounded by non-alphanumerics so that digests and batch ids do not trigger them.
+_PERSONAL = (
+    ("a national ID", re.compile(r"(?<![0-9A-Za-z])[A-Za-z][12ABCD89abcd89]\d{8}(?![0-9A-Za-z])")),
+    ("a mobile number", re.compile(r"(?<![0-9A-Za-z])09\d{8}(?![0-9A-Za-z])")),
+)
+
+
+class AuditLogCorrupted(ValueError):
+    """The audit log cannot be read or extended because an entry is damaged."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the audit log."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def body(self) -> dict[str, Any]:
+        """The entry without ``hash``: what ``hash`` is computed over."""
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "details": self.details,
+            "prev_hash": self.prev_hash,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as stored."""
+        return {**self.body(), "hash": self.hash}
+
+    def to_line(self) -> str:
+        """The stored JSON line (canonical JSON, newline-terminated)."""
+        return canonical_json(self.to_dict()) + "\n"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of :func:`verify`.
+
+    ``entries`` counts the entries verified good (all of them when ``ok``); ``first_bad`` is the
+    1-based position in the chain of the first bad entry (the seq it should have had);
+    ``reason`` names its file, line and seq and the problem.
+    """
+
+    ok: bool
+    entries: int
+    first_bad: int | None = None
+    reason: str | None = None
+
+
+def canonical_json(obj: Any) -> str:
+    """The canonical JSON text that hashes are computed over."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(body: Mapping[str, Any]) -> str:
+    """Hex SHA-256 over the canonical UTF-8 JSON of an entry without ``hash``."""
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def format_at(at: datetime) -> str:
+    """``at`` as UTC ISO-8601 with microseconds and ``Z`` (a naive datetime is taken as UTC)."""
+    aware = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_no_personal_values(value: Any, where: str = "details") -> None:
+    """Raise ``ValueError`` if a key or string in ``value`` looks like an ID or mobile number.
+
+    The message names the location (key path), never the value.
+    """
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_string(str(key), f"a key of {where}")
+            check_no_personal_values(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_no_personal_values(item, f"{where}[{i}]")
+    elif isinstance(value, str):
+        _check_string(value, where)
+
+
+def _check_string(text: str, where: str) -> None:
+    normalised = unicodedata.normalize("NFKC", text)
+    for label, pattern in _PERSONAL:
+        if pattern.search(normalised):
+            raise ValueError(
+                f"{where} holds what looks like {label}; audit entries must not hold personal "
+                "values (the value is not shown)"
+            )
+
+
+class LocalFiles:
+    """The audit folder on the local file system: the only place that does file I/O."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    def names(self) -> list[str]:
+        """The audit file names, in chain (date) order."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name for p in self.folder.iterdir() if _FILE_RE.match(p.name))
+
+    def read_lines(self, name: str) -> list[str]:
+        """The lines of a file, without line terminators (a trailing newline adds no line)."""
+        text = (self.folder / name).read_bytes().decode("utf-8", errors="replace")
+        return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+
+    def last_line(self, name: str) -> str | None:
+        """The last line of a file (read from the end), or ``None`` if it is empty."""
+        with open(self.folder / name, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            chunk = 4096
+            while True:
+                start = max(0, size - chunk)
+                f.seek(start)
+                data = f.read(size - start)
+                body = data[:-1] if data.endswith(b"\n") else data
+                cut = body.rfind(b"\n")
+                if cut >= 0 or start == 0:
+                    line = body[cut + 1 :]
+                    return line.decode("utf-8", errors="replace") if line or data else None
+                chunk *= 2
+
+    def append(self, name: str, line: str) -> None:
+        """Append one line to a file and flush it to disk."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / name, "ab") as f:
+            f.write(line.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+
+    @contextmanager
+    def locked(self, exclusive: bool = True) -> Iterator[None]:
+        """Hold the folder's lock file (exclusive for appends, shared for reading).
+
+        Reading a log that does not exist creates nothing (and needs no lock).
+        """
+        if not exclusive and not self.folder.is_dir():
+            yield
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / LOCK_NAME, "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _files(root: str) -> LocalFiles:
+    return LocalFiles(os.path.join(root.removeprefix("file://"), AUDIT_DIR))
+
+
+def _parse(line: str) -> AuditEntry:
+    """An entry from its stored line; ``ValueError`` if it is not a well-formed entry."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError("not valid JSON (truncated or corrupted line)") from e
+    if not isinstance(obj, dict) or set(obj) != _KEYS:
+        raise ValueError("not an audit entry (wrong fields)")
+    types_ok = (
+        isinstance(obj["seq"], int)
+        and not isinstance(obj["seq"], bool)
+        and all(isinstance(obj[k], str) for k in ("at", "actor", "action", "prev_hash", "hash"))
+        and isinstance(obj["details"], dict)
+    )
+    if not types_ok:
+        raise ValueError("not an audit entry (wrong field types)")
+    return AuditEntry(**obj)
+
+
+class AuditLog:
+    """The audit log of one storage root."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._files = _files(root)
+
+    def append(
+        self,
+        action: str,
+        actor: str,
+        details: Mapping[str, Any],
+        at: datetime | None = None,
+    ) -> AuditEntry:
+        """Append one entry and return it.
+
+        ``at`` defaults to now; a naive datetime is taken as UTC. Raises ``ValueError`` for an
+        unknown action, an empty actor, details that are not a JSON object or hold what looks
+        like personal values, or an ``at`` earlier than the last entry's; raises
+        :class:`AuditLogCorrupted` if the last stored entry cannot be read.
+        """
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r} (one of {sorted(ACTIONS)})")
+        if not isinstance(actor, str) or not actor.strip():
+            raise ValueError("actor must be a non-empty string")
+        check_no_personal_values(actor, "actor")
+        if not isinstance(details, Mapping):
+            raise ValueError("details must be a mapping (a JSON object)")
+        try:
+            frozen = json.loads(json.dumps(dict(details), ensure_ascii=False, allow_nan=False))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"details are not JSON-serialisable: {type(e).__name__}") from e
+        check_no_personal_values(frozen)
+        with self._files.locked():
+            tail = self._tail()
+            stamp = format_at(at if at is not None else datetime.now(UTC))
+            if tail is not None and stamp < tail.at:
+                if at is not None:
+                    raise ValueError("at is earlier than the last audit entry's time")
+                stamp = tail.at  # the clock went back: time never goes back in the log
+            body = {
+                "seq": tail.seq + 1 if tail else 1,
+                "at": stamp,
+                "actor": actor,
+                "action": action,
+                "details": frozen,
+                "prev_hash": tail.hash if tail else GENESIS_HASH,
+            }
+            entry = AuditEntry(**body, hash=entry_hash(body))
+            self._files.append(f"audit-{stamp[:10]}.jsonl", entry.to_line())
+        return entry
+
+    def _tail(self) -> AuditEntry | None:
+        """The last stored entry (call under the lock)."""
+        for name in reversed(self._files.names()):
+            line = self._files.last_line(name)
+            if line is None:
+                continue
+            try:
+                return _parse(line)
+            except ValueError as e:
+                raise AuditLogCorrupted(f"{name}: last line unreadable: {e}") from e
+        return None
+
+
+def entries(root: str, action: str | None = None) -> Iterator[AuditEntry]:
+    """The entries in chain order (optionally of one action); raises on an unreadable line."""
+    files = _files(root)
+    with files.locked(exclusive=False):
+        contents = [(name, files.read_lines(name)) for name in files.names()]
+    for name, lines in contents:
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = _parse(line)
+            except ValueError as e:
+                raise AuditLogCorrupted(f"{name} line {number}: {e}") from e
+            if action is None or entry.action == action:
+                yield entry
+
+
+def head(root: str) -> tuple[int, str]:
+    """``(seq, hash)`` of the last entry, or ``(0, GENESIS_HASH)`` for an empty log."""
+    files = _files(root)
+    with files.locked(exclusive=False):
+        tail = AuditLog(root)._tail()
+    return (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
+
+
+def verify(root: str, expected_head: tuple[int, str] | None = None) -> VerifyResult:
+    """Check the whole chain; with ``expected_head`` also that the log reaches that anchor."""
+    anchor = expected_head
+    if anchor is not None and anchor[0] == 0:
+        if anchor[1] != GENESIS_HASH:
+            return VerifyResult(False, 0, 1, "an anchor at seq 0 must carry the genesis hash")
+        anchor = None  # every log extends the empty one
+    files = _files(root)
+    with files.locked(exclusive=False):
+        contents = [(name, files.read_lines(name)) for name in files.names()]
+    prev: AuditEntry | None = None
+    anchor_seen = False
+    for name, lines in contents:
+        day = _FILE_RE.match(name)
+        for number, line in enumerate(lines, start=1):
+            position = (prev.seq if prev else 0) + 1
+            problem, entry = _check(line, prev, day.group(1) if day else "")
+            where = f"{name} line {number} (seq {entry.seq if entry else '?'})"
+            if problem is None and entry and anchor and entry.seq == anchor[0]:
+                anchor_seen = True
+                if entry.hash != anchor[1]:
+                    problem = "hash differs from the anchored head"
+            if problem is not None or entry is None:
+                return VerifyResult(False, position - 1, position, f"{where}: {problem}")
+            prev = entry
+    count = prev.seq if prev else 0
+    if anchor and not anchor_seen:
+        return VerifyResult(False, count, count + 1, f"log ends at seq {count}, before the "
+                            f"anchored head seq {anchor[0]} (truncated)")
+    return VerifyResult(True, count)
+
+
+def _check(line: str, prev: AuditEntry | None, day: str) -> tuple[str | None, AuditEntry | None]:
+    """The problem with one stored line given its predecessor (``None`` if it is good)."""
+    try:
+        entry = _parse(line)
+    except ValueError as e:
+        return str(e), None
+    if entry_hash(entry.body()) != entry.hash:
+        return "hash does not match its content", entry
+    expected_seq = (prev.seq if prev else 0) + 1
+    if entry.seq != expected_seq:
+        problem = f"seq {entry.seq} where {expected_seq} was expected"
+        return f"{problem} (removed, inserted or reordered entry)", entry
+    if entry.prev_hash != (prev.hash if prev else GENESIS_HASH):
+        return "prev_hash does not match the previous entry's hash", entry
+    if entry.action not in ACTIONS:
+        return f"unknown action {entry.action!r}", entry
+    if not _AT_RE.match(entry.at) or entry.at[:10] != day:
+        return f"time {entry.at} does not belong in this file", entry
+    if prev is not None and entry.at < prev.at:
+        return "time is earlier than the previous entry's", entry
+    return None, entry
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``lakehouse audit verify [--root R] [--expect-head SEQ:HASH]``: one line, 0 if ok, else 1."""
+    parser = argparse.ArgumentParser(prog="lakehouse audit", description="Audit log tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ver = sub.add_parser("verify", help="verify the hash chain of the audit log")
+    ver.add_argument("--root", default=os.environ.get("LAKEHOUSE_ROOT", "./lakehouse"))
+    ver.add_argument("--expect-head", metavar="SEQ:HASH", default=None,
+                     help="an anchor published elsewhere: the log must reach it unchanged")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    anchor: tuple[int, str] | None = None
+    if args.expect_head:
+        seq, _, digest = args.expect_head.partition(":")
+        if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            print("audit verify: --expect-head must be SEQ:HASH (hex SHA-256)", file=sys.stderr)
+            return 1
+        anchor = (int(seq), digest)
+    result = verify(args.root, expected_head=anchor)
+    if result.ok:
+        note = "" if _files(args.root).folder.is_dir() else f" (no audit log under {args.root})"
+        print(f"audit log ok: {result.entries} entries{note}")
+        return 0
+    print(f"audit log NOT ok: {result.reason} ({result.entries} entries verified before it)")
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
