@@ -114,6 +114,65 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return _report_problems(_problems(summaries))
 
 
+# ----------------------------------------------------------------------------- quarantine
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """List, show or release quarantined records of a feed (stewards)."""
+    from convergence import contracts, pipeline, quarantine
+
+    try:
+        fc = contracts.feed(args.feed)
+    except KeyError as exc:
+        err.print(str(exc.args[0]))
+        return 2
+    with console.status("starting Spark…"):
+        ctx = pipeline.Context.create(args.run_id)
+    if args.action == "list":
+        table = Table(title=f"quarantine of {fc.name}")
+        for col in ("batch", "rule", "open", "released"):
+            table.add_column(col, justify="right" if col in ("open", "released") else "left")
+        rows = quarantine.summary(ctx, fc)
+        for batch, rule, n_open, n_released in rows:
+            table.add_row(batch, rule, f"{n_open:,}", f"{n_released:,}")
+        console.print(table if rows else f"nothing quarantined in {fc.name}")
+        return 0
+    if args.action == "show":
+        shown = quarantine.show(ctx, fc, args.batch, args.rule, args.limit)
+        cols = ["_batch_id", "_source_row", "_rule_ids", *[f.name for f in fc.fields],
+                "_raw_record"]
+        table = Table(title=f"open quarantined rows of {fc.name} (personal data: stewards only)")
+        for c in cols:
+            table.add_column(c)
+        for r in shown:
+            table.add_row(*[", ".join(v) if isinstance(v, list) else ("" if v is None else str(v))
+                            for v in (r.get(c) for c in cols)])
+        console.print(table)
+        return 0
+    rows = [int(x) for x in (args.rows or "").split(",") if x.strip()]
+    try:
+        with console.status("releasing…"):
+            res = quarantine.release(ctx, fc, args.batch or "", rows, args.reason or "",
+                                     Path(args.corrections) if args.corrections else None)
+    except quarantine.ReleaseError as exc:
+        err.print(f"[red]✗[/red] {fc.name}: {exc}")
+        return 1
+    console.print(f"[green]✓[/green] released {res.rows} row(s) of {res.batch_id} as "
+                  f"{res.release_id} (corrected: {', '.join(res.corrected_columns) or 'none'}); "
+                  "validating them now…")
+    result = pipeline.silver(ctx, fc)
+    q = result.counts.get("quarantined", 0)
+    console.print(f"[green]✓[/green] {result.counts.get('silver_rows', 0)} row(s) reached silver, "
+                  f"{q} quarantined again, {result.counts.get('duplicates', 0)} duplicate(s)")
+    return _report_problems([str(p) for p in result.problems])
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Verify the hash chain of the audit log."""
+    from audit.log import main as audit_main
+
+    settings = Settings.from_env()
+    return audit_main(["verify", "--root", settings.root])
+
+
 # ----------------------------------------------------------------------------- demo
 def airflow_env(settings: Settings) -> dict[str, str]:
     """The environment of the embedded Airflow: SQLite metadata DB, the project's DAGs."""
@@ -261,6 +320,22 @@ def parser() -> argparse.ArgumentParser:
     pb.add_argument("--snapshot-date", help="YYYY-MM-DD (default: today in Taiwan)")
     pb.add_argument("--run-id", default=None)
     pb.set_defaults(func=cmd_publish)
+
+    q = sub.add_parser("quarantine", help="list, show or release quarantined records (stewards)")
+    q.add_argument("action", choices=["list", "show", "release"])
+    q.add_argument("feed")
+    q.add_argument("--batch", help="batch id (show: filter; release: required)")
+    q.add_argument("--rule", help="show: only rows failing this rule id")
+    q.add_argument("--limit", type=int, default=20)
+    q.add_argument("--rows", help="release: source row numbers, comma separated")
+    q.add_argument("--corrections", help="release: UTF-8 CSV with _source_row and fields")
+    q.add_argument("--reason", help="release: why (recorded with who and when)")
+    q.add_argument("--run-id", default=None)
+    q.set_defaults(func=cmd_quarantine)
+
+    a = sub.add_parser("audit", help="verify the hash-chained audit log")
+    a.add_argument("action", choices=["verify"])
+    a.set_defaults(func=cmd_audit)
 
     d = sub.add_parser("demo", help="generate, run every DAG through Airflow, summarise")
     d.add_argument("--persons", type=int, default=DEMO_PERSONS)

@@ -37,6 +37,11 @@ SCHEMAS: dict[str, str] = {
         "feed string, batch_id string, check string, expected long, actual long, "
         "holds boolean, run_id string, at timestamp"
     ),
+    "releases": (
+        "release_id string, feed string, batch_id string, source_rows array<long>, "
+        "corrected_columns array<string>, released_by string, reason string, run_id string, "
+        "at timestamp"
+    ),
     "publishes": (
         "dataset string, version long, status string, reason string, rows long, key_id string, "
         "inputs string, contract_version string, run_id string, at timestamp"

@@ -11,23 +11,11 @@ import pytest
 from pyspark.sql import functions as F
 
 from convergence import contracts, pipeline
-from convergence.config import Settings
 from convergence.generate import generate
 from convergence.generate.household import IssueRates
-from convergence.records import Records
-from convergence.storage import Storage
 
 FEED = contracts.feed("moi.household_registry")
 KEY = "pipeline-test-key-0123456789-abcdefghijkl"
-
-
-@pytest.fixture
-def ctx(spark, root) -> pipeline.Context:
-    storage = Storage(spark, root)
-    return pipeline.Context(
-        settings=Settings.from_env({"LAKEHOUSE_ROOT": root}), storage=storage,
-        records=Records(storage), run_id="test-run", now=dt.datetime(2024, 11, 5, 8, 0),
-    )
 
 
 def _inbox(root: str) -> Path:
