@@ -147,10 +147,10 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                             for v in (r.get(c) for c in cols)])
         console.print(table)
         return 0
-    rows = [int(x) for x in (args.rows or "").split(",") if x.strip()]
+    wanted = [int(x) for x in (args.rows or "").split(",") if x.strip()]
     try:
         with console.status("releasing…"):
-            res = quarantine.release(ctx, fc, args.batch or "", rows, args.reason or "",
+            res = quarantine.release(ctx, fc, args.batch or "", wanted, args.reason or "",
                                      Path(args.corrections) if args.corrections else None)
     except quarantine.ReleaseError as exc:
         err.print(f"[red]✗[/red] {fc.name}: {exc}")

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
 from pyspark.sql import functions as F
 
 from convergence import contracts, pipeline
