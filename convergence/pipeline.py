@@ -8,9 +8,11 @@ Problems are collected as :class:`Problem` (feed, file, reason) and never carry 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,6 +30,7 @@ from jobs import bronze as bronze_job
 from jobs import conform as conform_job
 from jobs.bronze import Batch, DeliveryError
 
+StageFn = Callable[["Context", FeedContract], "StageResult"]
 RULE_MALFORMED = "record.malformed"
 RELEASE_PREFIX = "release-"
 CHECK_LANDED = "landed bytes = delivered bytes"
@@ -68,6 +71,7 @@ class StageResult:
     rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    assertions: list[tuple[str, bool, str | None]] = field(default_factory=list)
 
     def add(self, key: str, n: int) -> None:
         """Add ``n`` to the counter ``key``."""
@@ -99,7 +103,7 @@ class Context:
     run_id: str
     now: datetime
     actor: str = field(default_factory=current_actor)
-
+    parent: Any = None  # lineage.events.ParentRef of the Airflow task running this job
     def audit(self, action: str, details: dict[str, Any]) -> None:
         """Append an entry to the hash-chained audit log (``<root>/system/audit``)."""
         from audit.log import AuditLog
@@ -121,6 +125,39 @@ class Context:
             run_id=run_id or f"run-{uuid.uuid4().hex[:12]}",
             now=datetime.now(UTC).replace(tzinfo=None),
         )
+
+
+def traced(stage: str) -> Callable[[StageFn], StageFn]:
+    """Emit OpenLineage START and COMPLETE/FAIL events around a stage of a feed.
+
+    A stage that reports problems (a refused delivery, a failed gate) ends with FAIL and the
+    problems as the error message (file names, rule ids and counts: no values).
+    """
+
+    def wrap(fn: StageFn) -> StageFn:
+        @functools.wraps(fn)
+        def run(ctx: Context, contract: FeedContract) -> StageResult:
+            from lineage import pipeline as lp
+
+            job = f"{contract.name}.{stage}"
+            ins, outs = lp.stage_datasets(ctx, contract, stage, versions=False)
+            lp.emit(ctx, "START", job, ins, outs)
+            try:
+                result = fn(ctx, contract)
+            except Exception as exc:
+                lp.emit(ctx, "FAIL", job, ins, outs, error=f"{type(exc).__name__} in {job}")
+                raise
+            from lineage.events import Assertion
+
+            quality = [Assertion(rule, ok, col) for rule, ok, col in result.assertions]
+            ins, outs = lp.stage_datasets(ctx, contract, stage, quality=quality)
+            problems = "; ".join(str(p) for p in result.problems) or None
+            lp.emit(ctx, "FAIL" if problems else "COMPLETE", job, ins, outs, error=problems)
+            return result
+
+        return run
+
+    return wrap
 
 
 # --------------------------------------------------------------------------- landing
@@ -155,6 +192,7 @@ def _file_digest(storage: Storage, path: str) -> str:
     return str(row["d"])
 
 
+@traced("land")
 def land(ctx: Context, contract: FeedContract) -> StageResult:
     """Verify every file in the feed's inbox against its digest and land it unchanged.
 
@@ -351,6 +389,7 @@ def _check_charset(ctx: Context, batch: Batch, contract: FeedContract) -> None:
         ) from None
 
 
+@traced("bronze")
 def bronze(ctx: Context, contract: FeedContract) -> StageResult:
     """Append every landed, not yet ingested batch to the feed's bronze table."""
     st, feed = ctx.storage, contract.name
@@ -404,6 +443,7 @@ def _quarantine_frame(rows: DataFrame, rule_ids: Any, reason: Any) -> DataFrame:
     )
 
 
+@traced("silver")
 def silver(ctx: Context, contract: FeedContract) -> StageResult:
     """Conform, validate and merge each bronze batch into silver, in delivery order.
 
@@ -469,6 +509,8 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 {**common, "rule_id": GATE_VOLUME, "check": "volume", "action": "fail",
                  "element_count": n_in, "success": volume is None},
             ])
+            result.assertions.extend(
+                (r.rule_id, bool(r.success), r.column) for r in gate.rules)
             if not passed or volume:
                 failures = gate.failures() + ([volume] if volume else [])
                 failed = "quality gate failed: " + "; ".join(failures)
@@ -605,7 +647,26 @@ def _reconciliation_problems(ctx: Context, dc: DatasetContract) -> list[Problem]
 
 
 def publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishResult:
-    """Build the candidate, pass every gate, then publish it atomically in one Delta commit."""
+    """Build the candidate, pass every gate, then publish it atomically in one Delta commit.
+
+    The publish is a job of its own in the lineage (START, then COMPLETE or FAIL)."""
+    from lineage import pipeline as lp
+
+    job = f"publish.{dc.name}"
+    ins, outs = lp.publish_datasets(ctx, dc)
+    lp.emit(ctx, "START", job, ins, outs)
+    try:
+        res = _publish(ctx, dc, snapshot_date)
+    except Exception as exc:
+        lp.emit(ctx, "FAIL", job, ins, outs, error=f"{type(exc).__name__} in {job}")
+        raise
+    ins, outs = lp.publish_datasets(ctx, dc)
+    problems = "; ".join(str(p) for p in res.problems) or None
+    lp.emit(ctx, "FAIL" if problems else "COMPLETE", job, ins, outs, error=problems)
+    return res
+
+
+def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishResult:
     from jobs.person_coverage import person_coverage
     from masking.keys import MissingKeyError, PseudonymKey
     from masking.leak import scan

@@ -23,24 +23,45 @@ def today() -> date:
     return datetime.now(TAIPEI).date()
 
 
-def run_stage(feed: str, stage: str, run_id: str | None = None) -> dict[str, Any]:
+def _context(run_id: str | None, airflow_task: tuple[str, str] | None) -> Any:
+    """The job run's context; under Airflow, its lineage parent is the task (dag, task)."""
+    from convergence import pipeline
+
+    ctx = pipeline.Context.create(run_id)
+    if airflow_task and run_id:
+        import os
+
+        from lineage.events import ParentRef, lineage_run_id
+
+        ns = os.environ.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "airflow")
+        name = ".".join(airflow_task)
+        ctx.parent = ParentRef(ns, name, lineage_run_id(run_id, ns, name))
+        ctx.actor = os.environ.get("LAKEHOUSE_USER") or f"airflow:{name}"
+    return ctx
+
+
+def run_stage(
+    feed: str, stage: str, run_id: str | None = None,
+    airflow_task: tuple[str, str] | None = None,
+) -> dict[str, Any]:
     """Run one stage (land, bronze or silver) of a feed; returns its summary."""
     from convergence import contracts, pipeline
 
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r} (one of {STAGES})")
-    ctx = pipeline.Context.create(run_id)
+    ctx = _context(run_id, airflow_task)
     result = getattr(pipeline, stage)(ctx, contracts.feed(feed))
     return dict(result.as_dict())
 
 
 def publish_dataset(
-    name: str, run_id: str | None = None, snapshot_date: date | None = None
+    name: str, run_id: str | None = None, snapshot_date: date | None = None,
+    airflow_task: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Publish one dataset; returns its summary (status published, up_to_date or refused)."""
     from convergence import contracts, pipeline
 
-    ctx = pipeline.Context.create(run_id)
+    ctx = _context(run_id, airflow_task)
     result = pipeline.publish(ctx, contracts.dataset(name), snapshot_date or today())
     return dict(result.as_dict())
 

@@ -43,19 +43,19 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
         def land(**context: Any) -> dict[str, Any]:
             from convergence.tasks import run_stage
 
-            return run_stage(feed, "land", context["run_id"])
+            return run_stage(feed, "land", context["run_id"], (feed, "land"))
 
         @task(task_id="bronze")
         def bronze(_: Any, **context: Any) -> dict[str, Any]:
             from convergence.tasks import run_stage
 
-            return run_stage(feed, "bronze", context["run_id"])
+            return run_stage(feed, "bronze", context["run_id"], (feed, "bronze"))
 
         @task(task_id="silver", outlets=[silver_asset(contract.entity)])
         def silver(_: Any, **context: Any) -> dict[str, Any]:
             from convergence.tasks import run_stage
 
-            return run_stage(feed, "silver", context["run_id"])
+            return run_stage(feed, "silver", context["run_id"], (feed, "silver"))
 
         @task(task_id="check", retries=0, trigger_rule="all_done")
         def check(*summaries: Any) -> None:

@@ -43,7 +43,8 @@ def _publish_dag(dc: contracts.DatasetContract) -> DAG:
             from convergence.tasks import TAIPEI, StageFailed, publish_dataset, raise_for_problems
 
             snapshot = context["dag_run"].run_after.astimezone(TAIPEI).date()
-            summary = publish_dataset(dc.name, context["run_id"], snapshot)
+            summary = publish_dataset(dc.name, context["run_id"], snapshot,
+                                      (context["dag"].dag_id, "publish"))
             try:
                 raise_for_problems([summary])
             except StageFailed as exc:  # a refused gate is not transient: do not retry

@@ -205,3 +205,36 @@ def test_freshness_gate(ctx, root):
     assert problem.reason == "gate.freshness: the last landed 40h ago (limit 36h for a daily feed)"
     results = ctx.records.read("quality_results").where(F.col("rule_id") == "gate.freshness")
     assert sorted(r["success"] for r in results.collect()) == [False, False, True, True]
+
+
+def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, monkeypatch):
+    from convergence.generate.household import decode_cp950
+    from lineage.validate import validate_event
+
+    generate(Path(root), persons=30, seed=12, days=1)
+    text = decode_cp950((_inbox(root) / "MOI_HHR_20241101.csv").read_bytes())
+    ids = {line.split(",")[0].strip() for line in text.splitlines()[1:] if line}
+    pipeline.run_feed(ctx, FEED)
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    lines = [line for p in sorted((Path(root) / "system" / "lineage").glob("*.jsonl"))
+             for line in p.read_text(encoding="utf-8").splitlines()]
+    events = [json.loads(line) for line in lines]
+    for e in events:
+        assert validate_event(e) == [], e["job"]["name"]
+    runs = [(e["job"]["name"], e["eventType"]) for e in events]
+    for job in ("land", "bronze", "silver"):
+        assert (f"{FEED.name}.{job}", "START") in runs
+        assert (f"{FEED.name}.{job}", "COMPLETE") in runs
+    assert ("publish.gold.person_coverage", "COMPLETE") in runs
+    (gold,) = [e for e in events if e["eventType"] == "COMPLETE"
+               and e["job"]["name"] == "publish.gold.person_coverage"]
+    fields = gold["outputs"][0]["facets"]["columnLineage"]["fields"]
+    (src,) = fields["person_key"]["inputFields"]
+    assert src["field"] == "national_id" and src["transformations"][0]["masking"] is True
+    silver = [e for e in events if e["eventType"] == "COMPLETE"
+              and e["job"]["name"] == f"{FEED.name}.silver"][0]
+    assertions = silver["outputs"][0]["facets"]["dataQualityAssertions"]["assertions"]
+    assert {a["assertion"] for a in assertions} >= {"national_id.check_digit", "sex.code"}
+    blob = "\n".join(lines)
+    assert not [i for i in ids if i and i in blob] and KEY not in blob
