@@ -232,8 +232,8 @@ def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, mon
     fields = gold["outputs"][0]["facets"]["columnLineage"]["fields"]
     (src,) = fields["person_key"]["inputFields"]
     assert src["field"] == "national_id" and src["transformations"][0]["masking"] is True
-    silver = [e for e in events if e["eventType"] == "COMPLETE"
-              and e["job"]["name"] == f"{FEED.name}.silver"][0]
+    (silver,) = [e for e in events if e["eventType"] == "COMPLETE"
+                 and e["job"]["name"] == f"{FEED.name}.silver"]
     assertions = silver["outputs"][0]["facets"]["dataQualityAssertions"]["assertions"]
     assert {a["assertion"] for a in assertions} >= {"national_id.check_digit", "sex.code"}
     blob = "\n".join(lines)
