@@ -50,7 +50,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy convergence jobs quality masking dags
+	$(BIN)/mypy convergence jobs quality masking dags audit lineage
 
 airflow: setup
 	$(BIN)/airflow db migrate
