@@ -170,8 +170,13 @@ def _parse_file_date(text: str, fmt: str) -> date:
 
 
 def _companion_digest(storage: Storage, path: str, name: str) -> str:
-    """The digest a ``.sha256`` companion declares (``<hex>  <file name>``)."""
-    text = storage.read_bytes(path, 4096).decode("ascii", errors="replace").strip()
+    """The digest a ``.sha256`` companion declares: ``<hex>  <file name>`` as ``sha256sum``
+    writes it (``*<name>`` in binary mode, or the digest alone), or the BSD form
+    ``SHA256 (<file name>) = <hex>``."""
+    text = storage.read_bytes(path, 4096).decode("utf-8", errors="replace").strip()
+    bsd = re.fullmatch(r"SHA256 \((.+)\) = ([0-9a-fA-F]{64})", text)
+    if bsd:
+        text = f"{bsd[2]}  {bsd[1]}"
     parts = text.split()
     if not parts or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
         raise DeliveryError("the .sha256 companion does not hold a SHA-256 digest")

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from pyspark.sql import functions as F
 
 from convergence import contracts, pipeline
@@ -238,3 +239,14 @@ def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, mon
     assert {a["assertion"] for a in assertions} >= {"national_id.check_digit", "sex.code"}
     blob = "\n".join(lines)
     assert not [i for i in ids if i and i in blob] and KEY not in blob
+
+
+@pytest.mark.parametrize("form", ["{d}  {n}\n", "{d} *{n}\n", "{D}\n", "SHA256 ({n}) = {d}\n"])
+def test_companion_forms(ctx, root, form):
+    import hashlib
+
+    generate(Path(root), persons=5, seed=13, days=1)
+    path = _inbox(root) / "MOI_HHR_20241101.csv"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    Path(f"{path}.sha256").write_text(form.format(d=digest, D=digest.upper(), n=path.name))
+    assert pipeline.land(ctx, FEED).counts == {"landed_files": 1}
