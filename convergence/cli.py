@@ -81,7 +81,33 @@ def cmd_run(args: argparse.Namespace) -> int:
                 counts = ", ".join(f"{k} {v:,}" for k, v in sorted(res.counts.items()))
                 console.print(f"[green]✓[/green] {fc.name} {stage}: {res.batches} batch(es), "
                               f"{res.rows:,} rows{'; ' + counts if counts else ''}")
+    _write_quality_report(ctx.settings, ctx.run_id)
     return _report_problems(_problems(summaries))
+
+
+def _write_quality_report(settings: Settings, run_id: str) -> None:
+    """The steward's HTML quality report of the run, and the index across runs."""
+    if not settings.is_local:
+        return
+    from quality.report import write_index, write_run_report
+
+    page = write_run_report(settings.root, run_id)
+    write_index(settings.root)
+    console.print(f"quality report: {page}")
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    """Write the quality report of one run (or of every run) and the index."""
+    from quality.report import write_all, write_index, write_run_report
+
+    settings = Settings.from_env()
+    if args.run:
+        console.print(f"quality report: {write_run_report(settings.root, args.run)}")
+        console.print(f"index: {write_index(settings.root)}")
+    else:
+        paths = write_all(settings.root)
+        console.print(f"{len(paths) - 1} run report(s); index: {paths[-1]}")
+    return 0
 
 
 # ----------------------------------------------------------------------------- publish
@@ -290,8 +316,9 @@ def _summary(settings: Settings) -> None:
                           f"{st.path(dc_.zone, dc_.table)}")
         else:
             console.print(f"[red]✗[/red] {dc_.name} is not published")
-    console.print(f"quarantine: {settings.root}/quarantine/ · run records: "
-                  f"{settings.root}/system/ · Airflow UI: make airflow")
+    console.print(f"quality reports: {settings.root}/system/reports/quality/index.html · "
+                  f"quarantine: lakehouse quarantine list FEED · audit: lakehouse audit verify · "
+                  f"lineage: {settings.root}/system/lineage/ · Airflow UI: make airflow")
 
 
 # ----------------------------------------------------------------------------- main
@@ -332,6 +359,11 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--reason", help="release: why (recorded with who and when)")
     q.add_argument("--run-id", default=None)
     q.set_defaults(func=cmd_quarantine)
+
+    qr = sub.add_parser("quality", help="write the HTML quality reports (per run, and an index)")
+    qr.add_argument("action", choices=["report"])
+    qr.add_argument("--run", help="one run id (default: every run)")
+    qr.set_defaults(func=cmd_quality)
 
     a = sub.add_parser("audit", help="verify the hash-chained audit log")
     a.add_argument("action", choices=["verify"])

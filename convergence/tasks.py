@@ -66,6 +66,19 @@ def publish_dataset(
     return dict(result.as_dict())
 
 
+def write_quality_report(run_id: str) -> str | None:
+    """Write the steward's HTML quality report of a run (and the index); returns its path."""
+    from convergence.config import Settings
+    from quality.report import write_index, write_run_report
+
+    settings = Settings.from_env()
+    if not settings.is_local:
+        return None
+    page = write_run_report(settings.root, run_id)
+    write_index(settings.root)
+    return str(page)
+
+
 def raise_for_problems(summaries: list[dict[str, Any]]) -> None:
     """Fail (one line per problem) if any summary reports a problem."""
     problems = [p for s in summaries if s for p in s.get("problems", [])]

@@ -58,11 +58,14 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
             return run_stage(feed, "silver", context["run_id"], (feed, "silver"))
 
         @task(task_id="check", retries=0, trigger_rule="all_done")
-        def check(*summaries: Any) -> None:
-            """Fail the run, one line per problem, if any delivery was refused or failed."""
+        def check(*summaries: Any, **context: Any) -> None:
+            """Write the run's quality report; fail the run, one line per problem, if any
+            delivery was refused or failed a gate."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            from convergence.tasks import StageFailed, raise_for_problems
+            from convergence.tasks import StageFailed, raise_for_problems, write_quality_report
+
+            write_quality_report(context["run_id"])
 
             try:
                 raise_for_problems([s for s in summaries if s])
