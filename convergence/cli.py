@@ -191,6 +191,13 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return _report_problems([str(p) for p in result.problems])
 
 
+def cmd_scan_pii(args: argparse.Namespace) -> int:
+    """Scan a table or file for personal data (dataset, column, entity, count; no values)."""
+    from masking.scan import main as scan_main
+
+    return scan_main([args.target, *(["--root", args.root] if args.root else [])])
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """Verify the hash chain of the audit log."""
     from audit.log import main as audit_main
@@ -364,6 +371,11 @@ def parser() -> argparse.ArgumentParser:
     qr.add_argument("action", choices=["report"])
     qr.add_argument("--run", help="one run id (default: every run)")
     qr.set_defaults(func=cmd_quality)
+
+    sp = sub.add_parser("scan-pii", help="scan a table or file for personal data (no values)")
+    sp.add_argument("target", help="a table (gold.person_coverage) or a Delta/CSV/Parquet path")
+    sp.add_argument("--root", help="storage root (default: $LAKEHOUSE_ROOT)")
+    sp.set_defaults(func=cmd_scan_pii)
 
     a = sub.add_parser("audit", help="verify the hash-chained audit log")
     a.add_argument("action", choices=["verify"])

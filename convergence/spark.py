@@ -6,6 +6,7 @@ downloaded when a job runs. ``SPARK_MASTER`` points the same code at a cluster.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,9 @@ def session(
     from pyspark.sql import SparkSession
 
     s = settings or Settings.from_env()
+    # Python workers (pandas UDFs: Presidio) run this interpreter, the project's venv: pyspark
+    # reads PYSPARK_PYTHON when the driver starts (spark.pyspark.python only under spark-submit).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     partitions = shuffle_partitions or s.shuffle_partitions
     builder = (
         SparkSession.builder.appName(app_name)
