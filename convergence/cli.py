@@ -198,6 +198,14 @@ def cmd_scan_pii(args: argparse.Namespace) -> int:
     return scan_main([args.target, *(["--root", args.root] if args.root else [])])
 
 
+def cmd_eval_pii(args: argparse.Namespace) -> int:
+    """Precision and recall of the Taiwan PII recognizers on the labelled evaluation set."""
+    from masking.evaluate import main as evaluate_main
+
+    return evaluate_main([*([args.path] if args.path else []),
+                          *(["--errors"] if args.errors else [])])
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """Verify the hash chain of the audit log."""
     from audit.log import main as audit_main
@@ -376,6 +384,11 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("target", help="a table (gold.person_coverage) or a Delta/CSV/Parquet path")
     sp.add_argument("--root", help="storage root (default: $LAKEHOUSE_ROOT)")
     sp.set_defaults(func=cmd_scan_pii)
+
+    ev = sub.add_parser("eval-pii", help="precision/recall of the PII recognizers per entity")
+    ev.add_argument("path", nargs="?", help="a labelled JSONL set (default: the bundled one)")
+    ev.add_argument("--errors", action="store_true", help="also list the misses (stewards)")
+    ev.set_defaults(func=cmd_eval_pii)
 
     a = sub.add_parser("audit", help="verify the hash-chained audit log")
     a.add_argument("action", choices=["verify"])

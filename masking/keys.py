@@ -1,9 +1,17 @@
 """Key custody for pseudonymisation.
 
-The key comes from ``LAKEHOUSE_PSEUDONYM_KEY`` (at least 32 characters; its UTF-8 bytes are
-the HMAC key). Each key has a key id (``LAKEHOUSE_PSEUDONYM_KEY_ID``, or a fingerprint derived
-from the key) that every published version records. The key itself never appears in a repr,
-a log line, an error, a report or a lineage event.
+The key comes from ``LAKEHOUSE_PSEUDONYM_KEY`` or, in production, from the Airflow connection
+``lakehouse_pseudonym_key`` (password: the key; login: its key id; the connection id can be
+changed with ``LAKEHOUSE_PSEUDONYM_KEY_CONN``), so the secret lives in Airflow's secrets
+backend, never in the code or the data. A key has at least 32 characters; its UTF-8 bytes are
+the HMAC key. Each key has a key id (``LAKEHOUSE_PSEUDONYM_KEY_ID``, the connection's login, or a
+fingerprint derived from the key) that every published version records. The key itself never
+appears in a repr, a log line, an error, a report or a lineage event.
+
+Rotation: set the new key under a new key id and publish again. The state of a published
+version includes its key id, so every dataset is re-published whole under the new key (one
+Delta commit each: a version never mixes two keys); older versions stay readable by time
+travel with the key id they record.
 """
 
 from __future__ import annotations
@@ -17,6 +25,25 @@ from convergence.config import MIN_KEY_LENGTH
 
 KEY_ENV = "LAKEHOUSE_PSEUDONYM_KEY"
 KEY_ID_ENV = "LAKEHOUSE_PSEUDONYM_KEY_ID"
+KEY_CONN_ENV = "LAKEHOUSE_PSEUDONYM_KEY_CONN"
+DEFAULT_CONN_ID = "lakehouse_pseudonym_key"
+
+
+def _from_airflow(env: Mapping[str, str]) -> tuple[str, str | None] | None:
+    """(key, key id) from the Airflow connection, inside an Airflow task or when the connection
+    is defined in the environment (``AIRFLOW_CONN_<ID>``); None otherwise."""
+    conn_id = env.get(KEY_CONN_ENV, DEFAULT_CONN_ID)
+    if f"AIRFLOW_CONN_{conn_id.upper()}" not in env and "AIRFLOW_CTX_DAG_ID" not in env:
+        return None
+    try:
+        from airflow.sdk import Connection
+
+        conn = Connection.get(conn_id)
+    except Exception:  # not defined, or Airflow not reachable: no key from Airflow
+        return None
+    if conn is None or not conn.password:
+        return None
+    return str(conn.password), (str(conn.login) if conn.login else None)
 
 
 class MissingKeyError(RuntimeError):
@@ -43,9 +70,15 @@ class PseudonymKey:
         """The key from the environment; refuses a missing or short key with a clear message."""
         e = os.environ if env is None else env
         raw = e.get(KEY_ENV, "")
+        conn_key_id = None
+        if not raw:
+            found = _from_airflow(e)
+            if found:
+                raw, conn_key_id = found
         if not raw:
             raise MissingKeyError(
-                f"refusing to publish: no pseudonymisation key ({KEY_ENV} is not set). "
+                f"refusing to publish: no pseudonymisation key ({KEY_ENV} is not set and no "
+                f"Airflow connection {e.get(KEY_CONN_ENV, DEFAULT_CONN_ID)} holds one). "
                 f"Set it to a secret of at least {MIN_KEY_LENGTH} characters held outside the "
                 "code and the data."
             )
@@ -55,4 +88,5 @@ class PseudonymKey:
                 f"({len(raw)} characters; at least {MIN_KEY_LENGTH} are required)."
             )
         secret = raw.encode("utf-8")
-        return cls(key_id=e.get(KEY_ID_ENV) or cls.fingerprint(secret), secret=secret)
+        return cls(key_id=e.get(KEY_ID_ENV) or conn_key_id or cls.fingerprint(secret),
+                   secret=secret)

@@ -237,11 +237,12 @@ class TwNationalIdRecognizer(TaiwanRecognizer):
 
     def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
         for m in _ID_RE.finditer(folded):
-            if not is_valid_person_id(m.group().translate(_SEPARATORS).upper()):
-                continue
             # ``受理編號B113050123``: a case number of the same shape, after a case-number cue.
-            if nearest_cue(folded, m.start(), window=4) != "negative":
-                yield m.start(), m.end(), 0.95
+            if nearest_cue(folded, m.start(), window=4) == "negative":
+                continue
+            # A wrong check digit is most often a mistyped identifier: still personal data.
+            valid = is_valid_person_id(m.group().translate(_SEPARATORS).upper())
+            yield m.start(), m.end(), 0.95 if valid else 0.6
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,7 +480,8 @@ CUES_BEFORE: Final = (
 """Words directly before a name (``受款人王小明``, ``配偶：林美玲``)."""
 CUES_AFTER: Final = (
     "先生", "小姐", "女士", "君", "太太", "之子", "之女", "之妻", "之夫", "之父", "之母",
-    "之配偶", "之遺屬", "之繼承人", "之代理人", "本人",
+    "之配偶", "之遺屬", "之繼承人", "之代理人", "本人", "來電", "來函", "來信", "表示", "詢問",
+    "反映", "親自",
 )  # fmt: skip
 """Words directly after a name (``王小明先生``, ``陳大文之配偶``)."""
 _TITLES: Final = (

@@ -250,3 +250,47 @@ def test_companion_forms(ctx, root, form):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     Path(f"{path}.sha256").write_text(form.format(d=digest, D=digest.upper(), n=path.name))
     assert pipeline.land(ctx, FEED).counts == {"landed_files": 1}
+
+
+def test_key_rotation_republishes_whole_under_the_new_key(ctx, root, monkeypatch):
+    generate(Path(root), persons=20, seed=14, days=1)
+    pipeline.run_feed(ctx, FEED)
+    dc = contracts.dataset("gold.person_coverage")
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY_ID", "2026-q3")
+    first = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY[::-1])
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY_ID", "2026-q4")
+    second = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
+    assert (first.version, second.version) == (0, 1) and second.key_id == "2026-q4"
+    old = {r[0] for r in ctx.storage.read("gold", "person_coverage", version=0)
+           .select("person_key").collect()}
+    new = {r[0] for r in ctx.storage.read("gold", "person_coverage").select("person_key").collect()}
+    assert len(old) == len(new) == first.rows and not old & new  # every key changed, none mixed
+    assert ctx.storage.commit_metadata("gold", "person_coverage", version=0)["key_id"] == "2026-q3"
+
+
+def test_a_candidate_with_personal_data_is_refused(ctx, root, monkeypatch):
+    """A defect that leaks an identifier, a phone or a name into a text column blocks the
+    publish: the leak gate names dataset, column, entity and count, never the value."""
+    import jobs.person_coverage as job
+
+    generate(Path(root), persons=20, seed=15, days=1)
+    pipeline.run_feed(ctx, FEED)
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    original = job.person_coverage
+    one = ctx.storage.read("silver", FEED.entity).first()
+
+    def leaky(residents, snapshot_date, key, contract):
+        out = original(residents, snapshot_date, key, contract)
+        planted = F.when(F.col("sex") == "1", F.lit(f"聯絡 0912-345-678 受款人{one['name']}"))
+        return out.withColumn("age_band", F.coalesce(planted, F.col("age_band")))
+
+    monkeypatch.setattr(job, "person_coverage", leaky)
+    res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    assert res.status == "refused"
+    reasons = " ".join(p.reason for p in res.problems)
+    assert "gold.person_coverage.age_band" in reasons and "TW_PHONE" in reasons
+    assert "PERSON" in reasons
+    assert one["name"] not in reasons and "0912" not in reasons
+    assert not ctx.storage.exists("gold", "person_coverage")

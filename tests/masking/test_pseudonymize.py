@@ -58,3 +58,17 @@ def test_the_key_never_shows(spark):
 def test_key_id_can_be_named():
     env = {"LAKEHOUSE_PSEUDONYM_KEY": SECRET, "LAKEHOUSE_PSEUDONYM_KEY_ID": "2026-q4"}
     assert PseudonymKey.from_env(env).key_id == "2026-q4"
+
+
+def test_key_from_an_airflow_connection(monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    conn = {"conn_type": "generic", "login": "2026-q4", "password": SECRET}
+    env = {"AIRFLOW_CONN_LAKEHOUSE_PSEUDONYM_KEY": json.dumps(conn)}
+    monkeypatch.setenv("AIRFLOW_CONN_LAKEHOUSE_PSEUDONYM_KEY", json.dumps(conn))
+    key = PseudonymKey.from_env(env)
+    assert key.key_id == "2026-q4" and key.secret == SECRET.encode()
+    # The environment variable wins over the connection.
+    other = "another-key-for-tests-0123456789-abcdef"
+    assert PseudonymKey.from_env({**env, "LAKEHOUSE_PSEUDONYM_KEY": other}).secret == other.encode()

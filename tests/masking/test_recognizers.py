@@ -92,8 +92,6 @@ def test_national_id_glued_to_chinese() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        f"身分證{INVALID_ID}",  # wrong check digit
-        "身分證A923456789",  # impossible second character
         f"序號X{VALID_ID}",  # part of a longer code
         f"{VALID_ID}1",  # followed by a digit
         f"受理編號{VALID_ID}",  # a case number of the same shape
@@ -101,6 +99,16 @@ def test_national_id_glued_to_chinese() -> None:
 )
 def test_national_id_negatives(text: str) -> None:
     assert TW_NATIONAL_ID not in entities(text)
+
+
+@pytest.mark.parametrize("text", [f"身分證{INVALID_ID}", "配偶黃俊傑（身分證Ｋ１２１２３４５６７）"])
+def test_a_mistyped_identifier_is_still_personal_data(text: str) -> None:
+    """A wrong check digit is most often a typing error: the leak gate must still catch it."""
+    assert TW_NATIONAL_ID in entities(text)
+
+
+def test_a_name_before_a_verb_cue() -> None:
+    assert PERSON in entities("王大明來電詢問給付進度")
 
 
 # --- phone -------------------------------------------------------------------------------
