@@ -101,7 +101,9 @@ def test_national_id_negatives(text: str) -> None:
     assert TW_NATIONAL_ID not in entities(text)
 
 
-@pytest.mark.parametrize("text", [f"身分證{INVALID_ID}", "配偶黃俊傑（身分證Ｋ１２１２３４５６７）"])
+@pytest.mark.parametrize(
+    "text", [f"身分證{INVALID_ID}", "配偶黃俊傑（身分證Ｋ１２１２３４５６７）"]
+)
 def test_a_mistyped_identifier_is_still_personal_data(text: str) -> None:
     """A wrong check digit is most often a typing error: the leak gate must still catch it."""
     assert TW_NATIONAL_ID in entities(text)
