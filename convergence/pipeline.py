@@ -682,6 +682,8 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         key = PseudonymKey.from_env()
     except MissingKeyError as exc:
         res.problems.append(Problem(dc.name, "-", str(exc)))
+        ctx.audit("gate_failure", {"dataset": dc.name, "status": res.status,
+                                   "reasons": [str(exc)]})
         return res
     res.key_id = key.key_id
     inputs = _inputs_state(ctx, dc)
@@ -701,6 +703,8 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
     if current and all(current.get(k) == v for k, v in state.items()):
         res.status, res.version = "up_to_date", st.version(dc.zone, dc.table)
         res.rows = st.read(dc.zone, dc.table).count()
+        ctx.audit("run", {"dataset": dc.name, "status": res.status, "version": res.version,
+                          "key_id": res.key_id})
         return res
     feed_contract = contracts.feed(dc.inputs[0])
     residents = st.read("silver", feed_contract.entity)

@@ -98,6 +98,10 @@ def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
     res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
     assert res.status == "refused" and "too short" in res.problems[0].reason
     assert "too-short" not in str(res.as_dict())
+    from audit.log import entries
+
+    refusals = [e for e in entries(root, action="gate_failure")]
+    assert len(refusals) == 2 and "too-short" not in str([e.to_dict() for e in refusals])
 
 
 def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkeypatch):
@@ -114,6 +118,12 @@ def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkey
     assert meta["quality_result_ids"] and KEY not in json.dumps(meta)
     again = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
     assert again.status == "up_to_date" and ctx.storage.version("gold", "person_coverage") == 0
+    from audit.log import entries, verify
+
+    audited = [(e.action, e.details.get("status")) for e in entries(root)
+               if e.details.get("dataset") == dc.name]
+    assert audited == [("publish", "published"), ("run", "up_to_date")]
+    assert verify(root).ok and KEY not in json.dumps([e.to_dict() for e in entries(root)])
 
 
 def test_cli_run_prints_one_line_per_problem_and_fails(root, monkeypatch, capsys, spark):
