@@ -206,6 +206,14 @@ def cmd_eval_pii(args: argparse.Namespace) -> int:
                           *(["--errors"] if args.errors else [])])
 
 
+def cmd_lineage(args: argparse.Namespace) -> int:
+    """The auditor's lineage report of a published dataset version (one HTML page)."""
+    from lineage.report import main as report_main
+
+    return report_main([args.dataset, "--out", args.out,
+                        *(["--version", str(args.version)] if args.version is not None else [])])
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """Verify the hash chain of the audit log."""
     from audit.log import main as audit_main
@@ -389,6 +397,13 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("path", nargs="?", help="a labelled JSONL set (default: the bundled one)")
     ev.add_argument("--errors", action="store_true", help="also list the misses (stewards)")
     ev.set_defaults(func=cmd_eval_pii)
+
+    ln = sub.add_parser("lineage", help="the lineage report of a published dataset version")
+    ln.add_argument("action", choices=["report"])
+    ln.add_argument("dataset", help="e.g. gold.person_coverage")
+    ln.add_argument("--version", type=int, default=None, help="a Delta version (default: latest)")
+    ln.add_argument("--out", required=True, help="the HTML file to write")
+    ln.set_defaults(func=cmd_lineage)
 
     a = sub.add_parser("audit", help="verify the hash-chained audit log")
     a.add_argument("action", choices=["verify"])
