@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import logging
 import tempfile
+
+# py4j logs at INFO while the interpreter shuts down, after pytest closed its streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 from collections.abc import Iterator
 from pathlib import Path
 
