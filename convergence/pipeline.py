@@ -356,9 +356,10 @@ def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: in
 def _pending(ctx: Context, feed: str, stage: str, after: str | None) -> list[dict[str, Any]]:
     """Landed batches (or batches done with stage ``after``) with no record for ``stage``."""
     rec = ctx.records
-    if after is None:
+    if after is None:  # release batches are written to bronze directly: no landed file
         todo = rec.read("deliveries").where(
             (F.col("feed") == feed) & (F.col("status") == "landed")
+            & F.col("landing_path").isNotNull()
         )
     else:
         done = rec.read("batches").where(

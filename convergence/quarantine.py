@@ -126,6 +126,12 @@ def release(
     """Release quarantined rows of a batch back through the pipeline (see the module doc)."""
     if not reason.strip():
         raise ReleaseError("a release needs a reason (--reason)")
+    from audit.log import check_no_personal_values
+
+    try:  # the reason is kept in the run records, the reports and the audit log
+        check_no_personal_values(reason, "the reason")
+    except ValueError as exc:
+        raise ReleaseError(f"{exc}: write the reason without personal data") from None
     fixes = _corrections(corrections, contract) if corrections else {}
     wanted = sorted(set(rows) | set(fixes))
     if not wanted:

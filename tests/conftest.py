@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import logging
+import os
 import tempfile
-
-# py4j logs at INFO while the interpreter shuts down, after pytest closed its streams.
-logging.getLogger("py4j").setLevel(logging.WARNING)
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# py4j logs at INFO while the interpreter shuts down, after pytest closed its streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 # Airflow reads its home at import time: a throw-away one for the test run, never ~/airflow.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))

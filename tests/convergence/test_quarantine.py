@@ -81,6 +81,19 @@ def test_release_refuses_unknown_or_released_rows(quarantined):
         quarantine.release(ctx, FEED, row["_batch_id"], [row["_source_row"]], " ")
     with pytest.raises(quarantine.ReleaseError, match="no open quarantined row"):
         quarantine.release(ctx, FEED, row["_batch_id"], [999999], "typo")
-    quarantine.release(ctx, FEED, row["_batch_id"], [row["_source_row"]], "checked by phone")
+    with pytest.raises(quarantine.ReleaseError, match="without personal data") as info:
+        quarantine.release(ctx, FEED, row["_batch_id"], [row["_source_row"]],
+                           "ID is A123456789 per phone call")
+    assert "A123456789" not in str(info.value)
+    assert ctx.records.read("releases").count() == 0  # refused before anything was written
+    res = quarantine.release(ctx, FEED, row["_batch_id"], [row["_source_row"]],
+                             "checked by phone")
+    # A release record left without its bronze record (a crash in between) is not mistaken for
+    # a landed file by the bronze stage, which has no file to read for it.
+    ctx.records.append("deliveries", [{"feed": FEED.name, "batch_id": "release-orphan",
+                                       "file_name": "release of x", "status": "landed",
+                                       "run_id": "r", "at": ctx.now}])
+    assert pipeline.bronze(ctx, FEED).batches == 0
+    assert ctx.storage.contains("bronze", FEED.name, "_batch_id", res.release_id)
     with pytest.raises(quarantine.ReleaseError, match="no open quarantined row"):
         quarantine.release(ctx, FEED, row["_batch_id"], [row["_source_row"]], "again")
