@@ -30,6 +30,17 @@ PARSE_STEPS = {
     "roc_date",  # ROC (Minguo) YYYMMDD or YYMMDD to a date; impossible dates become null
     "tai_to_tai",  # 台 written for 臺 (the official form) in place names
     "empty_to_null",  # an empty string means no value
+    "digits",  # thousands separators (``45,800``) and inner spaces removed from a number
+    "percent",  # a trailing percent sign removed (``6%`` -> ``6``)
+    "roc_month",  # ROC (Minguo) YYYMM to the first day of that month
+    "iso_date",  # ISO YYYY-MM-DD (Gregorian) to a date
+}
+DATE_STEPS = ("roc_date", "roc_month", "iso_date")
+DELIVERY_KINDS = {"file_drop", "api_pull", "jdbc_pull"}
+FORMATS = {
+    "file_drop": {"csv", "fixed_width", "xml"},
+    "api_pull": {"json_pages"},
+    "jdbc_pull": {"jdbc"},
 }
 PII_CLASSES = {"direct_identifier", "indirect_identifier", "quasi_identifier", "free_text", "none"}
 MASKING_POLICIES = {
@@ -50,6 +61,7 @@ CHECKS = {
     "length_between": {"min", "max"},
     "between": {"min", "max"},
     "valid_date": set(),
+    "valid_value": set(),  # the wire text parses as the field's type (int, decimal, …)
     "tw_person_id": set(),
     "tw_business_id": set(),
 }
@@ -98,6 +110,8 @@ class Field:
     masking: str
     rules: tuple[Rule, ...]
     description: str = ""
+    bytes: tuple[int, int] | None = None
+    """Fixed-width records: the field's first and last byte (1-based, inclusive)."""
 
     @property
     def is_personal(self) -> bool:
@@ -107,7 +121,12 @@ class Field:
 
 @dataclass(frozen=True)
 class Delivery:
-    """How a feed arrives: file drops (with digest companions), API pulls or JDBC pulls."""
+    """How a feed arrives: file drops (with digest companions), API pulls or JDBC pulls.
+
+    ``options`` holds the format's own settings (``record_length`` of fixed-width records,
+    ``row_tag`` of XML, the API's ``endpoint``, the JDBC ``table`` and ``watermark``, …);
+    each reader and puller documents the keys it reads.
+    """
 
     kind: str
     inbox: str
@@ -119,6 +138,12 @@ class Delivery:
     delimiter: str = ","
     quote: str = '"'
     header: bool = True
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def is_pull(self) -> bool:
+        """True when the lakehouse pulls the feed (API, JDBC) rather than receiving files."""
+        return self.kind != "file_drop"
 
     @property
     def java_charset(self) -> str:
@@ -299,8 +324,16 @@ def _field(raw: Any, path: Path, index: int) -> Field:
     for step in parse:
         if step not in PARSE_STEPS:
             raise ContractError(path, where, f"unknown parse step {step!r}")
-    if ftype == "date" and "roc_date" not in parse:
-        raise ContractError(path, where, "a date field needs a date parse step (roc_date)")
+    date_steps = [p for p in parse if p in DATE_STEPS]
+    if ftype == "date" and len(date_steps) != 1:
+        raise ContractError(path, where, f"a date field needs one date parse step {DATE_STEPS}")
+    if ftype != "date" and date_steps:
+        raise ContractError(path, where, f"{date_steps[0]} is a date parse step: type date")
+    span = raw.get("bytes")
+    if span is not None and (
+            not isinstance(span, list) or len(span) != 2
+            or not all(isinstance(b, int) and b >= 1 for b in span) or span[0] > span[1]):
+        raise ContractError(path, where, "bytes is [first, last] (1-based, inclusive)")
     pii = str(_require(raw, "pii", path, where))
     if pii not in PII_CLASSES:
         raise ContractError(path, where, f"unknown pii class {pii!r} ({sorted(PII_CLASSES)})")
@@ -324,6 +357,7 @@ def _field(raw: Any, path: Path, index: int) -> Field:
         masking=masking,
         rules=tuple(rules),
         description=str(raw.get("description", "")),
+        bytes=(int(span[0]), int(span[1])) if span is not None else None,
     )
 
 
@@ -387,24 +421,40 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
     draw = _require(doc, "delivery", path, "contract")
     if not isinstance(draw, dict):
         raise ContractError(path, "delivery", "must be a mapping")
-    pattern = str(_require(draw, "file_pattern", path, "delivery"))
+    kind = str(_require(draw, "kind", path, "delivery"))
+    if kind not in DELIVERY_KINDS:
+        raise ContractError(path, "delivery.kind", f"unknown kind {kind!r} "
+                            f"(one of {sorted(DELIVERY_KINDS)})")
+    fmt = str(_require(draw, "format", path, "delivery"))
+    if fmt not in FORMATS[kind]:
+        raise ContractError(path, "delivery.format", f"a {kind} delivery has format "
+                            f"{' or '.join(sorted(FORMATS[kind]))}, not {fmt!r}")
+    pattern = str(draw.get("file_pattern") or "")
+    if kind == "file_drop" and not pattern:
+        raise ContractError(path, "delivery", "missing required key 'file_pattern'")
     try:
-        if "file_date" not in re.compile(pattern).groupindex:
+        if pattern and "file_date" not in re.compile(pattern).groupindex:
             raise ContractError(path, "delivery.file_pattern", "needs a (?P<file_date>...) group")
     except re.error as exc:
         raise ContractError(path, "delivery.file_pattern", f"invalid regex: {exc}") from None
+    options = draw.get("options") or {}
+    if not isinstance(options, dict):
+        raise ContractError(path, "delivery.options", "must be a mapping")
     delivery = Delivery(
-        kind=str(_require(draw, "kind", path, "delivery")),
-        inbox=str(_require(draw, "inbox", path, "delivery")),
+        kind=kind,
+        inbox=str(draw.get("inbox") or ""),
         file_pattern=pattern,
         file_date_format=str(draw.get("file_date_format", "yyyyMMdd")),
         digest=str(draw.get("digest", "sha256")),
-        format=str(_require(draw, "format", path, "delivery")),
+        format=fmt,
         encoding=str(draw.get("encoding", "utf-8")),
         delimiter=str(draw.get("delimiter", ",")),
         quote=str(draw.get("quote", '"')),
         header=bool(draw.get("header", True)),
+        options=dict(options),
     )
+    if kind == "file_drop" and not delivery.inbox:
+        raise ContractError(path, "delivery", "missing required key 'inbox'")
     raw_fields = _require(doc, "fields", path, "contract")
     if not isinstance(raw_fields, list):
         raise ContractError(path, "fields", "must be a list")
@@ -430,6 +480,8 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
     dupes = sorted({r for r in rule_ids if rule_ids.count(r) > 1})
     if dupes:
         raise ContractError(path, "rules", f"duplicate rule ids: {dupes}")
+    if fmt == "fixed_width":
+        _check_spans(fields, int(options.get("record_length", 0)), path)
     graw = doc.get("gates") or {}
     share = float(graw.get("max_quarantine_share", 0.2))
     if not 0 <= share <= 1:
@@ -452,6 +504,24 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
         row_rules=row_rules,
         gates=_gates(graw, share, cadence, path),
     )
+
+
+def _check_spans(fields: tuple[Field, ...], length: int, path: Path) -> None:
+    """Fixed-width fields: each has its bytes, inside the record, without overlaps."""
+    if length <= 0:
+        raise ContractError(path, "delivery.options", "a fixed_width delivery needs record_length")
+    taken: dict[int, str] = {}
+    for f in fields:
+        if f.bytes is None:
+            raise ContractError(path, f"field {f.name}", "a fixed_width field needs bytes")
+        first, last = f.bytes
+        if last > length:
+            raise ContractError(path, f"field {f.name}", f"bytes {first}-{last} run past the "
+                                f"{length}-byte record")
+        for b in range(first, last + 1):
+            if b in taken:
+                raise ContractError(path, f"field {f.name}", f"byte {b} is also in {taken[b]}")
+            taken[b] = f.name
 
 
 def parse_dataset(doc: dict[str, Any], path: Path) -> DatasetContract:

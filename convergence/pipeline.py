@@ -36,6 +36,8 @@ RELEASE_PREFIX = "release-"
 CHECK_LANDED = "landed bytes = delivered bytes"
 CHECK_BRONZE = "bronze rows = delivered records"
 CHECK_SILVER = "bronze rows = silver + quarantined + duplicates"
+CHECK_DECLARED = "bronze rows = records the delivery declares"
+RULE_REPEATED_HEADER = "record.repeated_header"
 GATE_VOLUME = "gate.volume"
 GATE_FRESHNESS = "gate.freshness"
 
@@ -208,6 +210,13 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
     """
     st, rec, feed = ctx.storage, ctx.records, contract.name
     result = StageResult(feed, "land")
+    if contract.delivery.is_pull:
+        _land_pull(ctx, contract, result)
+        stale = freshness_problem(ctx, contract)
+        if stale:
+            result.problems.append(stale)
+        _audit_stage(ctx, result)
+        return result
     inbox = st.inbox(contract.delivery.inbox)
     files = st.list_files(inbox)
     names = {f.name for f in files}
@@ -301,6 +310,88 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
     return result
 
 
+def _last_watermark(ctx: Context, feed: str) -> str | None:
+    """The watermark of the feed's latest successful pull (landed, identical or empty)."""
+    row = (ctx.records.read("deliveries")
+           .where((F.col("feed") == feed) & F.col("status").isin("landed", "duplicate", "empty")
+                  & F.col("watermark").isNotNull())
+           .orderBy(F.col("at").desc()).select("watermark").first())
+    return None if row is None else str(row["watermark"])
+
+
+def _land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> None:
+    """Pull the feed from its source into a fresh landing folder, then land it as one batch.
+
+    The puller writes what the source returned, unchanged; this records the digest of every
+    file (``SHA256SUMS``, in ``sha256sum`` format) and a manifest, and names the batch by the
+    digest of ``SHA256SUMS``: a re-pull that returns exactly the same is a duplicate delivery.
+    """
+    import hashlib
+
+    from convergence.pull import puller
+
+    st, rec, feed = ctx.storage, ctx.records, contract.name
+    since = _last_watermark(ctx, feed)
+    folder = f"{st.root}/landing/{feed}/_pulling/{ctx.run_id}"
+    st.delete_tree(folder)
+    base: dict[str, Any] = {"feed": feed, "run_id": ctx.run_id, "at": ctx.now}
+    try:
+        pulled = puller(contract.delivery.kind).pull(ctx, contract, folder, since)
+    except DeliveryError as exc:
+        st.delete_tree(folder)
+        rec.append("deliveries", [{**base, "file_name": f"pull since {since or 'the start'}",
+                                   "status": "refused", "reason": str(exc)}])
+        result.problems.append(Problem(feed, "pull", f"refused: {exc}"))
+        result.add("refused", 1)
+        ctx.audit("delivery_refused", {"feed": feed, "file": "pull", "reason": str(exc)})
+        return
+    file_date = pulled.file_date or ctx.now.date()
+    base.update(file_date=file_date, records=pulled.records, watermark=pulled.watermark,
+                source=pulled.source)
+    if pulled.records == 0:
+        st.delete_tree(folder)
+        rec.append("deliveries", [{**base, "file_name": f"pull since {since or 'the start'}",
+                                   "status": "empty",
+                                   "reason": "the source returned no records"}])
+        result.add("empty_pulls", 1)
+        return
+    sums = [(name, _file_digest(st, f"{folder}/{name}")) for name in pulled.files]
+    listing = "".join(f"{d}  {name}\n" for name, d in sums).encode("utf-8")
+    digest = hashlib.sha256(listing).hexdigest()
+    size = sum(st.file_size(f"{folder}/{name}") for name in pulled.files)
+    landed = {r["sha256"]: r["batch_id"] for r in rec.read("deliveries").where(
+        (F.col("feed") == feed) & (F.col("status") == "landed")).collect()}
+    prefix = contract.name.split(".", 1)[1].upper()
+    batch_id = landed.get(digest) or f"{prefix}-{file_date:%Y%m%d}-{digest[:12]}"
+    base.update(file_name=batch_id, sha256=digest, bytes=size, batch_id=batch_id)
+    if digest in landed:
+        st.delete_tree(folder)
+        rec.append("deliveries", [{**base, "status": "duplicate",
+                                   "reason": f"re-pulled: identical to batch {batch_id}"}])
+        result.add("duplicate_pulls", 1)
+        return
+    target = f"{st.root}/landing/{feed}/{batch_id}"
+    st.write_bytes(f"{folder}/SHA256SUMS", listing)
+    manifest = {
+        "feed": feed, "batch_id": batch_id, "source": pulled.source, "since": since,
+        "watermark": pulled.watermark, "records": pulled.records, "bytes": size,
+        "files": [{"name": n, "sha256": d} for n, d in sums], "sha256_of_SHA256SUMS": digest,
+        "file_date": file_date.isoformat(), "run_id": ctx.run_id,
+        "received_at": ctx.now.isoformat(timespec="seconds") + "Z",
+        "contract_version": contract.version,
+    }
+    st.write_bytes(f"{folder}/manifest.json",
+                   json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+    st.delete_tree(target)  # a half-moved folder of a crashed run (never recorded as landed)
+    st.rename(folder, target)
+    landed_size = sum(st.file_size(f"{target}/{name}") for name in pulled.files)
+    rec.append("reconciliation", [_check(ctx, feed, batch_id, CHECK_LANDED, size, landed_size)])
+    rec.append("deliveries", [{**base, "status": "landed", "landing_path": target}])
+    result.batches += 1
+    result.add("landed_pulls", 1)
+    result.add("pulled_records", pulled.records)
+
+
 def _audit_stage(ctx: Context, result: StageResult) -> None:
     """One audit entry per stage run: what it did, in counts, and how many problems."""
     ctx.audit("run", {"feed": result.feed, "stage": result.stage, "batches": result.batches,
@@ -312,7 +403,7 @@ def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
     """The freshness gate: a problem when nothing landed within ``gates.freshness_hours``."""
     feed, limit = contract.name, contract.gates.freshness_hours
     row = ctx.records.read("deliveries").where(
-        (F.col("feed") == feed) & (F.col("status") == "landed")).agg(F.max("at")).first()
+        (F.col("feed") == feed) & F.col("status").isin("landed", "empty")).agg(F.max("at")).first()
     latest = row[0] if row else None
     age = None if latest is None else (ctx.now - latest).total_seconds() / 3600
     ok = age is not None and age <= limit
@@ -380,35 +471,22 @@ def _batch(row: dict[str, Any]) -> Batch:
     )
 
 
-def _check_charset(ctx: Context, batch: Batch, contract: FeedContract) -> None:
-    """Refuse a file that is not valid text in the contract's charset (strict decoding)."""
-    cs = contract.delivery.java_charset
-    try:
-        ctx.storage.spark.read.format("binaryFile").load(batch.path).select(
-            F.length(F.expr(f"decode(content, '{cs}')"))
-        ).collect()
-    except Exception as exc:  # the JVM's MALFORMED_CHARACTER_CODING
-        if "MALFORMED" not in str(exc) and "coding" not in str(exc).lower():
-            raise
-        raise DeliveryError(
-            f"not valid {contract.delivery.encoding} text (wrong encoding or damaged bytes)"
-        ) from None
-
-
 @traced("bronze")
 def bronze(ctx: Context, contract: FeedContract) -> StageResult:
     """Append every landed, not yet ingested batch to the feed's bronze table."""
+    from jobs.readers import reader
+
     st, feed = ctx.storage, contract.name
     result = StageResult(feed, "bronze")
+    fmt = reader(contract.delivery.format)
     for row in _pending(ctx, feed, "bronze", None):
         batch = _batch(row)
         base = {"feed": feed, "batch_id": batch.batch_id, "stage": "bronze",
                 "contract_version": contract.version, "run_id": ctx.run_id, "at": ctx.now}
         try:
-            _check_charset(ctx, batch, contract)
-            head = st.read_bytes(batch.path, 65536)
-            bronze_job.check_header(bronze_job.header_fields(head, contract), contract)
-            raw = bronze_job.read_csv(st.spark, batch.path, contract)
+            fmt.check(st, batch, contract)
+            declared = fmt.declared(st, batch, contract)
+            raw = fmt.read(st.spark, batch, contract)
             delivered = raw.count()
             if not st.contains("bronze", feed, "_batch_id", batch.batch_id):
                 df = bronze_job.to_bronze(raw, contract, batch)
@@ -420,10 +498,14 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
             result.add("refused", 1)
             continue
         n = st.read("bronze", feed).where(F.col("_batch_id") == batch.batch_id).count()
-        check = _check(ctx, feed, batch.batch_id, CHECK_BRONZE, delivered, n)
-        ctx.records.append("reconciliation", [check])
-        if not check["holds"]:
-            reason = f"reconciliation failed: {CHECK_BRONZE} ({n} != {delivered})"
+        checks = [_check(ctx, feed, batch.batch_id, CHECK_BRONZE, delivered, n)]
+        if declared is not None:
+            checks.append(_check(ctx, feed, batch.batch_id, CHECK_DECLARED, declared, n))
+        ctx.records.append("reconciliation", checks)
+        broken = [c for c in checks if not c["holds"]]
+        if broken:
+            reason = "reconciliation failed: " + "; ".join(
+                f"{c['check']} ({c['actual']} != {c['expected']})" for c in broken)
             ctx.records.append("batches", [{**base, "status": "failed", "rows_in": delivered,
                                             "rows_out": n, "reason": reason}])
             result.problems.append(Problem(feed, batch.file_name, reason))
@@ -449,6 +531,16 @@ def _quarantine_frame(rows: DataFrame, rule_ids: Any, reason: Any) -> DataFrame:
     )
 
 
+def _repeated_header(contract: FeedContract) -> Any:
+    """True for a row that is the CSV header again (every field holds its wire name)."""
+    d = contract.delivery
+    if d.format != "csv" or not d.header:
+        return F.lit(False)
+    same = [F.coalesce(conform_job.trim_ws(F.col(f.name)) == F.lit(f.wire), F.lit(False))
+            for f in contract.fields]
+    return functools.reduce(lambda a, b: a & b, same)
+
+
 @traced("silver")
 def silver(ctx: Context, contract: FeedContract) -> StageResult:
     """Conform, validate and merge each bronze batch into silver, in delivery order.
@@ -472,9 +564,10 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
         meta = {"run_id": ctx.run_id, "batch_id": batch.batch_id,
                 "contract_version": contract.version}
         raw = st.read("bronze", feed).where(F.col("_batch_id") == batch.batch_id)
-        flagged = raw.withColumn("_malformed", F.col(bronze_job.CORRUPT).isNotNull())
+        flagged = raw.withColumn("_header", _repeated_header(contract)).withColumn(
+            "_malformed", F.col(bronze_job.CORRUPT).isNotNull() | F.col("_header"))
         conformed = conform_job.conform(
-            flagged, contract, keep=["_malformed", bronze_job.CORRUPT]).persist()
+            flagged, contract, keep=["_malformed", "_header", bronze_job.CORRUPT]).persist()
         try:
             n_in = conformed.count()
             if n_in < contract.gates.min_rows or n_in == 0:
@@ -494,7 +587,8 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 else:
                     result.batches += 1
                 continue
-            wellformed = conformed.where("NOT _malformed").drop("_malformed", bronze_job.CORRUPT)
+            wellformed = conformed.where("NOT _malformed").drop(
+                "_malformed", "_header", bronze_job.CORRUPT)
             malformed = conformed.where("_malformed").drop("_malformed")
             gate = validate(wellformed, contract)
             n_malformed = n_in - gate.rows
@@ -528,9 +622,14 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 result.add("failed_batches", 1)
                 continue
             passing, quarantined = split_by_rules(wellformed, contract)
+            header = F.col("_header")
             bad_format = _quarantine_frame(
-                malformed, F.array(F.lit(RULE_MALFORMED)),
-                F.lit(f"{RULE_MALFORMED}: the record does not split into the contract's fields"),
+                malformed,
+                F.array(F.when(header, F.lit(RULE_REPEATED_HEADER)).otherwise(RULE_MALFORMED)),
+                F.when(header, F.lit(f"{RULE_REPEATED_HEADER}: the header row repeated inside "
+                                     "the file (extracts concatenated); not a record"))
+                .otherwise(F.lit(f"{RULE_MALFORMED}: the record does not split into the "
+                                 "contract's fields")),
             )
             q = _quarantine_frame(quarantined, F.col("_rule_ids"), F.col("_reason"))
             if not st.contains("quarantine", feed, "_batch_id", batch.batch_id):

@@ -1,6 +1,7 @@
 """System-zone tables: the run records stewards and auditors read.
 
-``system/deliveries`` (one row per delivered file: landed, duplicate or refused),
+``system/deliveries`` (one row per delivered file or pull: landed, duplicate or refused; a
+pull records its source, record count and the watermark the next pull starts from),
 ``system/batches`` (one row per batch and stage, with the reconciliation counts),
 ``system/quality_results`` (one row per rule and batch), ``system/reconciliation`` (one row
 per batch and reconciliation check: expected and actual counts) and ``system/publishes``.
@@ -21,7 +22,7 @@ SCHEMAS: dict[str, str] = {
     "deliveries": (
         "feed string, batch_id string, file_name string, file_date date, sha256 string, "
         "bytes long, status string, reason string, landing_path string, run_id string, "
-        "at timestamp"
+        "at timestamp, records long, watermark string, source string"
     ),
     "batches": (
         "feed string, batch_id string, stage string, status string, rows_in long, "

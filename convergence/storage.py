@@ -112,9 +112,13 @@ class Storage:
     def append(
         self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
     ) -> None:
-        """Append ``df`` to a table (created on first write) in one commit."""
+        """Append ``df`` to a table (created on first write) in one commit.
+
+        A column the table does not have yet is added (``mergeSchema``): a new optional column
+        of a system table, or a new column an agency starts delivering (kept in bronze)."""
         with self._metadata(metadata):
-            df.write.format("delta").mode("append").save(self.path(zone, name))
+            (df.write.format("delta").mode("append").option("mergeSchema", "true")
+             .save(self.path(zone, name)))
 
     def overwrite(
         self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
@@ -268,3 +272,17 @@ class Storage:
         """Delete a file (no error if it is already gone)."""
         fs, hpath = self._fs(path)
         fs.delete(hpath, False)
+
+    def delete_tree(self, path: str) -> None:
+        """Delete a folder and everything in it (no error if it is already gone)."""
+        fs, hpath = self._fs(path)
+        fs.delete(hpath, True)
+
+    def rename(self, src: str, dst: str) -> None:
+        """Move a file or folder within one file system (atomic on a local or HDFS root;
+        a copy on object stores), creating ``dst``'s parent."""
+        fs, spath = self._fs(src)
+        _, dpath = self._fs(dst)
+        fs.mkdirs(dpath.getParent())
+        if not fs.rename(spath, dpath):
+            raise OSError(f"could not move {src} to {dst}")

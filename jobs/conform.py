@@ -49,6 +49,35 @@ def roc_date(col: Column) -> Column:
     return F.when(col.rlike(r"^[0-9]{6,7}$"), parsed)
 
 
+def roc_month(col: Column) -> Column:
+    """A ROC month ``YYYMM`` (or ``YYMM``) as the first day of that month; else null."""
+    padded = F.lpad(col, 5, "0")
+    year = padded.substr(1, 3).cast("int") + F.lit(1911)
+    text = F.concat(F.lpad(year.cast("string"), 4, "0"), padded.substr(4, 2), F.lit("01"))
+    parsed = F.to_date(F.try_to_timestamp(text, F.lit("yyyyMMdd")))
+    return F.when(col.rlike(r"^[0-9]{4,5}$"), parsed)
+
+
+def iso_date(col: Column) -> Column:
+    """An ISO date ``YYYY-MM-DD`` (Gregorian) as a DateType; malformed or impossible: null."""
+    parsed = F.to_date(F.try_to_timestamp(col, F.lit("yyyy-MM-dd")))
+    return F.when(col.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), parsed)
+
+
+def digits(col: Column) -> Column:
+    """A number written with thousands separators (``45,800``) or inner spaces, without them.
+
+    Only a well-formed grouping is rewritten (``1,234,567``); ``12,34`` stays as delivered
+    and fails its type (no silent reinterpretation)."""
+    grouped = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
+    return F.when(col.rlike(grouped), F.regexp_replace(col, ",", "")).otherwise(col)
+
+
+def percent(col: Column) -> Column:
+    """A percentage written with its sign (``6%``, ``6.00 %``) as the bare number."""
+    return F.regexp_replace(col, r"\s*%$", "")
+
+
 def tai_to_tai(col: Column) -> Column:
     """臺 is the official form of 台 in place names (台北市 and 臺北市 are one county)."""
     return F.translate(col, "台", "臺")
@@ -60,6 +89,13 @@ _STEPS: dict[str, Callable[[Column], Column]] = {
     "upper": F.upper,
     "tai_to_tai": tai_to_tai,
     "empty_to_null": empty_to_null,
+    "digits": digits,
+    "percent": percent,
+}
+_DATES: dict[str, Callable[[Column], Column]] = {
+    "roc_date": roc_date,
+    "roc_month": roc_month,
+    "iso_date": iso_date,
 }
 
 
@@ -71,8 +107,9 @@ def parse_field(field: Field, raw: Column) -> tuple[Column, Column]:
             text = _STEPS[step](text)
     text = empty_to_null(text)
     if field.type == "date":
-        return roc_date(text), text
-    if field.type in {"int", "long", "boolean"}:
+        step = next(s for s in field.parse if s in _DATES)
+        return _DATES[step](text), text
+    if field.type in {"int", "long", "boolean", "timestamp"}:
         return text.try_cast(field.type), text
     if field.type == "decimal":
         return text.try_cast("decimal(18,4)"), text
@@ -82,7 +119,7 @@ def parse_field(field: Field, raw: Column) -> tuple[Column, Column]:
 def conform(bronze: DataFrame, contract: FeedContract, keep: Sequence[str] = ()) -> DataFrame:
     """Bronze rows (strings) to typed, normalised rows.
 
-    Output: one column per contract field (typed), ``_raw_<field>`` for each date field (the
+    Output: one column per contract field (typed), ``_raw_<field>`` for each typed field (the
     normalised wire text, so that an impossible date is told apart from an empty one), the
     lineage columns, the ``keep`` columns, and ``_bronze``: the record exactly as delivered
     (for quarantine).
@@ -91,7 +128,7 @@ def conform(bronze: DataFrame, contract: FeedContract, keep: Sequence[str] = ())
     for f in contract.fields:
         value, text = parse_field(f, F.col(f.name))
         cols.append(value.alias(f.name))
-        if f.type == "date":
+        if f.type != "string":
             cols.append(text.alias(f"_raw_{f.name}"))
     bronze_struct = F.struct(*[F.col(f.name) for f in contract.fields])
     lineage = [F.col(c) for c in LINEAGE_COLUMNS if c in bronze.columns]

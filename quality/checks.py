@@ -29,6 +29,8 @@ from pyspark.sql import functions as F
 from convergence.contracts import FeedContract, Rule
 
 RAW_PREFIX = "_raw_"
+RAW_CHECKS = ("valid_date", "valid_value")
+"""Checks that compare the wire text with its typed value (present text, no value: invalid)."""
 RULE_IDS_COLUMN = "_rule_ids"
 REASON_COLUMN = "_reason"
 
@@ -45,14 +47,15 @@ _BUSINESS_ID_RE = re.compile(r"[0-9]{8}")
 
 
 def raw_column(field_name: str) -> str:
-    """The conformed column holding the trimmed wire text of the date field ``field_name``."""
+    """The conformed column holding the normalised wire text of the typed (non-string) field
+    ``field_name``."""
     return f"{RAW_PREFIX}{field_name}"
 
 
 def expected_columns(contract: FeedContract) -> list[str]:
     """The columns of a conformed batch: the fields, then a raw column per date field."""
     names = [f.name for f in contract.fields]
-    return names + [raw_column(f.name) for f in contract.fields if f.type == "date"]
+    return names + [raw_column(f.name) for f in contract.fields if f.type != "string"]
 
 
 # --- building blocks --------------------------------------------------------------------------
@@ -195,10 +198,11 @@ def rule_predicate(rule: Rule, contract: FeedContract) -> Column:
         )
     if rule.check == "between":
         return _null_passes(column, _bounded(column, params.get("min"), params.get("max")))
-    if rule.check == "valid_date":
+    if rule.check in RAW_CHECKS:
         field = contract.field(rule.column)
-        if field.type != "date":
-            raise ValueError(f"{contract.name}: rule {rule.id}: valid_date on a {field.type} field")
+        if field.type == "string" or (rule.check == "valid_date" and field.type != "date"):
+            raise ValueError(
+                f"{contract.name}: rule {rule.id}: {rule.check} on a {field.type} field")
         return valid_date_ok(F.col(raw_column(rule.column)), column)
     if rule.check == "tw_person_id":
         return tw_person_id_ok(column)

@@ -276,6 +276,6 @@ def validate(df: DataFrame, contract: FeedContract) -> GateResult:
 def _reads(rule: Rule) -> tuple[str, ...]:
     """The conformed columns a rule's predicate reads (a date rule reads its raw column too)."""
     cols = rule_columns(rule)
-    if rule.check == "valid_date":
+    if rule.check in ("valid_date", "valid_value"):
         cols = (*cols, *(raw_column(c) for c in cols))
     return cols

@@ -237,6 +237,7 @@ def _rule_text(rule: Rule | None) -> str:
         "length_between": f"length {p.get('min')}–{p.get('max')}",
         "between": f"between {p.get('min')} and {p.get('max')}",
         "valid_date": "a valid date",
+        "valid_value": "a valid value of the field's type",
         "tw_person_id": "a valid Taiwan person id (check digit)",
         "tw_business_id": "a valid Taiwan business id (check digit)",
     }

@@ -88,7 +88,7 @@ def rule_expectation(rule: Rule, contract: FeedContract) -> Expectation:
             meta=meta,
             description=description,
         )
-    if rule.check == "valid_date":
+    if rule.check in ("valid_date", "valid_value"):
         return ExpectColumnPairValuesToBeValidDate(
             column_A=raw_column(column), column_B=column, meta=meta, description=description
         )

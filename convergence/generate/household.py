@@ -136,6 +136,34 @@ class IssueRates:
     """Names with a rare character (EUDC); a property of the person, see below."""
     comma_in_address: float = 0.005
     """Persons whose address a clerk typed with an ASCII comma (the field is then quoted)."""
+    # Feed 2 (fixed-width mainframe extract)
+    truncated_file: float = 0.0
+    """(Per file) the writing job was killed: a short last record and no trailer. Such a file
+    is refused whole, so the default is 0; tests and drills raise it."""
+    # Feed 3 (labor pension CSV)
+    thousands_separator: float = 0.05
+    """Numbers written with thousands separators (``"45,800"``)."""
+    percent_sign: float = 0.05
+    """Rates written with a percent sign (``6%``)."""
+    repeated_header: float = 0.5
+    """(Per file) two extracts concatenated: the header repeated in the middle of the file."""
+    # Feed 4 (NHI API; applied by the simulator)
+    api_throttle: float = 0.05
+    """Requests answered ``429 Too Many Requests`` with ``Retry-After``."""
+    api_unavailable: float = 0.03
+    """Requests answered ``503 Service Unavailable``."""
+    # Feed 5 (farmers XML)
+    empty_element: float = 0.3
+    """Absent values written as an empty element (``<資格喪失日期></資格喪失日期>`` or ``<x/>``)."""
+    missing_element: float = 0.3
+    """Absent values whose element is omitted entirely."""
+    fullwidth_decimal: float = 0.05
+    """Land area written with full-width digits and decimal point (``０．３５``)."""
+    # Feed 6 (benefits database)
+    payment_update: float = 0.02
+    """Payment rows updated after their first version (amount corrected, or cancelled: 0)."""
+    remark_pii: float = 0.3
+    """Payment rows whose clerk's remark holds personal data in free form."""
 
     POPULATION_ISSUES: ClassVar[frozenset[str]] = frozenset({"eudc_name"})
     """Issues that belong to the person, not the row: applied when the population is built,
