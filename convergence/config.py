@@ -8,7 +8,8 @@ runs on a cluster and object storage by configuration alone (``SPARK_MASTER``,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,13 @@ class Settings:
     shuffle_partitions: int
     spark_driver_memory: str
     cache_dir: Path
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment the settings were read from (sources' URLs and credentials)."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """A setting of the environment the settings were read from (``None`` if unset)."""
+        value = self.env.get(key)
+        return default if value in (None, "") else value
 
     @property
     def is_local(self) -> bool:
@@ -49,4 +57,5 @@ class Settings:
             shuffle_partitions=int(e.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4")),
             spark_driver_memory=e.get("LAKEHOUSE_DRIVER_MEMORY", "4g"),
             cache_dir=Path(e.get("LAKEHOUSE_CACHE_DIR", str(REPO_ROOT / ".cache"))),
+            env=dict(e),
         )

@@ -253,6 +253,11 @@ class DatasetContract:
     key: tuple[str, ...]
     columns: tuple[DatasetColumn, ...]
     gates: tuple[str, ...]
+    transform: str = ""
+    """``module:function`` of the pure transform building the candidate from the inputs'
+    silver tables (see :mod:`jobs`)."""
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """Dataset-specific settings (suppression threshold, export formats, …)."""
 
     @property
     def table(self) -> str:
@@ -560,7 +565,16 @@ def parse_dataset(doc: dict[str, Any], path: Path) -> DatasetContract:
         key=tuple(doc.get("key") or ()),
         columns=tuple(cols),
         gates=tuple(doc.get("gates") or ()),
+        transform=_transform(doc, path),
+        options=dict(doc.get("options") or {}),
     )
+
+
+def _transform(doc: dict[str, Any], path: Path) -> str:
+    value = str(doc.get("transform") or "")
+    if value and not re.fullmatch(r"[a-z_][a-z0-9_.]*:[a-z_][a-z0-9_]*", value):
+        raise ContractError(path, "transform", f"{value!r} is not module:function")
+    return value
 
 
 def load(path: Path | str) -> FeedContract | DatasetContract:

@@ -38,3 +38,21 @@ def root(tmp_path: Path) -> str:
     path = tmp_path / "lakehouse"
     path.mkdir()
     return str(path)
+
+
+@pytest.fixture
+def ctx(spark, root):  # type: ignore[no-untyped-def]
+    """A job run on the shared Spark session, writing under a temporary root."""
+    import datetime as dt
+
+    from convergence import pipeline
+    from convergence.config import Settings
+    from convergence.records import Records
+    from convergence.storage import Storage
+
+    storage = Storage(spark, root)
+    return pipeline.Context(
+        settings=Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": root}), storage=storage,
+        records=Records(storage), run_id="test-run", now=dt.datetime(2024, 11, 5, 8, 0),
+        actor="steward:test",
+    )

@@ -79,7 +79,7 @@ def _oracle(inbox: Path) -> tuple[set[str], set[str], set[str]]:
 @pytest.mark.e2e
 def test_dags_publish_a_pseudonymised_person_coverage(tmp_path):
     root = tmp_path / "lakehouse"
-    generate(root, persons=400, seed=11, days=3)
+    generate(root, feeds=["moi.household_registry"], persons=400, seed=11, days=3)
     inbox = root / "inbox" / FEED.delivery.inbox
     expected, raw_ids, raw_names = _oracle(inbox)
     assert len(expected) > 350
@@ -114,7 +114,7 @@ def test_dags_publish_a_pseudonymised_person_coverage(tmp_path):
 
     # The same deliveries again, and the DAGs again: nothing is duplicated.
     bronze_rows = DeltaTable(str(root / "bronze" / FEED.name)).to_pyarrow_table().num_rows
-    generate(root, persons=400, seed=11, days=3)
+    generate(root, feeds=["moi.household_registry"], persons=400, seed=11, days=3)
     _airflow(["dags", "test", FEED.name], env, log)
     _airflow(["dags", "test", "publish.person_coverage"], env, log)
     assert DeltaTable(str(root / "bronze" / FEED.name)).to_pyarrow_table().num_rows == bronze_rows

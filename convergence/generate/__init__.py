@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convergence.generate.household import DeliveryReport, IssueRates, write_household_deliveries
+from convergence.generate.household import DeliveryReport, IssueRates
 from convergence.generate.population import Person, Population
 
 __all__ = ["WRITERS", "GenerationReport", "IssueRates", "generate", "main"]
@@ -24,10 +25,24 @@ __all__ = ["WRITERS", "GenerationReport", "IssueRates", "generate", "main"]
 Writer = Callable[[Path, Iterable[Person], int, datetime.date, int, IssueRates], DeliveryReport]
 """A per-feed writer: ``(inbox, population, seed, start, days, rates) -> DeliveryReport``."""
 
-WRITERS: dict[str, Writer] = {
-    "moi.household_registry": write_household_deliveries,
+WRITERS: dict[str, str] = {
+    "moi.household_registry": "convergence.generate.household:write_household_deliveries",
+    "bli.labor_insurance_enrollment": "convergence.generate.labor:write_labor_deliveries",
+    "bli.labor_pension_contributions": "convergence.generate.pension:write_pension_deliveries",
+    "nhia.insured_status": "convergence.generate.nhi:write_nhi_source",
+    "moa.farmer_registry": "convergence.generate.farmers:write_farmer_deliveries",
+    "bli.benefit_payments": "convergence.generate.benefits:write_benefit_source",
 }
-"""The feeds the generator can deliver, by contract name."""
+"""The feeds the generator can deliver, by contract name: ``module:function`` of a
+:data:`Writer`. File-drop feeds fill ``<root>/inbox/``; the API feed fills the simulator's data
+under ``<root>/sources/``; the database feed fills the PostgreSQL table."""
+
+
+def writer(feed: str) -> Writer:
+    """The writer of ``feed`` (imported on first use)."""
+    module, _, func = WRITERS[feed].partition(":")
+    fn: Writer = getattr(importlib.import_module(module), func)
+    return fn
 
 
 @dataclass
@@ -83,7 +98,7 @@ def generate(
     )
     report = GenerationReport(inbox=inbox, persons=persons, seed=seed, start=start, days=days)
     for name in feeds or WRITERS:
-        report.feeds[name] = WRITERS[name](inbox, population, seed, start, days, rates)
+        report.feeds[name] = writer(name)(inbox, population, seed, start, days, rates)
     return report
 
 

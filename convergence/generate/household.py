@@ -165,6 +165,10 @@ class IssueRates:
     remark_pii: float = 0.3
     """Payment rows whose clerk's remark holds personal data in free form."""
 
+    HOUSEHOLD_ISSUES: ClassVar[tuple[str, ...]] = (
+        "fullwidth_id", "padded_spaces", "six_digit_date", "impossible_date", "duplicate_within",
+        "duplicate_across", "tai_variant", "invalid_check_digit", "eudc_name", "comma_in_address")
+    """The issues of feed 1 (the household registry writer injects exactly these)."""
     POPULATION_ISSUES: ClassVar[frozenset[str]] = frozenset({"eudc_name"})
     """Issues that belong to the person, not the row: applied when the population is built,
     only counted by the writer."""

@@ -23,7 +23,7 @@ def _inbox(root: str) -> Path:
 
 
 def test_land_verifies_and_keeps_the_file_unchanged(ctx, root):
-    generate(Path(root), persons=30, seed=1, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=1, days=1)
     original = (_inbox(root) / "MOI_HHR_20241101.csv").read_bytes()
     res = pipeline.land(ctx, FEED)
     assert res.counts == {"landed_files": 1} and not res.problems
@@ -35,14 +35,14 @@ def test_land_verifies_and_keeps_the_file_unchanged(ctx, root):
     assert (folder / "MOI_HHR_20241101.csv.sha256").read_text().split()[0] == manifest["sha256"]
 
     # The same file resent: recorded as a duplicate delivery, not landed again.
-    generate(Path(root), persons=30, seed=1, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=1, days=1)
     again = pipeline.land(ctx, FEED)
     assert again.counts == {"duplicate_files": 1} and again.batches == 0
     assert len(list((Path(root) / "landing" / FEED.name).iterdir())) == 1
 
 
 def test_corrupted_and_unverifiable_deliveries_are_refused(ctx, root):
-    generate(Path(root), persons=30, seed=2, days=2)
+    generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=2, days=2)
     inbox = _inbox(root)
     damaged = inbox / "MOI_HHR_20241101.csv"
     damaged.write_bytes(damaged.read_bytes()[:-40])  # truncated in transfer
@@ -62,13 +62,13 @@ def test_corrupted_and_unverifiable_deliveries_are_refused(ctx, root):
 
 
 def test_a_failed_gate_leaves_silver_unchanged(ctx, root):
-    generate(Path(root), persons=60, seed=3, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=3, days=1)
     pipeline.run_feed(ctx, FEED)
     version = ctx.storage.version("silver", FEED.entity)
     events = ctx.storage.read("silver", FEED.name).count()
     # Half the identifiers of the next delivery carry a wrong check digit: more than the
     # contract's maximum quarantined share, so the whole batch fails.
-    generate(Path(root), persons=60, seed=4, days=1, start=dt.date(2024, 12, 1),
+    generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=4, days=1, start=dt.date(2024, 12, 1),
              rates=IssueRates.parse(["invalid_check_digit=0.6"]))
     stages = pipeline.run_feed(ctx, FEED)
     (problem,) = stages[2].problems
@@ -88,7 +88,7 @@ def _batch_of(ctx, file_name: str) -> str:
 
 
 def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
-    generate(Path(root), persons=20, seed=5, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=5, days=1)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.delenv("LAKEHOUSE_PSEUDONYM_KEY", raising=False)
     res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
@@ -105,7 +105,7 @@ def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
 
 
 def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkeypatch):
-    generate(Path(root), persons=25, seed=6, days=2)
+    generate(Path(root), feeds=["moi.household_registry"], persons=25, seed=6, days=2)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     dc = contracts.dataset("gold.person_coverage")
@@ -129,7 +129,7 @@ def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkey
 def test_cli_run_prints_one_line_per_problem_and_fails(root, monkeypatch, capsys, spark):
     from convergence.cli import main
 
-    generate(Path(root), persons=10, seed=7, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=10, seed=7, days=1)
     src = _inbox(root) / "MOI_HHR_20241101.csv"
     digest = src.with_suffix(".csv.sha256").read_text().split()[0]
     (_inbox(root) / "MOI_HHR_20241102.csv.sha256").write_text(f"{digest}  MOI_HHR_20241102.csv\n")
@@ -161,7 +161,7 @@ def _actual(root: str) -> str:
 def test_malformed_records_are_quarantined_not_lost(ctx, root):
     import hashlib
 
-    generate(Path(root), persons=20, seed=8, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=8, days=1)
     path = _inbox(root) / "MOI_HHR_20241101.csv"
     data = path.read_bytes() + "A123456789,王小明,1,0780315\r\n".encode("cp950")
     path.write_bytes(data)
@@ -178,7 +178,7 @@ def test_malformed_records_are_quarantined_not_lost(ctx, root):
 
 
 def test_reconciliation_is_recorded_for_every_batch(ctx, root):
-    generate(Path(root), persons=25, seed=9, days=2)
+    generate(Path(root), feeds=["moi.household_registry"], persons=25, seed=9, days=2)
     pipeline.run_feed(ctx, FEED)
     checks = ctx.records.read("reconciliation").collect()
     by_batch: dict[str, set[str]] = {}
@@ -207,7 +207,7 @@ def test_volume_gate(ctx):
 
 def test_freshness_gate(ctx, root):
     assert "no delivery has ever landed" in str(pipeline.freshness_problem(ctx, FEED))
-    generate(Path(root), persons=5, seed=10, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=5, seed=10, days=1)
     pipeline.land(ctx, FEED)
     assert pipeline.freshness_problem(ctx, FEED) is None
     later = dataclasses.replace(ctx, now=ctx.now + dt.timedelta(hours=40))
@@ -222,7 +222,7 @@ def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, mon
     from convergence.generate.household import decode_cp950
     from lineage.validate import validate_event
 
-    generate(Path(root), persons=30, seed=12, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=12, days=1)
     text = decode_cp950((_inbox(root) / "MOI_HHR_20241101.csv").read_bytes())
     ids = {line.split(",")[0].strip() for line in text.splitlines()[1:] if line}
     pipeline.run_feed(ctx, FEED)
@@ -255,7 +255,7 @@ def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, mon
 def test_companion_forms(ctx, root, form):
     import hashlib
 
-    generate(Path(root), persons=5, seed=13, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=5, seed=13, days=1)
     path = _inbox(root) / "MOI_HHR_20241101.csv"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     Path(f"{path}.sha256").write_text(form.format(d=digest, D=digest.upper(), n=path.name))
@@ -263,7 +263,7 @@ def test_companion_forms(ctx, root, form):
 
 
 def test_key_rotation_republishes_whole_under_the_new_key(ctx, root, monkeypatch):
-    generate(Path(root), persons=20, seed=14, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=14, days=1)
     pipeline.run_feed(ctx, FEED)
     dc = contracts.dataset("gold.person_coverage")
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
@@ -285,7 +285,7 @@ def test_a_candidate_with_personal_data_is_refused(ctx, root, monkeypatch):
     publish: the leak gate names dataset, column, entity and count, never the value."""
     import jobs.person_coverage as job
 
-    generate(Path(root), persons=20, seed=15, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=15, days=1)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     original = job.person_coverage

@@ -19,7 +19,7 @@ FEED = contracts.feed("moi.household_registry")
 
 @pytest.fixture
 def quarantined(ctx, root):
-    generate(Path(root), persons=80, seed=21, days=1,
+    generate(Path(root), feeds=["moi.household_registry"], persons=80, seed=21, days=1,
              rates=IssueRates.parse(["invalid_check_digit=0.08"]))
     pipeline.run_feed(ctx, FEED)
     return ctx

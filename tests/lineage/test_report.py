@@ -43,7 +43,7 @@ def ctx(spark, root) -> pipeline.Context:
 def published(ctx, root, monkeypatch) -> dict[str, object]:
     """One delivery through the pipeline, published twice (versions 0 and 1); the delivered
     CSV's personal values are returned for the leak checks."""
-    generate(Path(root), persons=30, seed=11, days=1)
+    generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=11, days=1)
     delivered = decode_cp950(
         (Path(root) / "inbox" / FEED.delivery.inbox / "MOI_HHR_20241101.csv").read_bytes())
     pipeline.run_feed(ctx, FEED)
