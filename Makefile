@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
-.PHONY: setup demo test lint airflow clean help
+.PHONY: setup benefits-db demo test lint airflow clean help
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
@@ -42,10 +42,15 @@ $(CACHE)/.nlp: $(VENV)/.installed
 	$(BIN)/python -m convergence.setup_nlp "$(CURDIR)/$(CACHE)"
 	@touch $@
 
-demo: setup
+# The agency's benefits database (feed 6): PostgreSQL from Debian's packages, started, with the
+# spec's table. Idempotent; the embedded default is postgresql://localhost:5432/benefits.
+benefits-db:
+	bash infra/benefits_db.sh
+
+demo: setup benefits-db
 	$(BIN)/lakehouse demo
 
-test: setup
+test: setup benefits-db
 	$(BIN)/python -m pytest -q
 
 lint: setup

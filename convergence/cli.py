@@ -49,11 +49,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
         err.print("generate writes to a local storage root only (LAKEHOUSE_ROOT is a URI)")
         return 2
     rates = IssueRates.parse(args.rate or [])
+    start = args.start or default_start(args.days)
     with console.status(f"generating deliveries for {args.persons:,} persons…"):
         report = generate(Path(settings.root), persons=args.persons, seed=args.seed,
-                          days=args.days, rates=rates)
+                          days=args.days, start=start, rates=rates, feeds=args.feed)
     console.print(f"[green]✓[/green] {report}")
     return 0
+
+
+def default_start(days: int) -> date:
+    """The first delivery day such that the last of ``days`` daily deliveries is today (in
+    Taiwan): the snapshot of a publish today then describes fresh data."""
+    from datetime import timedelta
+
+    from convergence.tasks import today
+
+    return today() - timedelta(days=days - 1)
 
 
 # ----------------------------------------------------------------------------- run
@@ -270,7 +281,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"storage root: {settings.root}; Airflow home: {env['AIRFLOW_HOME']} "
                   f"(output in {log})")
     with console.status(f"generating deliveries for {args.persons:,} persons…"):
-        report = generate(Path(settings.root), persons=args.persons, seed=args.seed)
+        report = generate(Path(settings.root), persons=args.persons, seed=args.seed,
+                          start=default_start(3))
     console.print(f"[green]✓[/green] generated: {report}")
     with console.status("preparing the Airflow metadata database (SQLite)…"):
         if _airflow(["db", "migrate"], env, log)[0] != 0:
@@ -354,6 +366,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--persons", type=int, default=2000)
     g.add_argument("--seed", type=int, default=42)
     g.add_argument("--days", type=int, default=3, help="daily deliveries to write")
+    g.add_argument("--start", type=date.fromisoformat, default=None,
+                   help="YYYY-MM-DD of the first delivery (default: so that the last one is "
+                        "today in Taiwan)")
+    g.add_argument("--feed", action="append", help="only this feed (repeatable; default all)")
     g.add_argument("--rate", action="append", metavar="ISSUE=RATE",
                    help="rate of a known data issue, e.g. fullwidth_id=0.05 (repeatable)")
     g.set_defaults(func=cmd_generate)

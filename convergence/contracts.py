@@ -112,6 +112,9 @@ class Field:
     description: str = ""
     bytes: tuple[int, int] | None = None
     """Fixed-width records: the field's first and last byte (1-based, inclusive)."""
+    entity: str | None = None
+    """The personal-data entity its values are (``PERSON_NAME``, ``TW_PERSON_ID``,
+    ``ADDRESS``, ``BANK_ACCOUNT``, …): the leak gate searches published data for them."""
 
     @property
     def is_personal(self) -> bool:
@@ -363,7 +366,19 @@ def _field(raw: Any, path: Path, index: int) -> Field:
         rules=tuple(rules),
         description=str(raw.get("description", "")),
         bytes=(int(span[0]), int(span[1])) if span is not None else None,
+        entity=_entity_of(raw, name, pii),
     )
+
+
+DEFAULT_ENTITIES = {"national_id": "TW_PERSON_ID", "name": "PERSON_NAME", "address": "ADDRESS",
+                    "account_no": "BANK_ACCOUNT"}
+"""The entity of a direct identifier named as the specs name it, unless the field says."""
+
+
+def _entity_of(raw: dict[str, Any], name: str, pii: str) -> str | None:
+    if raw.get("entity"):
+        return str(raw["entity"])
+    return DEFAULT_ENTITIES.get(name) if pii == "direct_identifier" else None
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:

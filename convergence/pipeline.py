@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from convergence import contracts
 from convergence.config import Settings
 from convergence.contracts import DatasetContract, FeedContract
+from convergence.locks import lock
 from convergence.records import Records
 from convergence.spark import session
 from convergence.storage import Storage
@@ -145,7 +146,8 @@ def traced(stage: str) -> Callable[[StageFn], StageFn]:
             ins, outs = lp.stage_datasets(ctx, contract, stage, versions=False)
             lp.emit(ctx, "START", job, ins, outs)
             try:
-                result = fn(ctx, contract)
+                with lock(ctx, contract.name):
+                    result = fn(ctx, contract)
             except Exception as exc:
                 lp.emit(ctx, "FAIL", job, ins, outs, error=f"{type(exc).__name__} in {job}")
                 raise
@@ -717,7 +719,8 @@ class PublishResult:
 
 
 def _inputs_state(ctx: Context, dc: DatasetContract) -> dict[str, Any]:
-    """The silver versions and contract versions the candidate is built from."""
+    """The silver versions (events table and entity) and contract versions the candidate is
+    built from."""
     out: dict[str, Any] = {}
     for name in dc.inputs:
         fc = contracts.feed(name)
@@ -725,8 +728,41 @@ def _inputs_state(ctx: Context, dc: DatasetContract) -> dict[str, Any]:
             "contract_version": fc.version,
             "silver_version": ctx.storage.version("silver", fc.entity),
             "entity": fc.entity,
+            "events_version": ctx.storage.version("silver", fc.name),
         }
     return out
+
+
+def _transform(dc: DatasetContract) -> Callable[..., DataFrame]:
+    """The dataset's pure transform, ``module:function`` of its contract."""
+    import importlib
+
+    module, _, func = (dc.transform or "jobs.person_coverage:person_coverage").partition(":")
+    fn: Callable[..., DataFrame] = getattr(importlib.import_module(module), func)
+    return fn
+
+
+def _silver_inputs(ctx: Context, dc: DatasetContract) -> dict[str, DataFrame]:
+    """Each input feed's silver tables by name: its events (``<feed>``) and its entity."""
+    out: dict[str, DataFrame] = {}
+    for name in dc.inputs:
+        fc = contracts.feed(name)
+        out[fc.name] = ctx.storage.read("silver", fc.name)
+        out[fc.entity] = ctx.storage.read("silver", fc.entity)
+    return out
+
+
+def _known_values(ctx: Context, dc: DatasetContract) -> dict[str, DataFrame]:
+    """The personal values of the inputs the leak gate searches for, by recognizer entity
+    (a contract field's ``entity``): names, identifiers, addresses, account numbers."""
+    known: dict[str, DataFrame] = {}
+    for name in dc.inputs:
+        fc = contracts.feed(name)
+        for f in fc.fields:
+            if f.entity and f.type == "string":
+                col = ctx.storage.read("silver", fc.name).select(F.col(f.name).alias("v"))
+                known[f.entity] = known[f.entity].unionByName(col) if f.entity in known else col
+    return known
 
 
 def _reconciliation_problems(ctx: Context, dc: DatasetContract) -> list[Problem]:
@@ -761,7 +797,8 @@ def publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishRe
     ins, outs = lp.publish_datasets(ctx, dc)
     lp.emit(ctx, "START", job, ins, outs)
     try:
-        res = _publish(ctx, dc, snapshot_date)
+        with lock(ctx, dc.name):
+            res = _publish(ctx, dc, snapshot_date)
     except Exception as exc:
         lp.emit(ctx, "FAIL", job, ins, outs, error=f"{type(exc).__name__} in {job}")
         raise
@@ -772,7 +809,6 @@ def publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishRe
 
 
 def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishResult:
-    from jobs.person_coverage import person_coverage
     from masking.keys import MissingKeyError, PseudonymKey
     from masking.leak import scan
 
@@ -806,15 +842,9 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         ctx.audit("run", {"dataset": dc.name, "status": res.status, "version": res.version,
                           "key_id": res.key_id})
         return res
-    feed_contract = contracts.feed(dc.inputs[0])
-    residents = st.read("silver", feed_contract.entity)
-    candidate = person_coverage(residents, snapshot_date, key, dc).persist()
+    candidate = _transform(dc)(_silver_inputs(ctx, dc), snapshot_date, key, dc).persist()
     try:
-        known = {
-            "PERSON_NAME": residents.select("name"),
-            "TW_PERSON_ID": residents.select("national_id"),
-            "ADDRESS": residents.select("address"),
-        }
+        known = _known_values(ctx, dc)
         pseudonyms = tuple(c.name for c in dc.columns if c.masking == "pseudonymize")
         findings = scan(candidate, dc.name, known, pseudonyms)
         if findings:

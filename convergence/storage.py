@@ -273,6 +273,23 @@ class Storage:
         fs, hpath = self._fs(path)
         fs.delete(hpath, False)
 
+    def create_exclusive(self, path: str, data: bytes) -> bool:
+        """Create a small file only if none exists (atomic on local and HDFS roots; on object
+        stores as atomic as the connector's create-if-absent). True if this call created it."""
+        fs, hpath = self._fs(path)
+        fs.mkdirs(hpath.getParent())
+        try:
+            out = fs.create(hpath, False)
+        except Exception as exc:  # FileAlreadyExistsException from the JVM
+            if "AlreadyExists" in str(exc) or "already exists" in str(exc):
+                return False
+            raise
+        try:
+            out.write(bytearray(data))
+        finally:
+            out.close()
+        return True
+
     def delete_tree(self, path: str) -> None:
         """Delete a folder and everything in it (no error if it is already gone)."""
         fs, hpath = self._fs(path)

@@ -37,6 +37,19 @@ def feed_schema(contract: FeedContract, typed: bool) -> list[tuple[str, str, str
     ]
 
 
+def source_dataset(ctx: Context, contract: FeedContract, owners: list[str]) -> Dataset:
+    """Where a feed comes from: its inbox (file drops), or the agency's API or database
+    (pulls; named by the contract's endpoint or table, without credentials)."""
+    d = contract.delivery
+    if d.kind == "file_drop":
+        return dataset(namespace(ctx.settings.root), f"inbox/{d.inbox}", owners=owners,
+                       documentation=contract.title)
+    scheme = "https" if d.kind == "api_pull" else "postgres"
+    name = str(d.options.get("endpoint") or d.options.get("table") or contract.name)
+    return dataset(f"{scheme}://{contract.agency}", name, owners=owners,
+                   documentation=contract.title)
+
+
 def stage_datasets(
     ctx: Context, contract: FeedContract, stage: str, quality: Sequence[Assertion] = (),
     versions: bool = True,
@@ -51,8 +64,7 @@ def stage_datasets(
         return dataset(ns, f"{zone}/{name}", schema=feed_schema(contract, typed),
                        version=None if version is None else str(version), owners=owners, **kw)
 
-    inbox = dataset(ns, f"inbox/{contract.delivery.inbox}", owners=owners,
-                    documentation=contract.title)
+    inbox = source_dataset(ctx, contract, owners)
     landing = dataset(ns, f"landing/{feed}", owners=owners)
     if stage == "land":
         return [inbox], [landing]
