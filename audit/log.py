@@ -46,6 +46,7 @@ ACTIONS = frozenset(
         "key_rotation",
         "query",
         "delivery_refused",
+        "lock_takeover",
     }
 )
 GENESIS_HASH = "0" * 64

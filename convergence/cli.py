@@ -217,6 +217,34 @@ def cmd_eval_pii(args: argparse.Namespace) -> int:
                           *(["--errors"] if args.errors else [])])
 
 
+def cmd_reidentify(args: argparse.Namespace) -> int:
+    """A steward's re-identification of a person_key (audited: who, when, why, key id)."""
+    from convergence import pipeline
+    from masking.keys import MissingKeyError, PseudonymKey
+    from masking.reidentify import ReidentificationRefused, reidentify
+
+    role = os.environ.get("LAKEHOUSE_ROLE", "analyst")
+    try:
+        key = PseudonymKey.from_env()
+    except MissingKeyError as exc:
+        err.print(f"[red]✗[/red] {exc}")
+        return 2
+    with console.status("searching the silver zone…"):
+        ctx = pipeline.Context.create(args.run_id)
+        try:
+            matches = reidentify(ctx, args.person_key, args.reason or "", key, role)
+        except ReidentificationRefused as exc:
+            err.print(f"[red]✗[/red] refused: {exc}")
+            return 2
+    if not matches:
+        err.print(f"no person has this person_key under key id {key.key_id} (recorded in the "
+                  "audit log)")
+        return 1
+    for m in matches:
+        console.print(f"{m.national_id}\t{', '.join(m.tables)}")
+    return 0
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     """The auditor's lineage report of a published dataset version (one HTML page)."""
     from lineage.report import main as report_main
@@ -226,11 +254,47 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Verify the hash chain of the audit log."""
+    """Verify the hash chain of the audit log, and that it reaches every anchor a published
+    version keeps in its commit metadata (a truncated or rewritten log is caught)."""
     from audit.log import main as audit_main
 
     settings = Settings.from_env()
-    return audit_main(["verify", "--root", settings.root])
+    anchors = _audit_anchors(settings)
+    if not anchors:
+        return audit_main(["verify", "--root", settings.root])
+    for where, anchor in anchors:
+        rc = audit_main(["verify", "--root", settings.root, "--expect-head", anchor])
+        if rc:
+            err.print(f"[red]✗[/red] the audit log does not reach the anchor of {where}")
+            return rc
+    console.print(f"anchors checked: {len(anchors)} (from the published versions' commits)")
+    return 0
+
+
+def _audit_anchors(settings: Settings) -> list[tuple[str, str]]:
+    """(``dataset version N``, ``SEQ:HASH``) of every published version, read from the Delta
+    logs without a JVM; the highest anchor first."""
+    import json
+
+    from deltalake import DeltaTable
+
+    from convergence import contracts
+
+    found: list[tuple[int, str, str]] = []
+    for dc in contracts.datasets():
+        path = Path(settings.root) / dc.zone / dc.table
+        if not (path / "_delta_log").is_dir():
+            continue
+        for commit in DeltaTable(str(path)).history():
+            raw = commit.get("userMetadata")
+            try:
+                anchor = json.loads(raw).get("audit_anchor") if raw else None
+            except ValueError:
+                anchor = None
+            if anchor:
+                found.append((int(anchor.split(":")[0]),
+                              f"{dc.name} version {commit.get('version')}", anchor))
+    return [(w, a) for _, w, a in sorted(found, reverse=True)]
 
 
 # ----------------------------------------------------------------------------- demo
@@ -413,6 +477,12 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("path", nargs="?", help="a labelled JSONL set (default: the bundled one)")
     ev.add_argument("--errors", action="store_true", help="also list the misses (stewards)")
     ev.set_defaults(func=cmd_eval_pii)
+
+    ri = sub.add_parser("reidentify", help="a person_key back to the person (stewards; audited)")
+    ri.add_argument("person_key")
+    ri.add_argument("--reason", required=True, help="why (kept in the audit log; no personal data)")
+    ri.add_argument("--run-id", default=None)
+    ri.set_defaults(func=cmd_reidentify)
 
     ln = sub.add_parser("lineage", help="the lineage report of a published dataset version")
     ln.add_argument("action", choices=["report"])

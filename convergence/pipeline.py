@@ -857,7 +857,12 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
             .where(F.col("feed").isin(*dc.inputs)).select("result_id").distinct().collect()
         ]
         metadata = {**state, "run_id": ctx.run_id, "quality_result_ids": sorted(quality_ids),
-                    "published_at": ctx.now.isoformat(timespec="seconds") + "Z"}
+                    "published_at": ctx.now.isoformat(timespec="seconds") + "Z",
+                    "audit_anchor": _audit_anchor(ctx)}
+        previous_key = current.get("key_id") if current else None
+        if previous_key and previous_key != key.key_id:
+            ctx.audit("key_rotation", {"dataset": dc.name, "from_key_id": previous_key,
+                                       "to_key_id": key.key_id})
         st.overwrite(candidate, dc.zone, dc.table, metadata)
         res.status = "published"
         res.version = st.version(dc.zone, dc.table)
@@ -866,6 +871,17 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         candidate.unpersist()
     _record_publish(ctx, dc, res, inputs)
     return res
+
+
+def _audit_anchor(ctx: Context) -> str | None:
+    """``SEQ:HASH`` of the audit log's head, kept in the published version's commit metadata:
+    ``lakehouse audit verify`` checks that the log still reaches every anchor unchanged."""
+    if not ctx.settings.is_local:
+        return None
+    from audit.log import head
+
+    seq, digest = head(ctx.settings.root)
+    return f"{seq}:{digest}"
 
 
 def _record_publish(
