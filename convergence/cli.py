@@ -310,6 +310,16 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "LAKEHOUSE_ROOT": settings.root,
     })
+    if settings.is_local and "AIRFLOW__OPENLINEAGE__TRANSPORT" not in env \
+            and not env.get("OPENLINEAGE_URL"):
+        # The OpenLineage provider's own events (DAG runs, tasks) next to the jobs' events.
+        import json
+
+        folder = Path(settings.root) / "system" / "lineage" / "airflow"
+        folder.mkdir(parents=True, exist_ok=True)
+        env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+            {"type": "file", "log_file_path": str(folder / "events.jsonl"), "append": True})
+    env.setdefault("AIRFLOW__OPENLINEAGE__NAMESPACE", "airflow")
     return env
 
 

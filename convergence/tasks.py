@@ -23,7 +23,22 @@ def today() -> date:
     return datetime.now(TAIPEI).date()
 
 
-def _context(run_id: str | None, airflow_task: tuple[str, str] | None) -> Any:
+def airflow_parent(context: Any) -> tuple[str, str] | None:
+    """(namespace, run id) the Airflow OpenLineage provider gives the running task instance,
+    so that our job's events name exactly the provider's task run as their parent; ``None``
+    when the provider is not installed."""
+    try:
+        from airflow.providers.openlineage.plugins.macros import (
+            lineage_job_namespace,
+            lineage_run_id,
+        )
+    except ImportError:
+        return None
+    return str(lineage_job_namespace()), str(lineage_run_id(context["ti"]))
+
+
+def _context(run_id: str | None, airflow_task: tuple[str, str] | None,
+             parent: tuple[str, str] | None = None) -> Any:
     """The job run's context; under Airflow, its lineage parent is the task (dag, task)."""
     from convergence import pipeline
 
@@ -33,35 +48,38 @@ def _context(run_id: str | None, airflow_task: tuple[str, str] | None) -> Any:
 
         from lineage.events import ParentRef, lineage_run_id
 
-        ns = os.environ.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "airflow")
         name = ".".join(airflow_task)
-        ctx.parent = ParentRef(ns, name, lineage_run_id(run_id, ns, name))
+        if parent is not None:
+            ctx.parent = ParentRef(parent[0], name, parent[1])
+        else:
+            ns = os.environ.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "airflow")
+            ctx.parent = ParentRef(ns, name, lineage_run_id(run_id, ns, name))
         ctx.actor = os.environ.get("LAKEHOUSE_USER") or f"airflow:{name}"
     return ctx
 
 
 def run_stage(
     feed: str, stage: str, run_id: str | None = None,
-    airflow_task: tuple[str, str] | None = None,
+    airflow_task: tuple[str, str] | None = None, parent: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run one stage (land, bronze or silver) of a feed; returns its summary."""
     from convergence import contracts, pipeline
 
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r} (one of {STAGES})")
-    ctx = _context(run_id, airflow_task)
+    ctx = _context(run_id, airflow_task, parent)
     result = getattr(pipeline, stage)(ctx, contracts.feed(feed))
     return dict(result.as_dict())
 
 
 def publish_dataset(
     name: str, run_id: str | None = None, snapshot_date: date | None = None,
-    airflow_task: tuple[str, str] | None = None,
+    airflow_task: tuple[str, str] | None = None, parent: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Publish one dataset; returns its summary (status published, up_to_date or refused)."""
     from convergence import contracts, pipeline
 
-    ctx = _context(run_id, airflow_task)
+    ctx = _context(run_id, airflow_task, parent)
     result = pipeline.publish(ctx, contracts.dataset(name), snapshot_date or today())
     return dict(result.as_dict())
 

@@ -41,21 +41,24 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
 
         @task(task_id="land")
         def land(**context: Any) -> dict[str, Any]:
-            from convergence.tasks import run_stage
+            from convergence.tasks import airflow_parent, run_stage
 
-            return run_stage(feed, "land", context["run_id"], (feed, "land"))
+            return run_stage(feed, "land", context["run_id"], (feed, "land"),
+                             airflow_parent(context))
 
         @task(task_id="bronze")
         def bronze(_: Any, **context: Any) -> dict[str, Any]:
-            from convergence.tasks import run_stage
+            from convergence.tasks import airflow_parent, run_stage
 
-            return run_stage(feed, "bronze", context["run_id"], (feed, "bronze"))
+            return run_stage(feed, "bronze", context["run_id"], (feed, "bronze"),
+                             airflow_parent(context))
 
         @task(task_id="silver", outlets=[silver_asset(contract.entity)])
         def silver(_: Any, **context: Any) -> dict[str, Any]:
-            from convergence.tasks import run_stage
+            from convergence.tasks import airflow_parent, run_stage
 
-            return run_stage(feed, "silver", context["run_id"], (feed, "silver"))
+            return run_stage(feed, "silver", context["run_id"], (feed, "silver"),
+                             airflow_parent(context))
 
         @task(task_id="check", retries=0, trigger_rule="all_done")
         def check(*summaries: Any, **context: Any) -> None:

@@ -40,11 +40,17 @@ def _publish_dag(dc: contracts.DatasetContract) -> DAG:
         def publish(**context: Any) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowFailException
 
-            from convergence.tasks import TAIPEI, StageFailed, publish_dataset, raise_for_problems
+            from convergence.tasks import (
+                TAIPEI,
+                StageFailed,
+                airflow_parent,
+                publish_dataset,
+                raise_for_problems,
+            )
 
             snapshot = context["dag_run"].run_after.astimezone(TAIPEI).date()
             summary = publish_dataset(dc.name, context["run_id"], snapshot,
-                                      (context["dag"].dag_id, "publish"))
+                                      (context["dag"].dag_id, "publish"), airflow_parent(context))
             try:
                 raise_for_problems([summary])
             except StageFailed as exc:  # a refused gate is not transient: do not retry
