@@ -614,14 +614,23 @@ def _all(root: Path) -> tuple[tuple[FeedContract, ...], tuple[DatasetContract, .
     return tuple(feeds), tuple(datasets)
 
 
+def contracts_dir() -> Path:
+    """Where the contracts live: ``LAKEHOUSE_CONTRACTS_DIR``, else the repository's
+    ``schemas/`` (a deployment can onboard feeds from YAML kept outside the code)."""
+    import os
+
+    configured = os.environ.get("LAKEHOUSE_CONTRACTS_DIR", "").strip()
+    return Path(configured) if configured else CONTRACTS_DIR
+
+
 def feeds(root: Path | None = None) -> tuple[FeedContract, ...]:
-    """Every feed contract under ``root`` (default: the repository's ``schemas/``)."""
-    return _all((root or CONTRACTS_DIR).resolve())[0]
+    """Every feed contract under ``root`` (default: :func:`contracts_dir`)."""
+    return _all((root or contracts_dir()).resolve())[0]
 
 
 def datasets(root: Path | None = None) -> tuple[DatasetContract, ...]:
-    """Every dataset contract under ``root`` (default: the repository's ``schemas/``)."""
-    return _all((root or CONTRACTS_DIR).resolve())[1]
+    """Every dataset contract under ``root`` (default: :func:`contracts_dir`)."""
+    return _all((root or contracts_dir()).resolve())[1]
 
 
 def feed(name: str, root: Path | None = None) -> FeedContract:

@@ -538,7 +538,9 @@ def _repeated_header(contract: FeedContract) -> Any:
     d = contract.delivery
     if d.format != "csv" or not d.header:
         return F.lit(False)
-    same = [F.coalesce(conform_job.trim_ws(F.col(f.name)) == F.lit(f.wire), F.lit(False))
+    # A BOM before the repeated header: two BOM files concatenated with ``cat``.
+    same = [F.coalesce(F.regexp_replace(conform_job.trim_ws(F.col(f.name)), "^\ufeff", "")
+                       == F.lit(f.wire), F.lit(False))
             for f in contract.fields]
     return functools.reduce(lambda a, b: a & b, same)
 
@@ -839,6 +841,7 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
     if current and all(current.get(k) == v for k, v in state.items()):
         res.status, res.version = "up_to_date", st.version(dc.zone, dc.table)
         res.rows = st.read(dc.zone, dc.table).count()
+        _export_open_data(ctx, dc, res, current)  # heals an export a crash left undone
         ctx.audit("run", {"dataset": dc.name, "status": res.status, "version": res.version,
                           "key_id": res.key_id})
         return res
@@ -850,6 +853,10 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         if findings:
             for f in findings:
                 res.problems.append(Problem(dc.name, f.column, f"leak gate: {f}"))
+            _record_publish(ctx, dc, res, inputs)
+            return res
+        res.problems.extend(_disclosure_problems(dc, candidate))
+        if res.problems:
             _record_publish(ctx, dc, res, inputs)
             return res
         quality_ids = [
@@ -867,10 +874,52 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         res.status = "published"
         res.version = st.version(dc.zone, dc.table)
         res.rows = st.read(dc.zone, dc.table).count()
+        _export_open_data(ctx, dc, res, metadata)
     finally:
         candidate.unpersist()
     _record_publish(ctx, dc, res, inputs)
     return res
+
+
+def _disclosure_problems(dc: DatasetContract, candidate: DataFrame) -> list[Problem]:
+    """The disclosure gate of an open-data dataset: its small-cell rule holds (counts, never
+    values, in the messages)."""
+    if "disclosure" not in dc.gates:
+        return []
+    from jobs.opendata_export import disclosure_settings
+    from masking.disclosure import check_disclosure
+
+    rule = disclosure_settings(dc)
+    if rule is None:
+        return [Problem(dc.name, "-", "disclosure gate: the contract has no options.disclosure "
+                        "rule; an open-data publish needs one")]
+    found = check_disclosure(candidate, list(rule.dimensions), None, rule.count_column,
+                             rule.low, rule.high)
+    return [Problem(dc.name, rule.count_column, f"disclosure gate: {p}") for p in found]
+
+
+def open_data_files(ctx: Context, dc: DatasetContract) -> str:
+    """Where the files of an open-data dataset are exported (beside its Delta table)."""
+    return f"{ctx.storage.root}/opendata/files/{dc.table}"
+
+
+def _export_open_data(
+    ctx: Context, dc: DatasetContract, res: PublishResult, metadata: dict[str, Any]
+) -> None:
+    """Export the published open-data version as files (CSV with BOM, Parquet, dictionary)
+    unless the pointer already names this version."""
+    if dc.zone != "opendata" or res.version is None:
+        return
+    from jobs.opendata_export import current, export_open_data
+
+    target = open_data_files(ctx, dc)
+    pointed = current(ctx.storage.spark, target)
+    if pointed is not None and str(pointed.get("version")) == str(res.version):
+        return
+    keep = ("snapshot_date", "key_id", "run_id", "published_at", "contract_version")
+    export_open_data(ctx.storage.read(dc.zone, dc.table, version=res.version), dc, target,
+                     str(res.version), {**{k: metadata.get(k) for k in keep},
+                                        "delta_version": res.version})
 
 
 def _audit_anchor(ctx: Context) -> str | None:

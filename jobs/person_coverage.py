@@ -1,19 +1,45 @@
-"""gold.person_coverage: one row per person known to any feed, pseudonymised.
+"""gold.person_coverage: one row per person known to any feed, pseudonymised; and the person-level
+derivations the other published datasets share (county, age band, labor-insurance spells, month
+windows, contract-shaped output).
 
-Pure transform: the residents' current state in, the published rows out. The snapshot date
-and the key are parameters (no clock, no environment).
+Every transform of a published dataset has the signature of :data:`Transform`: the silver tables
+in (``inputs`` maps silver table names, entities such as ``moi.residents`` and event tables such
+as ``bli.labor_insurance_enrollment``, to DataFrames), the published rows out, shaped exactly as
+the contract's columns. The snapshot date, the key and the contract are parameters: no paths, no
+clock, no environment.
+
+Time semantics: every flag is evaluated *as of the snapshot date*. Labor insurance is rebuilt
+from the enrolment events (the latest event per person and insurance unit on or before the
+date); the other feeds hold one current row per person with validity dates (NHI, farmers), or
+dated rows (pension contributions, payments by month). A "last N months" window is the N
+calendar months up to and including the snapshot's month (never a month after the snapshot).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
+from functools import reduce
+from itertools import pairwise
+from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from convergence.contracts import DatasetContract
 from masking.keys import PseudonymKey
-from masking.pseudonymize import pseudonymize
+from masking.pseudonymize import normalise_identifier, pseudonymize
+
+# Silver tables (entities: current state; events: every delivered change).
+RESIDENTS = "moi.residents"
+LABOR_EVENTS = "bli.labor_insurance_enrollment"
+PENSION = "bli.pension_contributions"
+NHI = "nhia.insured"
+FARMERS = "moa.farmers"
+PAYMENTS = "bli.payments"
+
+Transform = Callable[[Mapping[str, DataFrame], date, PseudonymKey, DatasetContract], DataFrame]
+"""``fn(inputs, snapshot_date, key, contract) -> DataFrame`` (see the module docstring)."""
 
 # The 22 counties and cities (縣市) of Taiwan, official forms (臺, not 台).
 COUNTIES = (
@@ -22,7 +48,18 @@ COUNTIES = (
     "臺東縣", "澎湖縣", "金門縣", "連江縣",
 )  # fmt: skip
 
+AGE_BANDS = (*(f"{a}-{a + 4}" for a in range(0, 100, 5)), "100+")
+"""Every value :func:`age_band` can take, youngest first."""
 
+ENROLLED_ACTIONS = ("1", "3")
+"""Labor-insurance actions that leave a person insured: enrolment and insured-salary change."""
+
+DEFAULT_SALARY_EDGES = (30000, 40000, 45800)
+DEFAULT_PENSION_MONTHS = 12
+DEFAULT_BENEFIT_MONTHS = 3
+
+
+# ----------------------------------------------------------------------------- generic helpers
 def county(address: Column) -> Column:
     """The 縣市 an address starts with (台 read as 臺), or null if it names none."""
     head = F.translate(F.substring(address, 1, 3), "台", "臺")
@@ -40,28 +77,201 @@ def age_band(birth: Column, snapshot: Column) -> Column:
     )
 
 
-def person_coverage(
-    residents: DataFrame, snapshot_date: date, key: PseudonymKey, contract: DatasetContract
-) -> DataFrame:
-    """The published rows: demographics generalised, coverage flags, ``person_key``."""
-    snap = F.lit(snapshot_date).cast("date")
-    base = residents.select(
-        "national_id",
-        F.col("sex"),
-        F.year("birth_date").alias("birth_year"),
-        age_band(F.col("birth_date"), snap).alias("age_band"),
-        county(F.col("address")).alias("county"),
-        F.col("death_date").isNotNull().alias("is_deceased"),
+def require(inputs: Mapping[str, DataFrame], *names: str) -> list[DataFrame]:
+    """The input tables ``names``, in order; ``KeyError`` names the missing ones."""
+    missing = [n for n in names if n not in inputs]
+    if missing:
+        raise KeyError(f"missing input table(s): {', '.join(missing)}")
+    return [inputs[n] for n in names]
+
+
+def by_person(*frames: DataFrame) -> list[DataFrame]:
+    """``frames`` with ``national_id`` normalised as for the pseudonym (NFKC, upper case,
+    trimmed), so that joins and the union of persons across feeds agree with ``person_key``."""
+    return [f.withColumn("national_id", normalise_identifier(F.col("national_id")))
+            for f in frames]  # fmt: skip
+
+
+def to_contract(df: DataFrame, contract: DatasetContract) -> DataFrame:
+    """``df`` reduced to the contract's columns, in order, cast to the contract's types."""
+    missing = [c.name for c in contract.columns if c.name not in df.columns]
+    if missing:
+        raise ValueError(f"{contract.name}: the transform produced no column(s) {missing}")
+    return df.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in contract.columns])
+
+
+def option(contract: DatasetContract, name: str, default: Any) -> Any:
+    """A dataset option (``options:`` in the contract) or ``default``."""
+    return contract.options.get(name, default)
+
+
+def month_start(d: date) -> date:
+    """The first day of ``d``'s month."""
+    return d.replace(day=1)
+
+
+def add_months(d: date, n: int) -> date:
+    """The first day of the month ``n`` months after ``d``'s (``n`` may be negative)."""
+    k = d.year * 12 + d.month - 1 + n
+    return date(k // 12, k % 12 + 1, 1)
+
+
+def month_end(d: date) -> date:
+    """The last day of ``d``'s month."""
+    return add_months(d, 1) - timedelta(days=1)
+
+
+def month_ends(snapshot: date, n: int) -> list[tuple[date, date]]:
+    """(first day, last day) of the ``n`` latest months that have ended on or before
+    ``snapshot`` (the snapshot's own month counts when the snapshot is its last day), oldest
+    first."""
+    if n < 1:
+        raise ValueError("a month range needs at least one month")
+    last = month_start(snapshot) if month_end(snapshot) == snapshot else add_months(snapshot, -1)
+    months = [add_months(last, -k) for k in range(n - 1, -1, -1)]
+    return [(m, month_end(m)) for m in months]
+
+
+def in_last_months(month: Column, snapshot: date, n: int) -> Column:
+    """``month`` (a date) falls in the ``n`` calendar months up to and including the snapshot's
+    month, and not after the snapshot."""
+    if n < 1:
+        raise ValueError("a month window needs at least one month")
+    first = F.lit(add_months(snapshot, -(n - 1))).cast("date")
+    return (F.trunc(month, "month") >= first) & (month <= F.lit(snapshot).cast("date"))
+
+
+def band_labels(edges: Sequence[int]) -> list[str]:
+    """Labels of the bands cut at ``edges``: ``<e0``, ``e0-(e1-1)``, ..., ``e_last+``."""
+    labels = [f"<{edges[0]}"]
+    labels += [f"{lo}-{hi - 1}" for lo, hi in pairwise(edges)]
+    return [*labels, f"{edges[-1]}+"]
+
+
+def salary_band(salary: Column, edges: Sequence[int]) -> Column:
+    """The band (:func:`band_labels`) holding ``salary``; null for a null salary."""
+    if list(edges) != sorted(set(edges)) or not edges:
+        raise ValueError("salary band edges must be increasing")
+    labels = band_labels(edges)
+    expr = F.when(salary.isNull(), F.lit(None))
+    for edge, label in zip(edges, labels, strict=False):
+        expr = expr.when(salary < edge, F.lit(label))
+    return expr.otherwise(F.lit(labels[-1]))
+
+
+# ------------------------------------------------------------------- labor-insurance spells
+def labor_spells(events: DataFrame) -> DataFrame:
+    """Each enrolment event with the span during which it is the person's latest event at its
+    insurance unit: ``valid_from`` (its action date) to ``valid_to`` (the next event's action
+    date, exclusive; null while it is the latest). Events of one day are ordered by file date,
+    then record number (the later one wins; an earlier one gets an empty span)."""
+    order = [F.col("action_date"), F.col("_file_date"), F.col("_source_row")]
+    w = Window.partitionBy("national_id", "insurance_unit_no").orderBy(*order)
+    return (
+        events.where(F.col("national_id").isNotNull() & F.col("action_date").isNotNull())
+        .select("national_id", "insurance_unit_no", "employer_ubn", "action", "category",
+                "insured_salary", "action_date", "_file_date", "_source_row")
+        .withColumn("valid_to", F.lead("action_date").over(w))
+        .withColumnRenamed("action_date", "valid_from")
     )
-    keyed = pseudonymize(base, key, "national_id", "person_key")
-    # Feeds not onboarded yet leave their columns null (typed as the contract says).
-    known = {"person_key", "sex", "birth_year", "age_band", "county", "is_deceased"}
-    cols: list[Column] = []
-    for c in contract.columns:
-        if c.name in known:
-            cols.append(F.col(c.name).cast(c.type).alias(c.name))
-        elif c.name == "snapshot_date":
-            cols.append(snap.alias(c.name))
-        else:
-            cols.append(F.lit(None).cast(c.type).alias(c.name))
-    return keyed.select(*cols)
+
+
+def insured_at(at: Column) -> Column:
+    """On a row of :func:`labor_spells`: the person is insured at that unit on date ``at``."""
+    return (
+        (F.col("valid_from") <= at)
+        & (F.col("valid_to").isNull() | (F.col("valid_to") > at))
+        & F.col("action").isin(*ENROLLED_ACTIONS)
+    )
+
+
+def labor_birth_dates(events: DataFrame) -> DataFrame:
+    """``national_id, birth_date`` from each person's latest enrolment event giving one."""
+    latest = F.struct(F.col("action_date"), F.col("_file_date"), F.col("_source_row"))
+    return (
+        events.where(F.col("national_id").isNotNull() & F.col("birth_date").isNotNull())
+        .groupBy("national_id")
+        .agg(F.max_by("birth_date", latest).alias("birth_date"))
+    )
+
+
+def demographics(residents: DataFrame, *others: DataFrame) -> DataFrame:
+    """``national_id, sex, birth_date, address`` of every person of ``residents`` or ``others``
+    (``national_id, birth_date`` frames, one row per person, in order of preference): sex and
+    address from the registry only; the birth date from the registry, else from the first other
+    frame that has one."""
+    reg = residents.select(
+        "national_id", "sex", F.col("birth_date").alias("_b0"), "address"
+    ).where(F.col("national_id").isNotNull())
+    frames = [o.select("national_id", F.col("birth_date").alias(f"_b{i + 1}"))
+              for i, o in enumerate(others)]  # fmt: skip
+    joined = reduce(lambda a, b: a.join(b, "national_id", "full"), frames, reg)
+    births = [F.col(f"_b{i}") for i in range(len(others) + 1)]
+    return joined.select("national_id", "sex", F.coalesce(*births).alias("birth_date"), "address")
+
+
+# ------------------------------------------------------------------------------ the transform
+FLAGS = ("in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m",
+         "receives_benefit", "is_deceased")  # fmt: skip
+"""The coverage flags, in contract order."""
+
+
+def _facts(df: DataFrame, **columns: Column) -> DataFrame:
+    """``national_id`` and the given columns of the rows of ``df`` (one fact per row)."""
+    return df.where(F.col("national_id").isNotNull()).select(
+        "national_id", *[c.alias(n) for n, c in columns.items()]
+    )
+
+
+def person_coverage(
+    inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
+    contract: DatasetContract,
+) -> DataFrame:
+    """The published rows: one per person known to any input, demographics generalised,
+    coverage flags as of ``snapshot_date`` (false where a feed does not know the person),
+    ``person_key``. Options: ``salary_band_edges``, ``pension_months``, ``benefit_months``.
+
+    Every input contributes facts about persons (``national_id`` plus the columns it knows);
+    one aggregation per person merges them, so a person known to any input gets a row."""
+    residents, events, pension, nhi, farmers, payments = by_person(*require(
+        inputs, RESIDENTS, LABOR_EVENTS, PENSION, NHI, FARMERS, PAYMENTS
+    ))
+    snap = F.lit(snapshot_date).cast("date")
+    edges = [int(e) for e in option(contract, "salary_band_edges", DEFAULT_SALARY_EDGES)]
+    pension_months = int(option(contract, "pension_months", DEFAULT_PENSION_MONTHS))
+    benefit_months = int(option(contract, "benefit_months", DEFAULT_BENEFIT_MONTHS))
+    col = F.col
+
+    facts = [
+        _facts(residents, sex=col("sex"), _b0=col("birth_date"), address=col("address"),
+               is_deceased=col("death_date") <= snap),
+        _facts(labor_birth_dates(events), _b1=col("birth_date")),
+        _facts(labor_spells(events), in_labor_insurance=insured_at(snap),
+               _salary=F.when(insured_at(snap), col("insured_salary"))),
+        _facts(pension, pension_contrib_last_12m=in_last_months(
+            col("contribution_month"), snapshot_date, pension_months)),
+        _facts(nhi, in_nhi=(col("start_date") <= snap)
+               & (col("end_date").isNull() | (col("end_date") > snap))),
+        _facts(farmers, _b2=col("birth_date"), is_farmer=(col("eligible_from") <= snap)
+               & (col("eligible_until").isNull() | (col("eligible_until") > snap))),
+        _facts(payments, receives_benefit=(col("amount") > 0)
+               & in_last_months(col("payment_month"), snapshot_date, benefit_months)),
+    ]  # fmt: skip
+    merged = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), facts)
+    values = ["sex", "address", "_b0", "_b1", "_b2", "_salary"]
+    person = merged.groupBy("national_id").agg(
+        *[F.max(c).alias(c) for c in values],
+        *[F.coalesce(F.max(f), F.lit(False)).alias(f) for f in FLAGS],
+    )
+    birth = F.coalesce(col("_b0"), col("_b1"), col("_b2"))
+    base = person.select(
+        "national_id",
+        col("sex"),
+        F.year(birth).alias("birth_year"),
+        age_band(birth, snap).alias("age_band"),
+        county(col("address")).alias("county"),
+        *FLAGS,
+        salary_band(col("_salary"), edges).alias("insured_salary_band"),
+        snap.alias("snapshot_date"),
+    )
+    return to_contract(pseudonymize(base, key, "national_id", "person_key"), contract)

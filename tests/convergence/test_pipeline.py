@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from convergence import contracts, pipeline
 from convergence.generate import generate
 from convergence.generate.household import IssueRates
+from tests import residents_dataset
 
 FEED = contracts.feed("moi.household_registry")
 KEY = "pipeline-test-key-0123456789-abcdefghijkl"
@@ -68,8 +69,8 @@ def test_a_failed_gate_leaves_silver_unchanged(ctx, root):
     events = ctx.storage.read("silver", FEED.name).count()
     # Half the identifiers of the next delivery carry a wrong check digit: more than the
     # contract's maximum quarantined share, so the whole batch fails.
-    generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=4, days=1, start=dt.date(2024, 12, 1),
-             rates=IssueRates.parse(["invalid_check_digit=0.6"]))
+    generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=4, days=1,
+             start=dt.date(2024, 12, 1), rates=IssueRates.parse(["invalid_check_digit=0.6"]))
     stages = pipeline.run_feed(ctx, FEED)
     (problem,) = stages[2].problems
     assert problem.file == "MOI_HHR_20241201.csv"
@@ -91,11 +92,11 @@ def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
     generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=5, days=1)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.delenv("LAKEHOUSE_PSEUDONYM_KEY", raising=False)
-    res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    res = pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
     assert res.status == "refused" and "no pseudonymisation key" in res.problems[0].reason
     assert not ctx.storage.exists("gold", "person_coverage")
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", "too-short")
-    res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    res = pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
     assert res.status == "refused" and "too short" in res.problems[0].reason
     assert "too-short" not in str(res.as_dict())
     from audit.log import entries
@@ -108,7 +109,7 @@ def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkey
     generate(Path(root), feeds=["moi.household_registry"], persons=25, seed=6, days=2)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    dc = contracts.dataset("gold.person_coverage")
+    dc = residents_dataset.contract()
     res = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
     assert res.status == "published" and res.version == 0
     meta = ctx.storage.commit_metadata("gold", "person_coverage")
@@ -227,7 +228,7 @@ def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, mon
     ids = {line.split(",")[0].strip() for line in text.splitlines()[1:] if line}
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
     lines = [line for p in sorted((Path(root) / "system" / "lineage").glob("*.jsonl"))
              for line in p.read_text(encoding="utf-8").splitlines()]
     events = [json.loads(line) for line in lines]
@@ -265,7 +266,7 @@ def test_companion_forms(ctx, root, form):
 def test_key_rotation_republishes_whole_under_the_new_key(ctx, root, monkeypatch):
     generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=14, days=1)
     pipeline.run_feed(ctx, FEED)
-    dc = contracts.dataset("gold.person_coverage")
+    dc = residents_dataset.contract()
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY_ID", "2026-q3")
     first = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
@@ -283,21 +284,21 @@ def test_key_rotation_republishes_whole_under_the_new_key(ctx, root, monkeypatch
 def test_a_candidate_with_personal_data_is_refused(ctx, root, monkeypatch):
     """A defect that leaks an identifier, a phone or a name into a text column blocks the
     publish: the leak gate names dataset, column, entity and count, never the value."""
-    import jobs.person_coverage as job
+    from tests import residents_dataset as job
 
     generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=15, days=1)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    original = job.person_coverage
+    original = job.residents_coverage
     one = ctx.storage.read("silver", FEED.entity).first()
 
-    def leaky(residents, snapshot_date, key, contract):
-        out = original(residents, snapshot_date, key, contract)
+    def leaky(inputs, snapshot_date, key, contract):
+        out = original(inputs, snapshot_date, key, contract)
         planted = F.when(F.col("sex") == "1", F.lit(f"聯絡 0912-345-678 受款人{one['name']}"))
         return out.withColumn("age_band", F.coalesce(planted, F.col("age_band")))
 
-    monkeypatch.setattr(job, "person_coverage", leaky)
-    res = pipeline.publish(ctx, contracts.dataset("gold.person_coverage"), dt.date(2024, 12, 1))
+    monkeypatch.setattr(job, "residents_coverage", leaky)
+    res = pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
     assert res.status == "refused"
     reasons = " ".join(p.reason for p in res.problems)
     assert "gold.person_coverage.age_band" in reasons and "TW_PHONE" in reasons

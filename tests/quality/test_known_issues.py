@@ -73,7 +73,8 @@ def test_each_bad_record_is_quarantined_with_the_right_rules(spark, root):
     rates = IssueRates.parse(["impossible_date=0.08", "invalid_check_digit=0.05",
                               "fullwidth_id=0.1", "padded_spaces=0.1", "six_digit_date=0.1",
                               "tai_variant=0.1", "duplicate_within=0.05", "eudc_name=0.05"])
-    generate(Path(root), feeds=["moi.household_registry"], persons=300, seed=31, days=1, rates=rates)
+    generate(Path(root), feeds=["moi.household_registry"], persons=300, seed=31, days=1,
+             rates=rates)
     path = Path(root) / "inbox" / FEED.delivery.inbox / "MOI_HHR_20241101.csv"
     records = list(csv.DictReader(io.StringIO(decode_cp950(path.read_bytes()), newline="")))
     expected = {i: expected_rules(r) for i, r in enumerate(records, start=1)}

@@ -84,8 +84,8 @@ def lakehouse(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Lakehouse
 
     # Most identifiers of this delivery carry a wrong check digit: more than the contract's
     # maximum quarantined share, so the whole batch fails (as test_pipeline's failed gate).
-    generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=4, days=1, start=dt.date(2024, 12, 1),
-             rates=IssueRates.parse(["invalid_check_digit=0.6"]))
+    generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=4, days=1,
+             start=dt.date(2024, 12, 1), rates=IssueRates.parse(["invalid_check_digit=0.6"]))
     delivered += _keep_deliveries(root, base / "delivered")
     (Path(root) / "inbox" / FEED.delivery.inbox / "notes.txt").write_text("hello")
     stages = pipeline.run_feed(_ctx(spark, root, RUN_2, dt.datetime(2024, 12, 1, 8, 0)), FEED)

@@ -1,0 +1,374 @@
+"""Open-data files of a published version: UTF-8 CSV with a byte-order mark, Parquet, and a data
+dictionary generated from the dataset contract, published atomically for readers.
+
+Layout of a target folder (any Hadoop URI: a local path, ``hdfs://``, ``s3a://``)::
+
+    <target>/latest.json                     the pointer: {"version": ..., "folder": ..., ...}
+    <target>/versions/<version>/<table>.csv      UTF-8 + BOM, comma separated, header row
+    <target>/versions/<version>/<table>.parquet  one Parquet file
+    <target>/versions/<version>/data_dictionary.md    (and .json) from the contract
+    <target>/versions/<version>/manifest.json    files with size and SHA-256, rows, metadata
+    <target>/_staging/...                        work folders, never read
+
+Atomicity: readers open ``latest.json`` and then the folder it names. An export writes every
+file into a fresh staging folder, moves the complete folder to ``versions/<version>`` (a single
+rename on local and HDFS roots; on object stores a copy, but no reader looks there until the
+pointer names it), and only then replaces the pointer: on local and HDFS roots by writing a
+temporary file and renaming it over the pointer (atomic replace), on object stores by one PUT of
+the small object (an object is replaced whole). So a reader sees the previous version or the new
+one, never a mixture, and a failed export leaves the pointer (and the previous version) as they
+were. Published versions are immutable: exporting the version the pointer names again is
+refused; a version folder the pointer does not name (left by an export interrupted between the
+move and the pointer update) is replaced. Older versions stay in place for readers who pinned
+them; retention is a steward's decision. Exports of one dataset must not run concurrently (the
+publish of a dataset is one task at a time).
+
+The CSV is meant for Excel: UTF-8 with a byte-order mark, comma separated, fields quoted when
+needed with doubled quotes inside (RFC 4180), an empty field for a missing value (a suppressed
+count), dates as ``YYYY-MM-DD``, booleans as ``true``/``false``. Spark writes the rows (no data
+row passes through Python); the byte-order mark is prepended by a stream copy in the JVM. Rows
+are ordered by the contract's key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, cast
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from convergence.contracts import DatasetContract
+from jobs.person_coverage import option, to_contract
+
+BOM = b"\xef\xbb\xbf"
+POINTER = "latest.json"
+VERSIONS = "versions"
+STAGING = "_staging"
+DICTIONARY = "data_dictionary"
+MANIFEST = "manifest.json"
+FORMATS = ("csv", "parquet")
+ATOMIC_RENAME_SCHEMES = {"file", "hdfs", "viewfs"}
+"""File systems whose rename replaces a file atomically; elsewhere a PUT replaces an object."""
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_TYPE_NOTES = {"date": "date, YYYY-MM-DD", "boolean": "boolean, true/false"}
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file of an exported version."""
+
+    name: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class OpenDataExport:
+    """The outcome of :func:`export_open_data`."""
+
+    dataset: str
+    version: str
+    folder: str
+    rows: int
+    files: tuple[ExportedFile, ...]
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The small-cell rule of an open-data contract (``options.disclosure``): the arguments of
+    :func:`masking.disclosure.check_disclosure` for the disclosure gate, and of
+    :func:`masking.disclosure.suppress_small_cells` for the transform."""
+
+    dimensions: tuple[str, ...]
+    count_column: str
+    low: int = 1
+    high: int = 2
+
+
+def disclosure_settings(contract: DatasetContract) -> Disclosure | None:
+    """The contract's ``options.disclosure`` (``dimensions`` and ``count_column`` required;
+    ``low`` and ``high`` default to 1 and 2), or None when the contract has none."""
+    raw = option(contract, "disclosure", None)
+    if not raw:
+        return None
+    dims = tuple(str(d) for d in raw.get("dimensions") or ())
+    count = str(raw.get("count_column") or "")
+    names = {c.name for c in contract.columns}
+    if not dims or not count or not {*dims, count} <= names:
+        raise ValueError(f"{contract.name}: options.disclosure needs dimensions and a "
+                         "count_column among the contract's columns")
+    return Disclosure(dims, count, int(raw.get("low", 1)), int(raw.get("high", 2)))
+
+
+# ------------------------------------------------------------------------------ file system
+def _jvm(spark: SparkSession) -> Any:
+    return cast(Any, spark)._jvm
+
+
+def _fs(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """(FileSystem, Path) of ``path``; the raw local file system (no ``.crc`` files) locally."""
+    jvm = _jvm(spark)
+    conf = cast(Any, spark)._jsc.hadoopConfiguration()
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(conf)
+    if fs.getUri().getScheme() == "file":
+        fs = jvm.org.apache.hadoop.fs.FileSystem.getLocal(conf).getRaw()
+    return fs, hpath
+
+
+def _scheme(spark: SparkSession, path: str) -> str:
+    fs, _ = _fs(spark, path)
+    return str(fs.getUri().getScheme())
+
+
+def _exists(spark: SparkSession, path: str) -> bool:
+    fs, hpath = _fs(spark, path)
+    return bool(fs.exists(hpath))
+
+
+def _delete(spark: SparkSession, path: str) -> None:
+    fs, hpath = _fs(spark, path)
+    fs.delete(hpath, True)
+
+
+def _move(spark: SparkSession, src: str, dst: str) -> None:
+    """Rename ``src`` to ``dst`` (which must not exist), creating ``dst``'s parent."""
+    fs, spath = _fs(spark, src)
+    _, dpath = _fs(spark, dst)
+    fs.mkdirs(dpath.getParent())
+    if not fs.rename(spath, dpath):
+        raise OSError(f"could not move {src} to {dst}")
+
+
+def _write(spark: SparkSession, path: str, data: bytes) -> None:
+    fs, hpath = _fs(spark, path)
+    out = fs.create(hpath, True)
+    try:
+        out.write(bytearray(data))
+    finally:
+        out.close()
+
+
+def _read(spark: SparkSession, path: str) -> bytes:
+    fs, hpath = _fs(spark, path)
+    stream = fs.open(hpath)
+    try:
+        return bytes(_jvm(spark).org.apache.commons.io.IOUtils.toByteArray(stream))
+    finally:
+        stream.close()
+
+
+def _replace(spark: SparkSession, path: str, data: bytes, staging: str) -> None:
+    """Write a small file so that readers see the old or the new content, never a part."""
+    if _scheme(spark, path) not in ATOMIC_RENAME_SCHEMES:
+        _write(spark, path, data)  # an object store: one PUT replaces the object whole
+        return
+    tmp = f"{staging}/{POINTER}.{uuid.uuid4().hex}"
+    _write(spark, tmp, data)
+    jvm = _jvm(spark)
+    conf = cast(Any, spark)._jsc.hadoopConfiguration()
+    _, src = _fs(spark, tmp)
+    _, dst = _fs(spark, path)
+    context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(dst.toUri(), conf)
+    rename = jvm.org.apache.hadoop.fs.Options.Rename
+    options = cast(Any, spark).sparkContext._gateway.new_array(rename, 1)
+    options[0] = rename.OVERWRITE
+    context.rename(src, dst, options)
+
+
+def _single_part(spark: SparkSession, folder: str, suffix: str) -> str:
+    """The one data file Spark wrote into ``folder``."""
+    fs, hpath = _fs(spark, folder)
+    parts = [str(s.getPath().toString()) for s in fs.listStatus(hpath)
+             if s.getPath().getName().startswith("part-")
+             and s.getPath().getName().endswith(suffix)]
+    if len(parts) != 1:
+        raise OSError(f"expected one {suffix} part file in a staging folder, found {len(parts)}")
+    return parts[0]
+
+
+def _with_bom(spark: SparkSession, src: str, dst: str) -> None:
+    """``dst`` = the byte-order mark followed by the bytes of ``src`` (streamed in the JVM)."""
+    sfs, spath = _fs(spark, src)
+    dfs, dpath = _fs(spark, dst)
+    stream = sfs.open(spath)
+    try:
+        out = dfs.create(dpath, True)
+        try:
+            out.write(bytearray(BOM))
+            _jvm(spark).org.apache.hadoop.io.IOUtils.copyBytes(stream, out, 65536, False)
+        finally:
+            out.close()
+    finally:
+        stream.close()
+
+
+def _describe(spark: SparkSession, folder: str, name: str) -> ExportedFile:
+    """Size and SHA-256 (streamed in the JVM) of ``folder/name``."""
+    fs, hpath = _fs(spark, f"{folder}/{name}")
+    stream = fs.open(hpath)
+    try:
+        digest = str(_jvm(spark).org.apache.commons.codec.digest.DigestUtils.sha256Hex(stream))
+    finally:
+        stream.close()
+    return ExportedFile(name, int(fs.getFileStatus(hpath).getLen()), digest)
+
+
+# ------------------------------------------------------------------------- data dictionary
+def formats(contract: DatasetContract) -> tuple[str, ...]:
+    """The export formats of the contract (``options.export.formats``; default CSV and
+    Parquet)."""
+    chosen = tuple((option(contract, "export", {}) or {}).get("formats", FORMATS))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise ValueError(f"{contract.name}: options.export.formats must be among {list(FORMATS)}")
+    return chosen
+
+
+def dictionary(contract: DatasetContract, version: str, files: list[str]) -> dict[str, Any]:
+    """The data dictionary of a version (JSON-serialisable), from the contract."""
+    rule = disclosure_settings(contract)
+    doc: dict[str, Any] = {
+        "dataset": contract.name,
+        "title": contract.title,
+        "description": contract.description,
+        "contract_version": contract.version,
+        "version": version,
+        "audience": list(contract.audience),
+        "owner": dict(contract.owner),
+        "key": list(contract.key),
+        "files": files,
+        "csv": "UTF-8 with byte-order mark, comma separated, header row, empty field = no value",
+        "columns": [{"name": c.name, "type": c.type, "description": c.description}
+                    for c in contract.columns],
+    }
+    if rule is not None:
+        doc["small_cells"] = (
+            f"a {rule.count_column} count from {rule.low} to {rule.high} is not published "
+            "(empty, suppressed = true); other cells are withheld where needed so that no "
+            "withheld count can be derived from totals"
+        )
+    return doc
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def dictionary_markdown(doc: Mapping[str, Any]) -> str:
+    """The data dictionary as Markdown (UTF-8)."""
+    lines = [
+        f"# {doc['title']}",
+        "",
+        f"`{doc['dataset']}` · version {doc['version']} · contract version "
+        f"{doc['contract_version']}",
+        "",
+        str(doc["description"]),
+        "",
+        f"- Owner: {doc['owner'].get('agency', '')}",
+        f"- Audience: {', '.join(doc['audience'])}",
+        f"- Key: {', '.join(doc['key'])}",
+        f"- Files: {', '.join(doc['files'])}",
+        f"- CSV: {doc['csv']}",
+    ]
+    if "small_cells" in doc:
+        lines.append(f"- Small cells: {doc['small_cells']}")
+    lines += ["", "| column | type | description |", "|---|---|---|"]
+    for c in doc["columns"]:
+        kind = _TYPE_NOTES.get(c["type"], c["type"])
+        lines.append(f"| {c['name']} | {kind} | {_cell(c['description'])} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------- export
+def version_folder(target: str, version: str) -> str:
+    """Where version ``version`` of an export lives under ``target``."""
+    return f"{target.rstrip('/')}/{VERSIONS}/{version}"
+
+
+def current(spark: SparkSession, target: str) -> dict[str, Any] | None:
+    """The pointer of ``target`` (``version``, ``folder``, ``files``, …), or None before the first
+    export. Readers open this first, then the files of ``folder``."""
+    path = f"{target.rstrip('/')}/{POINTER}"
+    if not _exists(spark, path):
+        return None
+    return cast(dict[str, Any], json.loads(_read(spark, path).decode("utf-8")))
+
+
+def export_open_data(
+    df: DataFrame,
+    contract: DatasetContract,
+    target: str,
+    version: str,
+    metadata: Mapping[str, Any] | None = None,
+) -> OpenDataExport:
+    """Write version ``version`` of ``df`` (shaped by ``contract``) under ``target`` as CSV
+    and/or Parquet (``options.export.formats``) with a data dictionary (Markdown and JSON) and a
+    manifest, then point ``latest.json`` at it (see the module docstring for the atomicity).
+
+    ``metadata`` (JSON-serialisable: snapshot date, key id, Delta version, publish time, …) is
+    recorded in the manifest and the pointer. No clock is read here.
+    """
+    if not _VERSION.match(version):
+        raise ValueError(f"{contract.name}: invalid export version label {version!r}")
+    spark = df.sparkSession
+    root = target.rstrip("/")
+    final = version_folder(root, version)
+    pointed = current(spark, root)
+    if pointed is not None and pointed.get("version") == version:
+        raise FileExistsError(f"{contract.name}: version {version} is already the published "
+                              "open-data version (published versions are immutable)")
+    chosen = formats(contract)
+    staging = f"{root}/{STAGING}/{version}.{uuid.uuid4().hex}"
+    table = contract.table
+    frame = to_contract(df, contract).repartition(1)
+    if contract.key:
+        frame = frame.sortWithinPartitions(*[F.col(k).asc_nulls_first() for k in contract.key])
+    frame = frame.persist()
+    try:
+        rows = frame.count()
+        names: list[str] = []
+        if "csv" in chosen:
+            frame.write.option("header", True).option("encoding", "UTF-8").option(
+                "quote", '"').option("escape", '"').option("nullValue", "").option(
+                "dateFormat", "yyyy-MM-dd").csv(f"{staging}/_csv")
+            _with_bom(spark, _single_part(spark, f"{staging}/_csv", ".csv"),
+                      f"{staging}/{table}.csv")
+            _delete(spark, f"{staging}/_csv")
+            names.append(f"{table}.csv")
+        if "parquet" in chosen:
+            frame.write.parquet(f"{staging}/_parquet")
+            _move(spark, _single_part(spark, f"{staging}/_parquet", ".parquet"),
+                  f"{staging}/{table}.parquet")
+            _delete(spark, f"{staging}/_parquet")
+            names.append(f"{table}.parquet")
+        names += [f"{DICTIONARY}.md", f"{DICTIONARY}.json"]
+        doc = dictionary(contract, version, names)
+        _write(spark, f"{staging}/{DICTIONARY}.md", dictionary_markdown(doc).encode("utf-8"))
+        _write(spark, f"{staging}/{DICTIONARY}.json",
+               json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
+        files = tuple(_describe(spark, staging, n) for n in names)
+        extra = dict(metadata or {})
+        manifest = {"dataset": contract.name, "contract_version": contract.version,
+                    "version": version, "rows": rows, "files": [asdict(f) for f in files],
+                    "metadata": extra}
+        _write(spark, f"{staging}/{MANIFEST}",
+               json.dumps(manifest, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+        if _exists(spark, final):  # not pointed at: left by an interrupted export
+            _delete(spark, final)
+        _move(spark, staging, final)
+        pointer = {"dataset": contract.name, "version": version,
+                   "folder": f"{VERSIONS}/{version}", "files": [*names, MANIFEST],
+                   "rows": rows, "metadata": extra}
+        _replace(spark, f"{root}/{POINTER}",
+                 json.dumps(pointer, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+                 f"{root}/{STAGING}")
+    finally:
+        frame.unpersist()
+        _delete(spark, staging)
+    return OpenDataExport(contract.name, version, final, rows, files)
