@@ -39,6 +39,7 @@ CHECK_BRONZE = "bronze rows = delivered records"
 CHECK_SILVER = "bronze rows = silver + quarantined + duplicates"
 CHECK_DECLARED = "bronze rows = records the delivery declares"
 RULE_REPEATED_HEADER = "record.repeated_header"
+RULE_DRIFT = "schema.drift"
 GATE_VOLUME = "gate.volume"
 GATE_FRESHNESS = "gate.freshness"
 
@@ -487,6 +488,7 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
                 "contract_version": contract.version, "run_id": ctx.run_id, "at": ctx.now}
         try:
             fmt.check(st, batch, contract)
+            _record_drift(ctx, contract, batch, fmt, result)
             declared = fmt.declared(st, batch, contract)
             raw = fmt.read(st.spark, batch, contract)
             delivered = raw.count()
@@ -517,6 +519,23 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
         result.rows += n
     _audit_stage(ctx, result)
     return result
+
+
+def _record_drift(ctx: Context, contract: FeedContract, batch: Batch, fmt: Any,
+                  result: StageResult) -> None:
+    """Schema drift a reader reports (``drift``: new fields the contract does not know): kept
+    in the quality results as a warning for the steward; the run goes on."""
+    drift = getattr(fmt, "drift", None)
+    lines: list[str] = drift(ctx.storage, batch, contract) if drift else []
+    if not lines:
+        return
+    ctx.records.append("quality_results", [{
+        "result_id": f"qr-{uuid.uuid4().hex[:12]}", "feed": contract.name,
+        "batch_id": batch.batch_id, "suite": contract.suite_name, "rule_id": RULE_DRIFT,
+        "column": None, "check": f"schema drift: {line}"[:500], "action": "warn",
+        "element_count": None, "unexpected_count": 1, "success": False, "run_id": ctx.run_id,
+        "at": ctx.now} for line in lines])
+    result.add("schema_drift", len(lines))
 
 
 # --------------------------------------------------------------------------- silver

@@ -249,6 +249,20 @@ class Storage:
         finally:
             stream.close()
 
+    def iter_bytes(self, path: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        """The content of a (large) file, ``chunk`` bytes at a time."""
+        fs, hpath = self._fs(path)
+        stream = fs.open(hpath)
+        try:
+            left = int(fs.getFileStatus(hpath).getLen())
+            copy = self._jvm.org.apache.commons.io.IOUtils
+            while left > 0:
+                n = min(chunk, left)
+                yield bytes(copy.toByteArray(stream, n))
+                left -= n
+        finally:
+            stream.close()
+
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write a small file (overwriting), creating parent folders."""
         fs, hpath = self._fs(path)

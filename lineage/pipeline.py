@@ -94,9 +94,8 @@ def publish_datasets(ctx: Context, dc: DatasetContract) -> tuple[list[Dataset], 
         sources = []
         for src in col.source:
             parts = src.split(".")
-            known = {f.name for f in contracts.feeds()}
-            if len(parts) != 3 or ".".join(parts[:2]) not in known:
-                continue  # a whole feed, or one not onboarded yet: no field-level lineage
+            if len(parts) != 3 or ".".join(parts[:2]) not in dc.inputs:
+                continue  # a whole feed, or a feed this version is not built from
             fc = contracts.feed(".".join(parts[:2]))
             sources.append(ColumnSource(
                 ns, f"silver/{fc.entity}", parts[2],

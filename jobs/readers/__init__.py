@@ -14,6 +14,11 @@ A reader is a module with three functions:
 ``declared(storage, batch, contract) -> int | None``
     The number of records the delivery itself declares (a trailer count, the sum of the API's
     pages), reconciled against bronze; ``None`` when the format declares none.
+``drift(storage, batch, contract) -> list[str]`` (optional)
+    Schema drift: one line per field the delivery carries that the contract does not know
+    (names and counts, no values); recorded as a ``schema.drift`` warning, the run goes on.
+
+``_source_row`` may be the line number where the format has header records (fixed width).
 
 Onboarding a feed in a known format is a YAML contract; a new format is a module here.
 """

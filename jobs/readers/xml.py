@@ -219,17 +219,7 @@ def _same_charset(declared: str, contract_encoding: str) -> bool:
 
 def _chunks(storage: Storage, path: str) -> Iterator[bytes]:
     """The file's bytes, :data:`CHUNK` at a time, through the Hadoop file system."""
-    fs, hpath = storage._fs(path)
-    stream = fs.open(hpath)
-    try:
-        left = int(fs.getFileStatus(hpath).getLen())
-        copy = storage._jvm.org.apache.commons.io.IOUtils
-        while left > 0:
-            n = min(CHUNK, left)
-            yield bytes(copy.toByteArray(stream, n))
-            left -= n
-    finally:
-        stream.close()
+    yield from storage.iter_bytes(path, CHUNK)
 
 
 def scan(storage: Storage, path: str, contract: FeedContract) -> Scan:

@@ -21,8 +21,16 @@ def test_real_contracts_load():
     assert feed.field("national_id").masking == "pseudonymize"
     assert "national_id.required" in [r.id for r in feed.rules]  # derived from required: true
     ds = contracts.dataset("gold.person_coverage")
-    assert ds.inputs == ("moi.household_registry",)
+    assert set(ds.inputs) == {f.name for f in contracts.feeds()}  # a person known to any feed
+    assert ds.transform == "jobs.person_coverage:person_coverage"
     assert [c.name for c in ds.columns][:2] == ["person_key", "sex"]
+    assert {f.name for f in contracts.feeds()} == {
+        "moi.household_registry", "bli.labor_insurance_enrollment",
+        "bli.labor_pension_contributions", "nhia.insured_status", "moa.farmer_registry",
+        "bli.benefit_payments"}
+    assert {d.name for d in contracts.datasets()} == {
+        "gold.person_coverage", "gold.deceased_with_active_payments", "gold.dual_enrollment",
+        "opendata.insured_by_county_age_sex"}
 
 
 def _broken(tmp_path, mutate) -> Path:
