@@ -358,7 +358,14 @@ def _land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> Non
                                    "reason": "the source returned no records"}])
         result.add("empty_pulls", 1)
         return
-    sums = [(name, _file_digest(st, f"{folder}/{name}")) for name in pulled.files]
+    # One Spark job digests every file of the pull (an API pull can have a thousand pages).
+    found = {str(r["name"]): str(r["d"]) for r in st.spark.read.format("binaryFile")
+             .load(folder).select(F.element_at(F.split("path", "/"), -1).alias("name"),
+                                  F.sha2("content", 256).alias("d")).collect()}
+    missing = [n for n in pulled.files if n not in found]
+    if missing:
+        raise DeliveryError(f"the pull's file {missing[0]} vanished before it was landed")
+    sums = [(name, found[name]) for name in pulled.files]
     listing = "".join(f"{d}  {name}\n" for name, d in sums).encode("utf-8")
     digest = hashlib.sha256(listing).hexdigest()
     size = sum(st.file_size(f"{folder}/{name}") for name in pulled.files)

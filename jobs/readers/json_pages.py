@@ -1,0 +1,188 @@
+"""Pulled JSON pages (``delivery.format: json_pages``): the API pages a puller landed.
+
+A pulled batch is a folder of pages ``page-00001.json`` … exactly as the API returned them
+(see :mod:`convergence.pull.api`), each ``{"page", "page_size", "total_pages", "records": [...]}``
+(the array's key is the option ``records_key``, default ``records``), with the landing stage's
+``SHA256SUMS`` and ``manifest.json`` next to them.
+
+``check`` refuses the batch unless every page is UTF-8 JSON (one object, nothing after it) with
+the records array, its ``page`` is the number in its file name, all pages state the same
+``total_pages`` and ``page_size``, pages 1 … ``total_pages`` are all there (and no other), and
+every page but the last holds exactly ``page_size`` records (the last 1 … ``page_size``): the
+API's own statement of how many records there are, so a short page means records were lost.
+
+``read`` is Spark's JSON reader (multi-line: one page per file), the records array exploded:
+each record's text is parsed with ``from_json`` into one string column per wire key (a missing
+key or ``null``: null; a number or boolean: its JSON text, ``25250``; an object or array: its
+JSON text). A record that is not a JSON object (``"abc"``, ``5``, ``[…]``, ``null``) keeps its
+text in ``_corrupt_record`` (``null`` for a null) and is quarantined by the silver stage.
+``_source_row`` is the record's 1-based ordinal in the whole pull,
+``(page - 1) * page_size + index in the page + 1``: stable, because ``check`` guarantees full
+pages before the last.
+
+``declared`` is the number of records the puller counted as it received the pages (the
+manifest's ``records``, parsed by the puller independently of Spark), else the sum of the
+pages' array lengths: the bronze stage reconciles it with the rows Spark read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from convergence.contracts import FeedContract
+from convergence.storage import Storage
+from jobs.bronze import CORRUPT, Batch, DeliveryError
+from jobs.readers.common import check_charset, wire_schema
+
+PAGE_GLOB = "page-*.json"
+PAGE_NAME = re.compile(r"page-(\d{5})\.json")
+MANIFEST = "manifest.json"
+
+
+def records_key(contract: FeedContract) -> str:
+    """The key of the records array in a page (option ``records_key``)."""
+    return str(contract.delivery.options.get("records_key", "records"))
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one landed page states about itself (no record values)."""
+
+    name: str
+    number: int
+    parsed: bool
+    """The file is one JSON object and nothing else."""
+    page: int | None
+    page_size: int | None
+    total_pages: int | None
+    records: int | None
+    """Length of the records array; None when there is no array."""
+
+
+def pages(storage: Storage, batch: Batch, contract: FeedContract) -> list[Page]:
+    """Every landed page's statement (one small row per page, computed in the JVM)."""
+    spark, key = storage.spark, records_key(contract)
+    glob = f"{batch.path}/{PAGE_GLOB}"
+    # Numbers typed (a page number written as a string is no page number); the records as
+    # their JSON text, so that a page whose records are not an array still parses.
+    lenient = (spark.read.schema(f"page long, page_size long, total_pages long, "
+                                 f"`{key}` string, {CORRUPT} string")
+               .option("multiLine", "true").option("mode", "PERMISSIVE")
+               .option("columnNameOfCorruptRecord", CORRUPT).option("encoding", "UTF-8")
+               .json(glob))
+    stated = lenient.select(
+        F.col("_metadata.file_name").alias("name"), "page", "page_size", "total_pages",
+        F.size(F.from_json(F.col(f"`{key}`"), "array<string>")).alias("n"),
+        F.col(f"`{key}`").isNotNull().alias("has_records"),
+        (F.col(CORRUPT).isNull() | F.coalesce("page", "page_size", "total_pages",
+                                               F.col(f"`{key}`")).isNotNull()).alias("json_ok"),
+    )
+    text = F.expr("decode(content, 'UTF-8')")
+    whole = spark.read.format("binaryFile").load(glob).select(
+        F.element_at(F.split("path", "/"), -1).alias("name"),
+        ((F.regexp_extract(text, r"^\s*(\S)", 1) == "{")
+         & (F.regexp_extract(text, r"(\S)\s*$", 1) == "}")).alias("object_only"),
+    )
+    out = []
+    for r in stated.join(whole, "name", "left").collect():
+        m = PAGE_NAME.fullmatch(r["name"])
+        has_array = bool(r["has_records"]) and r["n"] is not None and r["n"] >= 0
+        out.append(Page(
+            name=r["name"], number=int(m[1]) if m else 0,
+            parsed=bool(r["json_ok"]) and bool(r["object_only"]),
+            page=r["page"], page_size=r["page_size"], total_pages=r["total_pages"],
+            records=int(r["n"]) if has_array else None))
+    return sorted(out, key=lambda p: (p.number, p.name))
+
+
+def check(storage: Storage, batch: Batch, contract: FeedContract) -> None:
+    """Refuse a pull whose pages are not complete, consistent JSON pages (module docstring)."""
+    names = [f.name for f in storage.list_files(batch.path) if f.name.startswith("page-")]
+    if not names:
+        raise DeliveryError("no pages (page-NNNNN.json) in the pulled delivery")
+    for name in names:
+        if not PAGE_NAME.fullmatch(name):
+            raise DeliveryError(f"{name}: not a page file name (page-NNNNN.json)")
+    check_charset(storage, f"{batch.path}/{PAGE_GLOB}", contract)
+    key = records_key(contract)
+    found = pages(storage, batch, contract)
+    for p in found:
+        if not p.parsed:
+            raise DeliveryError(f"{p.name}: not valid JSON (one object per page)")
+        if p.records is None:
+            raise DeliveryError(f"{p.name}: no {key} array")
+        if p.page is None:
+            raise DeliveryError(f"{p.name}: no page number")
+        if p.page != p.number:
+            raise DeliveryError(f"{p.name}: the page states another page number")
+        if p.total_pages is None or p.total_pages < 0:
+            raise DeliveryError(f"{p.name}: no total_pages")
+        if p.page_size is None or p.page_size < 1:
+            raise DeliveryError(f"{p.name}: no page_size")
+    for attr in ("total_pages", "page_size"):
+        values = sorted({getattr(p, attr) for p in found})
+        if len(values) > 1:
+            raise DeliveryError(f"the pages disagree on {attr} ({', '.join(map(str, values))})")
+    total, size = found[0].total_pages or 0, found[0].page_size or 0
+    numbers = {p.number for p in found}
+    expected = set(range(1, max(total, 1) + 1))
+    missing = sorted(expected - numbers)
+    if missing:
+        raise DeliveryError(f"page(s) {_listing(missing)} of {total} missing")
+    extra = sorted(numbers - expected)
+    if extra:
+        raise DeliveryError(f"page(s) {_listing(extra)} beyond total_pages {total}")
+    for p in found:
+        n = p.records or 0
+        if n > size:
+            raise DeliveryError(f"{p.name}: {n} records on a page of {size}")
+        if p.number < total and n != size:
+            raise DeliveryError(f"{p.name}: {n} records on a page of {size} that is not the "
+                                "last (records lost between pages)")
+        if p.number == total and n == 0:
+            raise DeliveryError(f"{p.name}: no records on the last page of {total}")
+
+
+def _listing(numbers: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def read(spark: SparkSession, batch: Batch, contract: FeedContract) -> DataFrame:
+    """Every record of every page: wire-named strings, ``_corrupt_record``, ``_source_row``."""
+    key = records_key(contract)
+    raw = (spark.read.schema(f"page long, page_size long, `{key}` array<string>")
+           .option("multiLine", "true").option("mode", "PERMISSIVE").option("encoding", "UTF-8")
+           .json(f"{batch.path}/{PAGE_GLOB}"))
+    exploded = raw.select("page", "page_size",
+                          F.posexplode(F.col(f"`{key}`")).alias("_index", "_text"))
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+    parsed = exploded.select(
+        "page", "page_size", "_index", "_text",
+        F.from_json("_text", wire_schema(contract), options).alias("_r"))
+    corrupt: Column = F.coalesce(F.col("_r")[CORRUPT],
+                                 F.when(F.col("_text").isNull(), F.lit("null")))
+    return parsed.select(
+        *[F.col("_r")[f.wire].alias(f.wire) for f in contract.fields],
+        corrupt.alias(CORRUPT),
+        ((F.col("page") - 1) * F.col("page_size") + F.col("_index") + 1)
+        .cast("long").alias("_source_row"),
+    )
+
+
+def declared(storage: Storage, batch: Batch, contract: FeedContract) -> int | None:
+    """The records the puller counted (the manifest), else the sum of the pages' arrays."""
+    manifest = f"{batch.path}/{MANIFEST}"
+    if storage.file_exists(manifest):
+        try:
+            count = json.loads(storage.read_bytes(manifest).decode("utf-8")).get("records")
+        except (ValueError, AttributeError):
+            count = None
+        if isinstance(count, int) and not isinstance(count, bool):
+            return count
+    return sum(p.records or 0 for p in pages(storage, batch, contract))
