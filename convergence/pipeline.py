@@ -318,7 +318,7 @@ def _last_watermark(ctx: Context, feed: str) -> str | None:
     row = (ctx.records.read("deliveries")
            .where((F.col("feed") == feed) & F.col("status").isin("landed", "duplicate", "empty")
                   & F.col("watermark").isNotNull())
-           .orderBy(F.col("at").desc()).select("watermark").first())
+           .orderBy(F.col("at").desc(), F.col("watermark").desc()).select("watermark").first())
     return None if row is None else str(row["watermark"])
 
 

@@ -1,9 +1,11 @@
-"""End to end through Airflow: generated deliveries -> feed DAG -> publishing DAG -> gold.
+"""End to end through Airflow: the six feeds' deliveries -> feed DAGs -> publishing DAGs.
 
-The DAGs run with ``airflow dags test`` on a SQLite metadata database, exactly as ``make demo``
-runs them. The gold table is then read without a JVM (``deltalake``) and checked against an
-oracle computed independently from the delivered files (Python's csv module, the
-identifier check digits of ``convergence.twid``, Python's ``hmac``).
+The DAGs run with Airflow's own local runner (``dag.test()``, via ``convergence.dagrun``, as
+``make demo`` runs them) on a SQLite metadata database, with the agency API simulator started
+by the pull itself and the benefits database in PostgreSQL. The results are read without a
+JVM (``deltalake``) and checked against oracles computed independently from what was
+delivered (Python's csv module, the check digits of ``convergence.twid``, Python's ``hmac``).
+Then everything is delivered and run again: nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import csv
 import hashlib
 import hmac
 import io
+import json
 import subprocess
 import sys
 import unicodedata
@@ -21,22 +24,18 @@ import pytest
 from deltalake import DeltaTable
 
 from convergence import contracts
-from convergence.cli import airflow_env
+from convergence.cli import airflow_env, run_dags
 from convergence.config import Settings
 from convergence.generate import generate
 from convergence.generate.household import decode_cp950
 from convergence.twid import is_valid_person_id, parse_roc_date
 
+pytest_plugins = ["tests.pg"]
+
 KEY = "e2e-test-key-0123456789-abcdefghijklmnop"
-FEED = contracts.feed("moi.household_registry")
-
-
-def _airflow(args: list[str], env: dict[str, str], log: Path) -> None:
-    airflow = str(Path(sys.executable).parent / "airflow")
-    with log.open("a") as out:
-        rc = subprocess.call([airflow, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                             timeout=900)
-    assert rc == 0, f"airflow {' '.join(args)} failed: {log.read_text()[-3000:]}"
+HHR = contracts.feed("moi.household_registry")
+FEEDS = [c.name for c in contracts.feeds()]
+DATASETS = [f"publish.{d.table}" for d in contracts.datasets()]
 
 
 def _norm(s: str) -> str:
@@ -44,10 +43,10 @@ def _norm(s: str) -> str:
 
 
 def _passes(rec: dict[str, str]) -> bool:
-    """The contract's quarantine rules, re-implemented in plain Python (the oracle)."""
+    """The household contract's quarantine rules, re-implemented in plain Python."""
     nid = _norm(rec["身分證統一編號"])
-    date_fields = ("出生日期", "異動日期", "死亡日期")
-    dates = {k: unicodedata.normalize("NFKC", rec[k]).strip() for k in date_fields}
+    dates = {k: unicodedata.normalize("NFKC", rec[k]).strip()
+             for k in ("出生日期", "異動日期", "死亡日期")}  # fmt: skip
     change = unicodedata.normalize("NFKC", rec["異動類別"]).strip()
     name = unicodedata.normalize("NFKC", rec["姓名"]).strip()
     return (
@@ -63,12 +62,11 @@ def _passes(rec: dict[str, str]) -> bool:
     )
 
 
-def _oracle(inbox: Path) -> tuple[set[str], set[str], set[str]]:
-    """Valid identifiers expected in gold, and every raw identifier and name delivered."""
+def _residents_oracle(inbox: Path) -> tuple[set[str], set[str], set[str]]:
+    """Valid resident identifiers (expected in gold), and every raw identifier and name."""
     expected, ids, names = set(), set(), set()
     for path in sorted(inbox.glob("*.csv")):
-        text = decode_cp950(path.read_bytes())
-        for rec in csv.DictReader(io.StringIO(text, newline="")):
+        for rec in csv.DictReader(io.StringIO(decode_cp950(path.read_bytes()), newline="")):
             ids.add(_norm(rec["身分證統一編號"]))
             names.add(unicodedata.normalize("NFKC", rec["姓名"]).strip())
             if _passes(rec):
@@ -76,50 +74,97 @@ def _oracle(inbox: Path) -> tuple[set[str], set[str], set[str]]:
     return expected, ids, names
 
 
+def _rows(root: Path, zone: str, name: str) -> list[dict[str, object]]:
+    return DeltaTable(str(root / zone / name)).to_pyarrow_table().to_pylist()
+
+
+def _run(env: dict[str, str], log: Path, dag_ids: list[str]) -> None:
+    results = run_dags(dag_ids, env, log)
+    failed = {d: r for d, r in results.items() if r[0] != "success"}
+    assert not failed, f"{failed}: {log.read_text(errors='replace')[-4000:]}"
+
+
 @pytest.mark.e2e
-def test_dags_publish_a_pseudonymised_person_coverage(tmp_path):
+def test_six_feeds_and_four_datasets_through_airflow(tmp_path, pg):
     root = tmp_path / "lakehouse"
-    generate(root, feeds=["moi.household_registry"], persons=400, seed=11, days=3)
-    inbox = root / "inbox" / FEED.delivery.inbox
-    expected, raw_ids, raw_names = _oracle(inbox)
+    generate(root, persons=400, seed=11, days=3)
+    expected, raw_ids, raw_names = _residents_oracle(root / "inbox" / HHR.delivery.inbox)
     assert len(expected) > 350
 
     env = airflow_env(Settings.from_env({"LAKEHOUSE_ROOT": str(root)}))
     env.update({"AIRFLOW_HOME": str(tmp_path / "airflow"), "LAKEHOUSE_PSEUDONYM_KEY": KEY,
-                "LAKEHOUSE_SHUFFLE_PARTITIONS": "2"})
+                "LAKEHOUSE_SHUFFLE_PARTITIONS": "2", "LAKEHOUSE_BENEFITS_DB_URL": pg.url})
     log = tmp_path / "airflow.log"
-    _airflow(["db", "migrate"], env, log)
-    _airflow(["dags", "test", FEED.name], env, log)
-    _airflow(["dags", "test", "publish.person_coverage"], env, log)
+    airflow = str(Path(sys.executable).parent / "airflow")
+    with log.open("a") as out:
+        assert subprocess.call([airflow, "db", "migrate"], env=env, stdout=out,
+                               stderr=subprocess.STDOUT, timeout=600) == 0
+    _run(env, log, FEEDS + DATASETS)
 
-    gold = DeltaTable(str(root / "gold" / "person_coverage"))
-    assert (root / "gold" / "person_coverage" / "_delta_log" / "00000000000000000000.json").exists()
-    rows = gold.to_pyarrow_table().to_pylist()
-    assert len(rows) == len(expected)
-    keys = {hmac.new(KEY.encode(), i.encode(), hashlib.sha256).hexdigest() for i in expected}
-    assert {r["person_key"] for r in rows} == keys
-    cells = {str(v) for r in rows for v in r.values() if v is not None}
+    # Every delivered record of every feed is in silver, in quarantine, or a counted duplicate.
+    batches = _rows(root, "system", "batches")
+    for feed in FEEDS:
+        silver = [b for b in batches if b["feed"] == feed and b["stage"] == "silver"]
+        assert silver and all(b["status"] == "ok" for b in silver), feed
+        for b in silver:
+            assert b["rows_in"] == b["rows_out"] + b["duplicates"] + b["quarantined"], feed
+    checks = _rows(root, "system", "reconciliation")
+    assert {c["feed"] for c in checks} == set(FEEDS)
+    assert all(c["holds"] for c in checks)
+    deliveries = _rows(root, "system", "deliveries")
+    assert {d["feed"] for d in deliveries if d["status"] == "landed"} == set(FEEDS)
+
+    # gold.person_coverage: every valid resident, keyed by the HMAC of the normalised ID.
+    gold = _rows(root, "gold", "person_coverage")
+    keys = {str(r["person_key"]) for r in gold}
+    assert {hmac.new(KEY.encode(), i.encode(), hashlib.sha256).hexdigest()
+            for i in expected} <= keys  # fmt: skip
+    assert len(keys) == len(gold)
+    cells = {str(v) for r in gold for v in r.values() if v is not None}
     assert not cells & raw_ids and not cells & raw_names
-    assert {r["sex"] for r in rows} <= {"1", "2"}
-    assert all(r["county"] is None or r["county"].endswith(("市", "縣")) for r in rows)
-    assert all("台" not in (r["county"] or "") for r in rows)
-    first_version = gold.version()
+    assert any(r["in_labor_insurance"] for r in gold) and any(r["is_farmer"] for r in gold)
+    assert all("台" not in str(r["county"] or "") for r in gold)
 
-    # Reconciliation: every bronze record is in silver, quarantine, or counted as a duplicate.
-    batches = DeltaTable(str(root / "system" / "batches")).to_pyarrow_table().to_pylist()
-    silver = [b for b in batches if b["stage"] == "silver"]
-    assert len(silver) == 3 and all(b["status"] == "ok" for b in silver)
-    for b in silver:
-        assert b["rows_in"] == b["rows_out"] + b["duplicates"] + b["quarantined"]
+    # The restricted case list, the dual enrolments and the open data are all published.
+    deceased = _rows(root, "gold", "deceased_with_active_payments")
+    assert deceased and all(r["payment_month"] > r["death_month"] for r in deceased)
+    assert _rows(root, "gold", "dual_enrollment")
+    files = root / "opendata" / "files" / "insured_by_county_age_sex"
+    pointer = json.loads((files / "latest.json").read_text(encoding="utf-8"))
+    folder = Path(str(pointer["folder"]).removeprefix("file:"))
+    csv_file = next(folder.glob("*.csv"))
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert next(folder.glob("*.parquet")).stat().st_size > 0
+    for table in ("person_coverage", "deceased_with_active_payments", "dual_enrollment"):
+        meta = json.loads(DeltaTable(str(root / "gold" / table)).history(1)[0]["userMetadata"])
+        assert meta["key_id"] and meta["run_id"] and meta["audit_anchor"]
+        assert meta["quality_result_ids"]
 
-    # The same deliveries again, and the DAGs again: nothing is duplicated.
-    bronze_rows = DeltaTable(str(root / "bronze" / FEED.name)).to_pyarrow_table().num_rows
-    generate(root, feeds=["moi.household_registry"], persons=400, seed=11, days=3)
-    _airflow(["dags", "test", FEED.name], env, log)
-    _airflow(["dags", "test", "publish.person_coverage"], env, log)
-    assert DeltaTable(str(root / "bronze" / FEED.name)).to_pyarrow_table().num_rows == bronze_rows
-    gold = DeltaTable(str(root / "gold" / "person_coverage"))
-    assert gold.version() == first_version
-    assert gold.to_pyarrow_table().num_rows == len(expected)
-    deliveries = DeltaTable(str(root / "system" / "deliveries")).to_pyarrow_table().to_pylist()
-    assert sorted(d["status"] for d in deliveries) == ["duplicate"] * 3 + ["landed"] * 3
+    # The same deliveries again (files resent, API re-pulled, database rows re-pulled) and
+    # every DAG again: no table gains a row, no dataset a version.
+    counts = {f: DeltaTable(str(root / "bronze" / f)).to_pyarrow_table().num_rows for f in FEEDS}
+    silver = {f: DeltaTable(str(root / "silver" / f)).to_pyarrow_table().num_rows for f in FEEDS}
+    versions = {d: DeltaTable(str(root / d.split(".")[0] / d.split(".")[1])).version()
+                for d in (c.name for c in contracts.datasets())}  # fmt: skip
+    generate(root, persons=400, seed=11, days=3)
+    _run(env, log, FEEDS + DATASETS)
+    for f in FEEDS:
+        assert DeltaTable(str(root / "bronze" / f)).to_pyarrow_table().num_rows >= counts[f]
+        assert DeltaTable(str(root / "silver" / f)).to_pyarrow_table().num_rows == silver[f], f
+    for d, v in versions.items():
+        assert DeltaTable(str(root / d.split(".")[0] / d.split(".")[1])).version() == v, d
+    again = _rows(root, "system", "deliveries")
+    resent = [d for d in again if d["run_id"] not in {x["run_id"] for x in deliveries}]
+    assert resent and all(d["status"] in ("duplicate", "landed", "empty") for d in resent)
+    assert all(d["status"] == "duplicate" for d in resent
+               if d["feed"] not in ("nhia.insured_status", "bli.benefit_payments"))
+
+    from audit.log import verify
+    from lineage.validate import validate_event
+
+    assert verify(str(root)).ok
+    events = [json.loads(line) for p in sorted((root / "system" / "lineage").rglob("*.jsonl"))
+              for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert any(e["job"]["namespace"] == "airflow" for e in events)  # the provider's events
+    bad = [(e["job"]["name"], problems) for e in events if (problems := validate_event(e))]
+    assert not bad, bad[:3]
