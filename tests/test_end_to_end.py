@@ -27,7 +27,7 @@ from convergence import contracts
 from convergence.cli import airflow_env, run_dags
 from convergence.config import Settings
 from convergence.generate import generate
-from convergence.generate.household import decode_cp950
+from convergence.generate.household import IssueRates, decode_cp950
 from convergence.twid import is_valid_person_id, parse_roc_date
 
 pytest_plugins = ["tests.pg"]
@@ -87,7 +87,9 @@ def _run(env: dict[str, str], log: Path, dag_ids: list[str]) -> None:
 @pytest.mark.e2e
 def test_six_feeds_and_four_datasets_through_airflow(tmp_path, pg):
     root = tmp_path / "lakehouse"
-    generate(root, persons=400, seed=11, days=3)
+    # The cross-agency anomalies raised, so that 400 persons give both case lists.
+    rates = IssueRates.parse(["payment_after_death=1", "dual_enrollment=0.5"])
+    generate(root, persons=400, seed=11, days=3, rates=rates)
     expected, raw_ids, raw_names = _residents_oracle(root / "inbox" / HHR.delivery.inbox)
     assert len(expected) > 350
 
@@ -131,7 +133,8 @@ def test_six_feeds_and_four_datasets_through_airflow(tmp_path, pg):
     assert _rows(root, "gold", "dual_enrollment")
     files = root / "opendata" / "files" / "insured_by_county_age_sex"
     pointer = json.loads((files / "latest.json").read_text(encoding="utf-8"))
-    folder = Path(str(pointer["folder"]).removeprefix("file:"))
+    folder = files / str(pointer["folder"])  # relative to the export's root
+    assert pointer["metadata"]["key_id"] and pointer["rows"] > 0
     csv_file = next(folder.glob("*.csv"))
     assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")
     assert next(folder.glob("*.parquet")).stat().st_size > 0
@@ -146,7 +149,7 @@ def test_six_feeds_and_four_datasets_through_airflow(tmp_path, pg):
     silver = {f: DeltaTable(str(root / "silver" / f)).to_pyarrow_table().num_rows for f in FEEDS}
     versions = {d: DeltaTable(str(root / d.split(".")[0] / d.split(".")[1])).version()
                 for d in (c.name for c in contracts.datasets())}  # fmt: skip
-    generate(root, persons=400, seed=11, days=3)
+    generate(root, persons=400, seed=11, days=3, rates=rates)
     _run(env, log, FEEDS + DATASETS)
     for f in FEEDS:
         assert DeltaTable(str(root / "bronze" / f)).to_pyarrow_table().num_rows >= counts[f]

@@ -97,8 +97,11 @@ def generate(
         params=rates.population_params(),
     )
     report = GenerationReport(inbox=inbox, persons=persons, seed=seed, start=start, days=days)
-    for name in feeds or WRITERS:
-        report.feeds[name] = writer(name)(inbox, population, seed, start, days, rates)
+    from convergence.generate.roles import shares_in_effect
+
+    with shares_in_effect(rates.role_shares()):
+        for name in feeds or WRITERS:
+            report.feeds[name] = writer(name)(inbox, population, seed, start, days, rates)
     return report
 
 

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 from convergence.contracts import feed
 from convergence.generate import names
@@ -41,6 +41,9 @@ from convergence.generate.population import (
     unit_hash,
 )
 from convergence.twid import fullwidth, roc_date
+
+if TYPE_CHECKING:
+    from convergence.generate.roles import RoleShares
 
 FEED = "moi.household_registry"
 FILE_PREFIX = "MOI_HHR_"
@@ -164,6 +167,13 @@ class IssueRates:
     """Payment rows updated after their first version (amount corrected, or cancelled: 0)."""
     remark_pii: float = 0.3
     """Payment rows whose clerk's remark holds personal data in free form."""
+    # Cross-agency anomalies (shares of the population's roles: every writer agrees)
+    payment_after_death: float = 0.35
+    """Of deceased pension recipients: payments that go on 1-4 months after the month of
+    death (the case list of gold.deceased_with_active_payments)."""
+    dual_enrollment: float = 0.05
+    """Of working-age farmers: also enrolled in ordinary labor insurance (gold.dual_enrollment;
+    the two are mutually exclusive by law)."""
 
     HOUSEHOLD_ISSUES: ClassVar[tuple[str, ...]] = (
         "fullwidth_id", "padded_spaces", "six_digit_date", "impossible_date", "duplicate_within",
@@ -208,6 +218,12 @@ class IssueRates:
             except ValueError:
                 raise ValueError(f"rate of {key} is not a number: {raw!r}") from None
         return cls(**values)
+
+    def role_shares(self) -> RoleShares:
+        """The role shares the cross-agency anomaly rates set (see :mod:`.roles`)."""
+        from convergence.generate.roles import RoleShares
+
+        return RoleShares(dual=self.dual_enrollment, paid_after_death=self.payment_after_death)
 
     def population_params(self, base: PopulationParams | None = None) -> PopulationParams:
         """``base`` (the defaults) with the person-level issue rates of these rates."""

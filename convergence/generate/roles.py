@@ -12,14 +12,17 @@ writers walk the population, and reproducible.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from convergence.generate.population import Person, unit_hash
 from convergence.twid import make_business_id
 
-__all__ = ["EMPLOYERS", "RoleShares", "Roles", "employer", "roles"]
+__all__ = ["EMPLOYERS", "RoleShares", "Roles", "employer", "roles", "shares_in_effect"]
 
 EMPLOYERS = 5000
 """Size of the employer pool (insurance units): employer ``k`` is the same firm in every feed."""
@@ -78,6 +81,22 @@ class Roles:
     """Start of the current labor-insurance enrolment / farmer eligibility."""
 
 
+_SHARES: contextvars.ContextVar[RoleShares | None] = contextvars.ContextVar("role_shares",
+                                                                          default=None)
+
+
+@contextmanager
+def shares_in_effect(shares: RoleShares) -> Iterator[None]:
+    """Every :func:`roles` call in the block (every writer of one generation) uses ``shares``,
+    so that the feeds keep agreeing when a share is configured (``generate`` sets it from the
+    issue rates: dual enrolment, payments after death)."""
+    token = _SHARES.set(shares)
+    try:
+        yield
+    finally:
+        _SHARES.reset(token)
+
+
 def _age(p: Person, on: datetime.date) -> int:
     b = p.birth_date
     return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
@@ -85,7 +104,7 @@ def _age(p: Person, on: datetime.date) -> int:
 
 def roles(p: Person, seed: int, as_of: datetime.date, shares: RoleShares | None = None) -> Roles:
     """The roles of person ``p`` as of ``as_of`` (deterministic in ``seed`` and ``p.index``)."""
-    s = shares or RoleShares()
+    s = shares or _SHARES.get() or RoleShares()
     h = lambda salt: unit_hash(seed, salt, p.index)  # noqa: E731
     alive_on = p.death_date or as_of
     age = _age(p, alive_on)
