@@ -55,7 +55,7 @@ test: setup benefits-db
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy convergence jobs quality masking dags audit lineage
+	$(BIN)/mypy convergence jobs quality masking dags audit lineage analytics
 
 airflow: setup
 	$(BIN)/airflow db migrate

@@ -540,6 +540,10 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--persons", type=int, default=DEMO_PERSONS)
     d.add_argument("--seed", type=int, default=42)
     d.set_defaults(func=cmd_demo)
+
+    from analytics.cli import add_parsers as add_analytics_parsers
+
+    add_analytics_parsers(sub)  # tables, describe, query (#7): imports no pyspark or Airflow
     return p
 
 
