@@ -330,6 +330,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8",
               headers: dict[str, str] | None = None) -> None:
+        # Recorded before the answer goes out: a client that has the answer finds it in the
+        # history (no race with the server's thread).
+        self.simulator._record(self.command, self.path, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -338,7 +341,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.simulator._record(self.command, self.path, status)
 
     def _error(self, status: int, error: str, headers: dict[str, str] | None = None) -> None:
         body = json.dumps({"error": error, "status": status}).encode("utf-8")
