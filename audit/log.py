@@ -47,6 +47,7 @@ ACTIONS = frozenset(
         "query",
         "delivery_refused",
         "lock_takeover",
+        "recovered",
     }
 )
 GENESIS_HASH = "0" * 64

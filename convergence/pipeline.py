@@ -20,7 +20,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence import contracts
+from convergence import contracts, faults
 from convergence.config import Settings
 from convergence.contracts import DatasetContract, FeedContract
 from convergence.locks import lock
@@ -40,6 +40,7 @@ CHECK_SILVER = "bronze rows = silver + quarantined + duplicates"
 CHECK_DECLARED = "bronze rows = records the delivery declares"
 RULE_REPEATED_HEADER = "record.repeated_header"
 RULE_DRIFT = "schema.drift"
+REFUSAL_SUFFIX = ".refusal.json"
 GATE_VOLUME = "gate.volume"
 GATE_FRESHNESS = "gate.freshness"
 
@@ -152,6 +153,7 @@ def traced(stage: str) -> Callable[[StageFn], StageFn]:
             except Exception as exc:
                 lp.emit(ctx, "FAIL", job, ins, outs, error=f"{type(exc).__name__} in {job}")
                 raise
+            faults.point(f"{stage}.done")
             from lineage.events import Assertion
 
             quality = [Assertion(rule, ok, col) for rule, ok, col in result.assertions]
@@ -213,6 +215,7 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
     """
     st, rec, feed = ctx.storage, ctx.records, contract.name
     result = StageResult(feed, "land")
+    _recover_landing(ctx, contract, result)
     if contract.delivery.is_pull:
         _land_pull(ctx, contract, result)
         stale = freshness_problem(ctx, contract)
@@ -262,12 +265,18 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
                 )
         except DeliveryError as exc:
             target = f"{st.root}/landing/{feed}/_rejected/{ctx.run_id}"
+            refusal = {**base, "status": "refused", "reason": str(exc)}
             st.copy(f.path, f"{target}/{f.name}")
-            st.delete(f.path)
             if f.name + ".sha256" in names:
                 st.copy(companion, f"{target}/{f.name}.sha256")
+            # The refusal's own record beside the file: a run killed before it wrote the
+            # deliveries table leaves it for the next run to record (_recover_landing).
+            st.write_bytes(f"{target}/{f.name}{REFUSAL_SUFFIX}",
+                           json.dumps(refusal, default=str, ensure_ascii=False).encode("utf-8"))
+            st.delete(f.path)
+            if f.name + ".sha256" in names:
                 st.delete(companion)
-            rows.append({**base, "status": "refused", "reason": str(exc)})
+            rows.append(refusal)
             result.problems.append(Problem(feed, f.name, f"refused: {exc}"))
             result.add("refused", 1)
             continue
@@ -283,12 +292,15 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
         folder = f"{st.root}/landing/{feed}/{batch_id}"
         st.copy(f.path, f"{folder}/{f.name}")
         st.copy(companion, f"{folder}/{f.name}.sha256")
+        faults.point("land.copied")
         manifest = {
             "feed": feed, "batch_id": batch_id, "file": f.name, "bytes": f.size,
             "sha256": actual, "file_date": file_date.isoformat(), "run_id": ctx.run_id,
             "received_at": ctx.now.isoformat(timespec="seconds") + "Z",
             "contract_version": contract.version,
         }
+        # The manifest is written last: a landing folder with a manifest holds a complete
+        # copy, which a run killed before recording it leaves for the next (_recover_landing).
         st.write_bytes(f"{folder}/manifest.json",
                        json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         landed_size = st.file_size(f"{folder}/{f.name}")
@@ -298,6 +310,7 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
         landed[actual] = batch_id
         st.delete(f.path)
         st.delete(companion)
+        faults.point("land.moved")
         result.batches += 1
         result.add("landed_files", 1)
     rec.append("deliveries", rows)
@@ -311,6 +324,83 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
                       {"feed": feed, "file": r["file_name"], "reason": r["reason"]})
     _audit_stage(ctx, result)
     return result
+
+
+def _manifest_row(ctx: Context, folder: str, m: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                        dict[str, Any]]:
+    """The deliveries row and the landing reconciliation of a landed folder's manifest (a file
+    drop names its ``file``; a pull lists its ``files``)."""
+    st = ctx.storage
+    pulled = "files" in m
+    names = [f["name"] for f in m["files"]] if pulled else [m["file"]]
+    size = sum(st.file_size(f"{folder}/{n}") for n in names)
+    received = datetime.fromisoformat(str(m["received_at"]).rstrip("Z"))
+    row = {
+        "feed": m["feed"], "batch_id": m["batch_id"], "status": "landed",
+        "file_name": m["batch_id"] if pulled else m["file"],
+        "sha256": m["sha256_of_SHA256SUMS"] if pulled else m["sha256"],
+        "bytes": m["bytes"], "file_date": date.fromisoformat(m["file_date"]),
+        "landing_path": folder if pulled else f"{folder}/{m['file']}",
+        "records": m.get("records"), "watermark": m.get("watermark"), "source": m.get("source"),
+        "run_id": m["run_id"], "at": received,
+        "reason": f"recovered: landed by run {m['run_id']}, which stopped before recording it",
+    }
+    return row, _check(ctx, m["feed"], m["batch_id"], CHECK_LANDED, int(m["bytes"]), size)
+
+
+def _recover_landing(ctx: Context, contract: FeedContract, result: StageResult) -> None:
+    """Record what a killed run landed or refused but did not record.
+
+    A landing folder is complete once its manifest exists (written last), and a refused file
+    has its refusal written beside it before it leaves the inbox; the deliveries table is
+    written after. A run killed in between leaves landed or refused files without a delivery
+    row: they are recorded now (as landed by, or refused in, the run that did the work), and a
+    file still in the inbox that is the very file landed is removed, not taken for a resend.
+    Half-done pulls (``_pulling``) are discarded: the next pull fetches them again.
+    """
+    st, rec, feed = ctx.storage, ctx.records, contract.name
+    base = f"{st.root}/landing/{feed}"
+    folders = st.list_dirs(base)
+    for stale in st.list_dirs(f"{base}/_pulling"):
+        st.delete_tree(f"{base}/_pulling/{stale}")
+    known = rec.read("deliveries").where(F.col("feed") == feed)
+    landed = {r["batch_id"] for r in known.where(F.col("status") == "landed")
+              .select("batch_id").collect()}
+    refused = {(r["run_id"], r["file_name"]) for r in known.where(F.col("status") == "refused")
+               .select("run_id", "file_name").collect()}
+    rows: list[dict[str, Any]] = []
+    recon: list[dict[str, Any]] = []
+    inbox = st.inbox(contract.delivery.inbox) if contract.delivery.inbox else None
+    for name in folders:
+        if name.startswith("_") or name in landed:
+            continue
+        folder = f"{base}/{name}"
+        if not st.file_exists(f"{folder}/manifest.json"):
+            st.delete_tree(folder)  # a copy cut short: the file is still in the inbox
+            continue
+        m = json.loads(st.read_bytes(f"{folder}/manifest.json").decode("utf-8"))
+        row, check = _manifest_row(ctx, folder, m)
+        rows.append(row)
+        recon.append(check)
+        if inbox and "file" in m and st.file_exists(f"{inbox}/{m['file']}") \
+                and _file_digest(st, f"{inbox}/{m['file']}") == m["sha256"]:
+            st.delete(f"{inbox}/{m['file']}")
+            st.delete(f"{inbox}/{m['file']}.sha256")
+    for run in st.list_dirs(f"{base}/_rejected"):
+        for f in st.list_files(f"{base}/_rejected/{run}"):
+            if not f.name.endswith(REFUSAL_SUFFIX):
+                continue
+            r = json.loads(st.read_bytes(f.path).decode("utf-8"))
+            if (r.get("run_id"), r.get("file_name")) in refused:
+                continue
+            r["at"] = datetime.fromisoformat(str(r["at"]))
+            rows.append(r)
+    if rows:
+        rec.append("deliveries", rows)
+        rec.append("reconciliation", recon)
+        result.add("recovered", len(rows))
+        ctx.audit("recovered", {"feed": feed, "deliveries": [r["file_name"] for r in rows],
+                                "from_runs": sorted({str(r["run_id"]) for r in rows})})
 
 
 def _last_watermark(ctx: Context, feed: str) -> str | None:
@@ -364,7 +454,13 @@ def _land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> Non
                                   F.sha2("content", 256).alias("d")).collect()}
     missing = [n for n in pulled.files if n not in found]
     if missing:
-        raise DeliveryError(f"the pull's file {missing[0]} vanished before it was landed")
+        st.delete_tree(folder)
+        why = f"the pull's file {missing[0]} vanished before it was landed; pulled again next run"
+        rec.append("deliveries", [{**base, "file_name": f"pull since {since or 'the start'}",
+                                   "status": "refused", "reason": why}])
+        result.problems.append(Problem(feed, "pull", f"refused: {why}"))
+        result.add("refused", 1)
+        return
     sums = [(name, found[name]) for name in pulled.files]
     listing = "".join(f"{d}  {name}\n" for name, d in sums).encode("utf-8")
     digest = hashlib.sha256(listing).hexdigest()
@@ -394,6 +490,7 @@ def _land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> Non
                    json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
     st.delete_tree(target)  # a half-moved folder of a crashed run (never recorded as landed)
     st.rename(folder, target)
+    faults.point("land.moved")
     landed_size = sum(st.file_size(f"{target}/{name}") for name in pulled.files)
     rec.append("reconciliation", [_check(ctx, feed, batch_id, CHECK_LANDED, size, landed_size)])
     rec.append("deliveries", [{**base, "status": "landed", "landing_path": target}])
@@ -503,6 +600,7 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
                 df = bronze_job.to_bronze(raw, contract, batch)
                 st.append(df, "bronze", feed, {"run_id": ctx.run_id, "batch_id": batch.batch_id,
                                                "contract_version": contract.version})
+                faults.point("bronze.appended")
         except DeliveryError as exc:
             ctx.records.append("batches", [{**base, "status": "refused", "reason": str(exc)}])
             result.problems.append(Problem(feed, batch.file_name, f"refused: {exc}"))
@@ -664,6 +762,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             q = _quarantine_frame(quarantined, F.col("_rule_ids"), F.col("_reason"))
             if not st.contains("quarantine", feed, "_batch_id", batch.batch_id):
                 st.append(q.unionByName(bad_format), "quarantine", feed, meta)
+                faults.point("silver.quarantined")
             n_quarantined = gate.quarantined_rows + n_malformed
 
             # Duplicates: an event repeated within the batch, or already in silver from an
@@ -689,12 +788,14 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 events.where("NOT _dup").drop("_dup", "_dup_in_batch", "_seen"))
             if not st.contains("silver", feed, "_batch_id", batch.batch_id):
                 st.append(new, "silver", feed, meta)
+                faults.point("silver.events")
             current = conform_job.latest_per_key(new, contract)
             update = {f"`{c}`": f"s.`{c}`" for c in new.columns}
             for c in contract.sticky:
                 update[f"`{c}`"] = f"coalesce(s.`{c}`, t.`{c}`)"
             st.upsert(current, "silver", contract.entity, contract.primary_key,
                       conform_job.newer_condition(contract), update, meta)
+            faults.point("silver.merged")
             events.unpersist()
             check = _check(ctx, feed, batch.batch_id, CHECK_SILVER, n_in,
                            n_new + duplicates + n_quarantined)
@@ -868,6 +969,16 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         res.status, res.version = "up_to_date", st.version(dc.zone, dc.table)
         res.rows = st.read(dc.zone, dc.table).count()
         _export_open_data(ctx, dc, res, current)  # heals an export a crash left undone
+        recorded = ctx.records.read("publishes").where(
+            (F.col("dataset") == dc.name) & (F.col("version") == res.version)
+            & (F.col("status") == "published")).limit(1).count()
+        if not recorded:  # published by a run killed before it recorded the publish
+            res.status = "published"
+            _record_publish(ctx, dc, res, inputs,
+                            note=f"recovered: committed by run {current.get('run_id')}, which "
+                                 "stopped before recording it")
+            res.status = "up_to_date"
+            return res
         ctx.audit("run", {"dataset": dc.name, "status": res.status, "version": res.version,
                           "key_id": res.key_id})
         return res
@@ -897,6 +1008,7 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
             ctx.audit("key_rotation", {"dataset": dc.name, "from_key_id": previous_key,
                                        "to_key_id": key.key_id})
         st.overwrite(candidate, dc.zone, dc.table, metadata)
+        faults.point("gold.written")
         res.status = "published"
         res.version = st.version(dc.zone, dc.table)
         res.rows = st.read(dc.zone, dc.table).count()
@@ -960,14 +1072,16 @@ def _audit_anchor(ctx: Context) -> str | None:
 
 
 def _record_publish(
-    ctx: Context, dc: DatasetContract, res: PublishResult, inputs: dict[str, Any]
+    ctx: Context, dc: DatasetContract, res: PublishResult, inputs: dict[str, Any],
+    note: str | None = None,
 ) -> None:
     ctx.audit("publish" if res.status == "published" else "gate_failure", {
         "dataset": dc.name, "status": res.status, "version": res.version, "rows": res.rows,
-        "key_id": res.key_id, "reasons": [p.reason for p in res.problems]})
+        "key_id": res.key_id, "reasons": [p.reason for p in res.problems],
+        **({"note": note} if note else {})})
     ctx.records.append("publishes", [{
         "dataset": dc.name, "version": res.version, "status": res.status,
-        "reason": "; ".join(p.reason for p in res.problems) or None, "rows": res.rows,
+        "reason": "; ".join(p.reason for p in res.problems) or note, "rows": res.rows,
         "key_id": res.key_id, "inputs": json.dumps(inputs, sort_keys=True),
         "contract_version": dc.version, "run_id": ctx.run_id, "at": ctx.now,
     }])

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from convergence import faults
 from convergence.contracts import ZONES
 
 if TYPE_CHECKING:
@@ -116,21 +117,17 @@ class Storage:
 
         A column the table does not have yet is added (``mergeSchema``): a new optional column
         of a system table, or a new column an agency starts delivering (kept in bronze)."""
-        with self._metadata(metadata):
-            (df.write.format("delta").mode("append").option("mergeSchema", "true")
-             .save(self.path(zone, name)))
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
+            df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
     def overwrite(
         self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
     ) -> None:
         """Replace a table's content (and schema) in one commit; older versions stay readable."""
-        with self._metadata(metadata):
-            (
-                df.write.format("delta")
-                .mode("overwrite")
-                .option("overwriteSchema", "true")
-                .save(self.path(zone, name))
-            )
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
+            df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
 
     def insert_new(
         self,
@@ -147,9 +144,10 @@ class Storage:
         from delta.tables import DeltaTable
 
         cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-        with self._metadata(metadata):
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
             (
-                DeltaTable.forPath(self.spark, self.path(zone, name))
+                DeltaTable.forPath(self.spark, path)
                 .alias("t")
                 .merge(df.alias("s"), cond)
                 .whenNotMatchedInsertAll()
@@ -178,9 +176,10 @@ class Storage:
 
         cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
         assignments = dict(update) if update else {f"`{c}`": f"s.`{c}`" for c in df.columns}
-        with self._metadata(metadata):
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
             (
-                DeltaTable.forPath(self.spark, self.path(zone, name))
+                DeltaTable.forPath(self.spark, path)
                 .alias("t")
                 .merge(df.alias("s"), cond)
                 .whenMatchedUpdate(condition=newer, set=cast(dict[str, Any], assignments))
@@ -226,6 +225,15 @@ class Storage:
             if st.isFile()
         ]
         return sorted(out, key=lambda f: f.name)
+
+    def list_dirs(self, folder: str) -> list[str]:
+        """The names of the folders directly in ``folder`` (none if it does not exist), sorted."""
+        fs, hpath = self._fs(folder)
+        if not fs.exists(hpath):
+            return []
+        return sorted(
+            str(st.getPath().getName()) for st in fs.listStatus(hpath) if st.isDirectory()
+        )
 
     def file_size(self, path: str) -> int:
         """The size of a file in bytes."""

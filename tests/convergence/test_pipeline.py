@@ -58,7 +58,9 @@ def test_corrupted_and_unverifiable_deliveries_are_refused(ctx, root):
     assert res.counts == {"refused": 3}
     rejected = Path(root) / "landing" / FEED.name / "_rejected" / "test-run"
     assert sorted(p.name for p in rejected.iterdir()) == [
-        "MOI_HHR_20241101.csv", "MOI_HHR_20241101.csv.sha256", "MOI_HHR_20241102.csv", "notes.txt"]
+        "MOI_HHR_20241101.csv", "MOI_HHR_20241101.csv.refusal.json",
+        "MOI_HHR_20241101.csv.sha256", "MOI_HHR_20241102.csv",
+        "MOI_HHR_20241102.csv.refusal.json", "notes.txt", "notes.txt.refusal.json"]
     assert not pipeline.bronze(ctx, FEED).batches
 
 
