@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
-.PHONY: setup benefits-db demo test lint airflow clean help
+.PHONY: setup benefits-db demo test lint airflow clean help bench
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
@@ -50,12 +50,19 @@ benefits-db:
 demo: setup benefits-db
 	$(BIN)/lakehouse demo
 
+# The benchmark (bench/README.md): N persons (default 1,000,000) and 4N, median of 3 runs;
+# e.g. make bench BENCH_ARGS="--persons 100000 --repeat 3". Writes bench/results/<date>.{json,md}.
+bench: setup benefits-db
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Two workers (one JVM each) keep the suite well under CI's budget on 2 cores; a test file
+# stays on one worker (--dist loadfile), so its module fixtures run once.
 test: setup benefits-db
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy convergence jobs quality masking dags audit lineage analytics
+	$(BIN)/mypy convergence jobs quality masking dags audit lineage analytics bench
 
 airflow: setup
 	$(BIN)/airflow db migrate

@@ -1,0 +1,53 @@
+"""The gold dataset the benchmark publishes: person coverage from the household registry alone.
+
+``gold.person_coverage`` proper needs all six feeds (two of them pulled from an API and a
+database). The benchmark measures the file-drop CSV feed ``moi.household_registry`` against a
+bare CSV→Delta conversion of the same files, so it publishes the same contract (name, table,
+columns, masking, gates) with that feed as its only input: every resident, pseudonymised
+(``person_key``, HMAC-SHA256), birth date generalised to year and age band, address to county,
+the other feeds' flags null. Same idea as the publishing tests' ``tests/residents_dataset.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from convergence import contracts
+from convergence.contracts import DatasetContract
+from jobs.person_coverage import age_band, county, to_contract
+from masking.keys import PseudonymKey
+from masking.pseudonymize import pseudonymize
+
+FEED = "moi.household_registry"
+TRANSFORM = "bench.dataset:residents_coverage"
+
+
+def contract() -> DatasetContract:
+    """``gold.person_coverage`` with the household registry as its only input."""
+    return dataclasses.replace(contracts.dataset("gold.person_coverage"), inputs=(FEED,),
+                               transform=TRANSFORM)
+
+
+def residents_coverage(inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
+                       contract: DatasetContract) -> DataFrame:
+    """One row per resident: demographics generalised, ``is_deceased``; the other feeds' flags
+    null (not inputs of this dataset)."""
+    snap = F.lit(snapshot_date).cast("date")
+    residents = inputs["moi.residents"]
+    base = residents.select(
+        "national_id", "sex", F.year("birth_date").alias("birth_year"),
+        age_band(F.col("birth_date"), snap).alias("age_band"),
+        county(F.col("address")).alias("county"),
+        F.coalesce(F.col("death_date") <= snap, F.lit(False)).alias("is_deceased"),
+        *[F.lit(None).cast("boolean").alias(c) for c in (
+            "in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m",
+            "receives_benefit")],
+        F.lit(None).cast("string").alias("insured_salary_band"),
+        snap.alias("snapshot_date"),
+    )
+    return to_contract(pseudonymize(base, key, "national_id", "person_key"), contract)
