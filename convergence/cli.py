@@ -8,6 +8,7 @@ and makes the command exit non-zero.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from rich.table import Table
 from convergence.config import REPO_ROOT, Settings
 
 console = Console(stderr=False, highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per problem
 
 DEMO_KEY = "demo-key-NOT-FOR-PRODUCTION-0123456789abcdef"
 DEMO_PERSONS = 3000
@@ -574,5 +575,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The ``lakehouse`` console script: :func:`main`, then exit without the interpreter's
+    teardown. pyarrow's C++ thread pools can abort a finished process while Python unloads
+    them (``terminate called without an active exception``, exit status -6: apache/arrow#34314);
+    every write is committed and every file closed by then, so the process leaves at once with
+    main's status."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -771,7 +771,10 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             if st.exists("silver", feed):
                 earlier = (st.read("silver", feed).where(F.col("_batch_id") != batch.batch_id)
                            .select("_event_id").distinct().withColumn("_seen", F.lit(True)))
-                events = events.join(earlier, "_event_id", "left")
+                # A join on a name puts that column first: keep the columns' order, so that
+                # the tables' schema does not depend on whether silver existed already.
+                events = events.join(earlier, "_event_id", "left").select(*events.columns,
+                                                                          "_seen")
             else:
                 events = events.withColumn("_seen", F.lit(None).cast("boolean"))
             seen = F.coalesce(F.col("_seen"), F.lit(False))

@@ -10,6 +10,7 @@ table by table with an uninterrupted run of the same deliveries. The points are 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -91,6 +92,12 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rates = IssueRates(invalid_check_digit=0.04, impossible_date=0.03, duplicate_within=0.03,
                        duplicate_across=0.03)
     generate(out, persons=80, seed=7, days=2, rates=rates, feeds=[FEED])
+    # Day 1 gets a record that does not split into the fields, so that its quarantine write
+    # has rows whatever the draw (a write of no rows has no data file to be cut short).
+    (day1,) = out.glob("inbox/**/MOI_HHR_20241101.csv")
+    data = day1.read_bytes() + "A123456789,王小明,1,0780315\r\n".encode("cp950")
+    day1.write_bytes(data)
+    Path(f"{day1}.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  {day1.name}\n")
     return out
 
 
