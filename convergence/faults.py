@@ -12,6 +12,16 @@ Points are of two kinds:
   table, once the first new data file exists and before the commit that would make it visible
   (local storage roots only: the data files are watched on the local file system).
 
+A kill takes the whole job down at once: the Spark JVM first, then this process. Killing only
+the Python driver would leave the JVM running until it noticed, long enough to finish a commit.
+
+A mid-write kill is deterministic for appends and overwrites: :func:`held` puts a brake on the
+rows being written (a Python UDF that waits in the write task, after the task has opened its
+data file), so the write cannot reach its commit before the watcher of :func:`writing` has seen
+the file and killed the job. A MERGE's source is evaluated before its files are written, so a
+brake there would hold the wrong step: MERGEs rely on the watcher alone, whose 5 ms polls are
+far shorter than a MERGE's write and commit.
+
 The tests in ``tests/reliability/test_crash_safety.py`` kill a real ``lakehouse`` process at
 each point and check that readers still see the last complete version and that a plain re-run
 ends exactly where an uninterrupted run does.
@@ -21,13 +31,23 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 ENV = "LAKEHOUSE_FAULT"
+
+# How long a brake holds a write task (the watcher kills the job long before), and how often
+# the watcher looks for the write's data files.
+HOLD_SECONDS = 300.0
+POLL_SECONDS = 0.005
 
 POINTS: dict[str, str] = {
     "land.copied": "a delivery copied into landing, its manifest not written yet",
@@ -48,8 +68,22 @@ def armed() -> str | None:
     return os.environ.get(ENV) or None
 
 
+def _jvm_pid() -> int | None:
+    """The pid of the Spark JVM this process started, if it started one (pyspark keeps the
+    gateway's ``Popen``); read from the loaded module only, never importing pyspark."""
+    pyspark = sys.modules.get("pyspark")
+    gateway = getattr(getattr(pyspark, "SparkContext", None), "_gateway", None)
+    proc = getattr(gateway, "proc", None)
+    return getattr(proc, "pid", None)
+
+
 def kill() -> None:
-    """Die now, the hard way (``SIGKILL``): nothing after this line runs."""
+    """Die now, the hard way (``SIGKILL``), the Spark JVM first: nothing after this runs, and
+    the JVM cannot go on to finish a commit the driver had started."""
+    jvm = _jvm_pid()
+    if jvm is not None:
+        with suppress(ProcessLookupError):
+            os.kill(jvm, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -77,11 +111,34 @@ def _data_files(folder: Path) -> set[str]:
     }
 
 
+def held(df: DataFrame, zone: str, table: str) -> DataFrame:
+    """``df`` with a brake on its rows when ``LAKEHOUSE_FAULT`` is ``write:<zone>/<table>``
+    (else ``df`` itself): a non-deterministic Python UDF filter that waits in the write task,
+    which has opened its data file by then, until the watcher of :func:`writing` kills the job.
+    Spark keeps a non-deterministic filter where it is, on top of the plan, in the write stage.
+    """
+    if armed() != f"write:{zone}/{table}":
+        return df
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType
+
+    deadline = time.time() + HOLD_SECONDS
+
+    def hold() -> bool:  # runs in a Python worker: pickled by value, no project import
+        import time as clock
+
+        clock.sleep(max(0.0, deadline - clock.time()))
+        return True
+
+    return df.where(F.udf(hold, BooleanType()).asNondeterministic()())
+
+
 @contextmanager
 def writing(zone: str, table: str, path: str) -> Iterator[None]:
     """Around a Delta write of ``<zone>/<table>`` at ``path``: when ``LAKEHOUSE_FAULT`` is
     ``write:<zone>/<table>``, a watcher kills the process as soon as the write's first new
-    data file appears (before Delta commits it)."""
+    data file appears (before Delta commits it; :func:`held` makes sure of it for appends and
+    overwrites)."""
     local = _local(path)
     if armed() != f"write:{zone}/{table}" or local is None:
         yield
@@ -93,7 +150,7 @@ def writing(zone: str, table: str, path: str) -> Iterator[None]:
         while not done.is_set():
             if _data_files(local) - before:
                 kill()
-            time.sleep(0.001)
+            time.sleep(POLL_SECONDS)
 
     watcher = threading.Thread(target=watch, name="fault-watcher", daemon=True)
     watcher.start()

@@ -119,7 +119,8 @@ class Storage:
         of a system table, or a new column an agency starts delivering (kept in bronze)."""
         path = self.path(zone, name)
         with self._metadata(metadata), faults.writing(zone, name, path):
-            df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+            held = faults.held(df, zone, name)
+            held.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
     def overwrite(
         self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
@@ -127,7 +128,10 @@ class Storage:
         """Replace a table's content (and schema) in one commit; older versions stay readable."""
         path = self.path(zone, name)
         with self._metadata(metadata), faults.writing(zone, name, path):
-            df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+            held = faults.held(df, zone, name)
+            held.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
+                path
+            )
 
     def insert_new(
         self,
