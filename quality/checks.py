@@ -281,3 +281,28 @@ def split_by_rules(df: DataFrame, contract: FeedContract) -> tuple[DataFrame, Da
         .drop("__failed")
     )
     return passing, quarantined
+
+
+def quarantine_summary(quarantined: DataFrame, total: int | None = None, limit: int = 5) -> str:
+    """One line for the steward: how many records a batch sent to quarantine, per rule with
+    the first record numbers (``_source_row``), e.g. ``3 record(s) quarantined:
+    national_id.check_digit (record 3); record.malformed (records 9, 11)``.
+
+    ``quarantined`` holds ``_rule_ids`` and ``_source_row`` (the quarantine rows of one batch);
+    ``total`` is their number when the caller knows it (else counted). Rule ids and record
+    numbers only: never a value. Empty when nothing was quarantined."""
+    rows = (quarantined.select(F.explode(RULE_IDS_COLUMN).alias("rule"), "_source_row")
+            .groupBy("rule")
+            .agg(F.count(F.lit(1)).alias("n"),
+                 F.slice(F.array_sort(F.collect_list("_source_row")), 1, limit).alias("first"),
+                 F.min("_source_row").alias("at"))
+            .orderBy("at", "rule").collect())
+    if not rows:
+        return ""
+    n = quarantined.count() if total is None else total
+    parts = []
+    for r in rows:
+        shown = ", ".join(str(x) for x in r["first"])
+        more = f" and {r['n'] - limit} more" if r["n"] > limit else ""
+        parts.append(f"{r['rule']} ({'record' if r['n'] == 1 else 'records'} {shown}{more})")
+    return f"{n} record(s) quarantined: " + "; ".join(parts)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from convergence.contracts import FeedContract
 from convergence.storage import Storage
-from jobs.bronze import CORRUPT, DeliveryError
+from jobs.bronze import CORRUPT, DeliveryError, has_control_characters
 
 ROW_BITS = (1 << 33) - 1
 """``monotonically_increasing_id`` keeps the partition index above bit 33: the low bits count
@@ -15,18 +17,70 @@ rows within one partition (one file read as one partition keeps file order)."""
 
 
 def check_charset(storage: Storage, path: str, contract: FeedContract) -> None:
-    """Refuse a file that is not valid text in the contract's charset (strict decoding)."""
+    """Refuse a file that is not valid text in the contract's charset (strict decoding),
+    naming the line of the first bad byte; ``path`` may be a glob (each file is checked, and
+    the reason names the file too).
+
+    The decoding runs in the driver's JVM (:func:`first_undecodable_line`), never in a Spark
+    task: a task failing on purpose would have Spark log its stack trace on the console."""
     cs = contract.delivery.java_charset
+    glob = any(c in path for c in "*?[{")
+    if glob and cs == "UTF-8":
+        # Many small files (an API's pages): one Spark job finds the invalid ones (without
+        # failing), the driver then names the line in the first of them.
+        bad = (storage.spark.read.format("binaryFile").load(path)
+               .where(~F.is_valid_utf8(F.col("content").cast("string")))
+               .select("path").collect())
+        files = sorted(str(r["path"]) for r in bad)
+    else:
+        jvm = cast(Any, storage.spark)._jvm
+        conf = cast(Any, storage.spark)._jsc.hadoopConfiguration()
+        pattern = jvm.org.apache.hadoop.fs.Path(path)
+        found = pattern.getFileSystem(conf).globStatus(pattern) or []
+        files = sorted(str(f.getPath().toString()) for f in found if f.isFile())
+    for file in files:
+        line = first_undecodable_line(storage, file, cs)
+        if line is not None:
+            name = f"{file.rsplit('/', 1)[-1]}: " if glob else ""
+            raise DeliveryError(f"{name}line {line}: not valid {contract.delivery.encoding} "
+                                "text (wrong encoding or damaged bytes)")
+
+
+def first_undecodable_line(storage: Storage, path: str, java_charset: str,
+                           chunk: int = 1 << 20) -> int | None:
+    """The line (1-based) of the first byte the JVM's decoder for ``java_charset`` refuses
+    (malformed or unmappable), or ``None`` when the whole file decodes.
+
+    Exactly the charset Spark decodes with (``MS950``: EUDC included). The file streams through
+    a ``CharsetDecoder`` in the driver's JVM, ``chunk`` bytes at a time; only counts cross to
+    Python (the line breaks are counted in the JVM), never the file's bytes."""
+    jvm = cast(Any, storage.spark)._jvm
+    nio = jvm.java.nio
+    count = jvm.org.apache.commons.lang3.StringUtils.countMatches
+    report = nio.charset.CodingErrorAction.REPORT
+    decoder = (nio.charset.Charset.forName(java_charset).newDecoder()
+               .onMalformedInput(report).onUnmappableCharacter(report))
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    stream = hpath.getFileSystem(cast(Any, storage.spark)._jsc.hadoopConfiguration()).open(hpath)
     try:
-        storage.spark.read.format("binaryFile").load(path).select(
-            F.length(F.expr(f"decode(content, '{cs}')"))
-        ).collect()
-    except Exception as exc:  # the JVM's MALFORMED_CHARACTER_CODING
-        if "MALFORMED" not in str(exc) and "coding" not in str(exc).lower():
-            raise
-        raise DeliveryError(
-            f"not valid {contract.delivery.encoding} text (wrong encoding or damaged bytes)"
-        ) from None
+        channel = jvm.java.nio.channels.Channels.newChannel(stream)
+        size = max(chunk, 16)  # room for the longest character (a buffer never stalls)
+        src, out = nio.ByteBuffer.allocate(size), nio.CharBuffer.allocate(size + 2)
+        line, eof = 1, False
+        while not eof:
+            eof = int(channel.read(src)) < 0
+            src.flip()
+            out.clear()
+            result = decoder.decode(src, out, eof)
+            out.flip()
+            line += int(count(out, "\n"))  # the characters decoded before any error
+            if result.isError():
+                return line
+            src.compact()
+        out.clear()
+        return line if decoder.flush(out).isError() else None
+    finally:
+        stream.close()
 
 
 def wire_schema(contract: FeedContract) -> str:
@@ -39,4 +93,5 @@ def source_row_in_file() -> F.Column:
     return (F.monotonically_increasing_id().bitwiseAND(F.lit(ROW_BITS)) + 1).alias("_source_row")
 
 
-__all__ = ["DataFrame", "check_charset", "source_row_in_file", "wire_schema"]
+__all__ = ["DataFrame", "check_charset", "first_undecodable_line", "has_control_characters",
+           "source_row_in_file", "wire_schema"]

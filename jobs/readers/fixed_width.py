@@ -25,7 +25,8 @@ characters of rare names included). No Python UDF.
 first detail record is line 2; refusal messages and quarantine rows name the same lines.
 Field values keep their spaces (the silver stage trims them). A detail record of the wrong
 length, or one whose field boundaries fall inside a two-byte character, keeps its text in
-``_corrupt_record`` and has no field values; the silver stage quarantines it.
+``_corrupt_record`` and has no field values; so does a record with a control character in a
+field's bytes (its fields keep their values); the silver stage quarantines them.
 
 :func:`check` refuses a file whose structure is broken, in this order, so that the message
 names the real cause: line ends that are not CRLF; the header (present, well formed, dated as
@@ -48,7 +49,7 @@ from pyspark.sql import functions as F
 
 from convergence.contracts import ContractError, FeedContract
 from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError
+from jobs.bronze import CORRUPT, Batch, DeliveryError, has_control_characters
 from jobs.readers.common import check_charset
 
 BYTES = "ISO-8859-1"
@@ -58,7 +59,6 @@ _LEAD_MARK = "\u0100"  # stands for the first byte of a two-byte character (see 
 _TRAIL_MARK = "\u0101"
 # CP950 lead bytes (0x81-0xFE) start a two-byte character; 0x00-0x7F are one byte each.
 _PAIR = r"(?s)[\x81-\xFE]."
-_CP950_RECORD = r"^(?:[\x00-\x7F]|[\x81-\xFE][\x40-\x7E\xA1-\xFE])*$"
 _COUNT_DIGITS = 10
 _DATE_DIGITS = 8
 _PREVIEW = 120  # characters of a record collected to the driver (header, trailer): no data
@@ -254,14 +254,6 @@ def problem(s: Structure, lay: Layout, file_date: datetime.date) -> str | None:
     return None
 
 
-def _first_bad_charset_line(spark: SparkSession, path: str) -> int | None:
-    """The first line whose bytes are not a sequence of CP950 characters, if one is."""
-    parts = F.col("parts")
-    row = _lines(spark, path).select(
-        F.array_min(_indices(parts, lambda x: ~x.rlike(_CP950_RECORD))).alias("bad")).first()
-    return None if row is None or row["bad"] is None else int(row["bad"])
-
-
 # --- the reader's functions ----------------------------------------------------------------
 
 
@@ -275,14 +267,7 @@ def check(storage: Storage, batch: Batch, contract: FeedContract) -> None:
     found = problem(structure(storage.spark, batch.path, lay), lay, batch.file_date)
     if found:
         raise DeliveryError(found)
-    try:
-        check_charset(storage, batch.path, contract)
-    except DeliveryError as exc:
-        line = _first_bad_charset_line(storage.spark, batch.path)
-        if line is None:
-            raise
-        raise DeliveryError(f"line {line}: not valid {contract.delivery.encoding} text (wrong "
-                            "encoding or damaged bytes)") from exc
+    check_charset(storage, batch.path, contract)  # names the line of the first bad byte
 
 
 def declared(storage: Storage, batch: Batch, contract: FeedContract) -> int | None:
@@ -335,15 +320,19 @@ def read(spark: SparkSession, batch: Batch, contract: FeedContract) -> DataFrame
     text = F.col("text")
     record = F.encode(text, BYTES)
     ok = (F.octet_length(record) == F.lit(lay.record_length)) & _aligned(text, boundaries)
-    fields = []
+    fields, values = [], []
     for f in contract.fields:
         assert f.bytes is not None  # the contract requires bytes for fixed_width fields
         first, last_byte = f.bytes
         value = F.decode(F.substring(record, first, last_byte - first + 1), cs)
+        values.append(value)
         fields.append(F.when(ok, value).alias(f.wire))
+    # A control character in a field's bytes (not the filler) damages the record.
+    # (CASE WHEN: a misaligned record's fields are never decoded.)
+    damaged = F.when(ok, has_control_characters(values)).otherwise(F.lit(True))
     return details.select(
         *fields,
-        F.when(~ok, F.decode(record, cs)).alias(CORRUPT),
+        F.when(damaged, F.decode(record, cs)).alias(CORRUPT),
         (F.col("pos") + 1).cast("long").alias("_source_row"),
     )
 

@@ -4,7 +4,8 @@
 every column present, values as the database's text, SQL NULL as ``null``), ``SHA256SUMS`` and
 the landing stage's ``manifest.json``. The wire names are the table's column names.
 
-A line that is not a JSON object keeps its text in ``_corrupt_record`` (quarantined later as
+A line that is not a JSON object, or a row whose text holds a control character (tab and line
+breaks excepted), keeps its text in ``_corrupt_record`` (quarantined later as
 ``record.malformed``); ``_source_row`` is the row's ordinal in the extract, 1-based, which is
 the order of the pull (watermark, then key).
 """
@@ -19,7 +20,7 @@ from pyspark.sql import functions as F
 
 from convergence.contracts import FeedContract
 from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError
+from jobs.bronze import CORRUPT, Batch, DeliveryError, has_control_characters
 from jobs.readers.common import wire_schema
 
 MANIFEST = "manifest.json"
@@ -93,10 +94,12 @@ def read(spark: SparkSession, batch: Batch, contract: FeedContract) -> DataFrame
           .json(f"{batch.path}/*{EXTRACT_SUFFIX}"))
     order = Window.orderBy("_file", "_block", "_id")
     wires = [F.col(f"`{f.wire}`") for f in contract.fields]
+    text = F.to_json(F.struct(*wires), {"ignoreNullFields": "false"})
+    corrupt = F.coalesce(F.col(CORRUPT), F.when(has_control_characters(wires), text))
     return (df.select("*", F.input_file_name().alias("_file"),
                       F.input_file_block_start().alias("_block"),
                       F.monotonically_increasing_id().alias("_id"))
-            .select(*wires, F.col(CORRUPT),
+            .select(*wires, corrupt.alias(CORRUPT),
                     F.row_number().over(order).cast("long").alias("_source_row")))
 
 

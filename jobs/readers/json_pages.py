@@ -20,6 +20,14 @@ text in ``_corrupt_record`` (``null`` for a null) and is quarantined by the silv
 ``(page - 1) * page_size + index in the page + 1``: stable, because ``check`` guarantees full
 pages before the last.
 
+``check`` then refuses a pull in which a required field's key is carried by none of the records
+(the field is missing from the interface, or renamed), naming the key and its column; keys the
+contract does not know are schema drift (``drift``: names, counts and the first record; never a
+value): reported, the run goes on (the landed pages keep them, byte for byte).
+
+A record whose values hold a control character (tab and line breaks excepted; JSON writes them
+escaped, ``\u0007``) keeps its text in ``_corrupt_record`` as well.
+
 ``declared`` is the number of records the puller counted as it received the pages (the
 manifest's ``records``, parsed by the puller independently of Spark), else the sum of the
 pages' array lengths: the bronze stage reconciles it with the rows Spark read.
@@ -29,17 +37,21 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from convergence.contracts import FeedContract
 from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError
+from jobs.bronze import CORRUPT, Batch, DeliveryError, has_control_characters
 from jobs.readers.common import check_charset, wire_schema
 
 PAGE_GLOB = "page-*.json"
+_EVERY = "\u0000record"  # counts every record among the keys (no JSON key is this)
+_KEYS: OrderedDict[tuple[str, str], Keys] = OrderedDict()
+_KEYS_KEPT = 8
 PAGE_NAME = re.compile(r"page-(\d{5})\.json")
 MANIFEST = "manifest.json"
 
@@ -148,6 +160,64 @@ def check(storage: Storage, batch: Batch, contract: FeedContract) -> None:
             raise DeliveryError(f"{p.name}: no records on the last page of {total}")
 
 
+    found_keys = keys(storage, batch, contract)
+    absent = [f for f in contract.fields if f.required and f.wire not in found_keys.counts]
+    if found_keys.records and absent:
+        fields = ", ".join(f"{f.wire} ({f.name})" for f in absent)
+        why = f"required field(s) {fields} in none of the {found_keys.records} records"
+        new = found_keys.unknown(contract)
+        if new:
+            why += f"; the records carry unknown field(s) {', '.join(new)} (renamed?)"
+        raise DeliveryError(why)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The keys the records of a pull carry: per key, how many records and the first one."""
+
+    records: int
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def unknown(self, contract: FeedContract) -> list[str]:
+        """The keys the contract does not know, in the order of their first record."""
+        wires = {f.wire for f in contract.fields}
+        return sorted((k for k in self.counts if k not in wires),
+                      key=lambda k: (self.counts[k][1], k))
+
+
+def keys(storage: Storage, batch: Batch, contract: FeedContract) -> Keys:
+    """The keys of every record of the pull (one Spark job, once per landed batch)."""
+    cache = (batch.path, batch.sha256)
+    if cache in _KEYS:
+        return _KEYS[cache]
+    key = records_key(contract)
+    raw = (storage.spark.read.schema(f"page long, page_size long, `{key}` array<string>")
+           .option("multiLine", "true").option("mode", "PERMISSIVE").option("encoding", "UTF-8")
+           .json(f"{batch.path}/{PAGE_GLOB}"))
+    records = raw.select("page", "page_size",
+                         F.posexplode(F.col(f"`{key}`")).alias("_index", "_text"))
+    ordinal = (F.col("page") - 1) * F.col("page_size") + F.col("_index") + 1
+    names = F.array_union(F.coalesce(F.json_object_keys("_text"), F.array().cast("array<string>")),
+                          F.array(F.lit(_EVERY)))
+    rows = (records.select(ordinal.alias("o"), F.explode(names).alias("k"))
+            .groupBy("k").agg(F.count(F.lit(1)).alias("n"), F.min("o").alias("first"))
+            .collect())
+    counts = {str(r["k"]): (int(r["n"]), int(r["first"])) for r in rows}
+    total = counts.pop(_EVERY, (0, 0))[0]
+    found = _KEYS[cache] = Keys(total, counts)
+    while len(_KEYS) > _KEYS_KEPT:
+        _KEYS.popitem(last=False)
+    return found
+
+
+def drift(storage: Storage, batch: Batch, contract: FeedContract) -> list[str]:
+    """One line per key the contract does not know: records carrying it, the first one."""
+    found = keys(storage, batch, contract)
+    return [f"new field {k}: in {found.counts[k][0]} of {found.records} record(s), first in "
+            f"record {found.counts[k][1]}; not in the contract (kept in the landed pages)"
+            for k in found.unknown(contract)]
+
+
 def _listing(numbers: list[int], limit: int = 10) -> str:
     shown = ", ".join(str(n) for n in numbers[:limit])
     return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
@@ -165,8 +235,10 @@ def read(spark: SparkSession, batch: Batch, contract: FeedContract) -> DataFrame
     parsed = exploded.select(
         "page", "page_size", "_index", "_text",
         F.from_json("_text", wire_schema(contract), options).alias("_r"))
+    values = [F.col("_r")[f.wire] for f in contract.fields]
     corrupt: Column = F.coalesce(F.col("_r")[CORRUPT],
-                                 F.when(F.col("_text").isNull(), F.lit("null")))
+                                 F.when(F.col("_text").isNull(), F.lit("null")),
+                                 F.when(has_control_characters(values), F.col("_text")))
     return parsed.select(
         *[F.col("_r")[f.wire].alias(f.wire) for f in contract.fields],
         corrupt.alias(CORRUPT),

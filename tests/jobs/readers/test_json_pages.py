@@ -92,7 +92,7 @@ HTML = b"<!DOCTYPE html><html><body>maintenance</body></html>"
      "page-00002.json: not valid JSON (one object per page)"),
     ({1: GOOD[1], 2: GOOD[2]}, {3: b'{"page": 3, "page_size": 2, "total_pages": 3, '
                                    b'"records": [{"name": "\xff"}]}'},
-     "not valid utf-8 text (wrong encoding or damaged bytes)"),
+     "page-00003.json: line 1: not valid utf-8 text (wrong encoding or damaged bytes)"),
     ({**GOOD, 2: {"page": 2, "page_size": 2, "total_pages": 3}}, {},
      "page-00002.json: no records array"),
     ({**GOOD, 2: {**GOOD[2], "records": {"a": 1}}}, {}, "page-00002.json: no records array"),
