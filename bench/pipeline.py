@@ -10,8 +10,9 @@ day).
 - :func:`full_load`: the pipeline's own stage functions, as ``lakehouse run`` and
   ``lakehouse publish`` call them, on a fresh storage root: land (digest check, landing copy,
   manifest), bronze, silver (conform, quality gate, quarantine, deduplication, merge), publish of
-  the residents' person coverage (:mod:`bench.dataset`: pseudonymisation, generalisation, leak
-  gate, one Delta commit), with the lineage events, audit log and run records each stage writes.
+  the residents' person coverage (:mod:`jobs.residents_coverage`: pseudonymisation,
+  generalisation, leak gate, one Delta commit), with the lineage events, audit log and run
+  records each stage writes.
 - :func:`incremental_day`: the same four stages for the day-2 delivery, after a full load.
 - :func:`validation_vs_scan`: the quality gate (:func:`quality.gate.validate`) as the full
   load's silver stage ran it on the conformed day-1 batch, against one full scan of the same
@@ -30,12 +31,12 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from bench import dataset
 from bench.probes import PART_QUALITY, Probes, StageTiming, timed
 from convergence import contracts
 from convergence.contracts import FeedContract
+from jobs import residents_coverage
 
-FEED = dataset.FEED
+FEED = residents_coverage.FEED
 STAGES = ("land", "bronze", "silver", "publish")
 
 
@@ -124,7 +125,7 @@ def _stages(probes: Probes, ctx: object, snapshot: datetime.date) -> PipelineRun
     from convergence import pipeline
 
     fc = contracts.feed(FEED)
-    dc = dataset.contract()
+    dc = residents_coverage.contract()
     run = PipelineRun()
     for name in STAGES:
         with probes.stage(name) as timing:

@@ -293,7 +293,7 @@ def _run(cfg: Config, spark: Any, work: Path, share: machine.CpuShare,
             "shuffle_partitions": int(spark_conf.get("spark.sql.shuffle.partitions", "0")),
             "driver_memory": spark_conf.get("spark.driver.memory"),
             "feed": bp.FEED, "dataset": "gold.person_coverage (household registry only: "
-                                       "bench/dataset.py)",
+                                       "jobs/residents_coverage.py)",
         },
         "deliveries": {
             "full_rows": d.full_rows, "full_bytes": d.full_bytes,

@@ -93,6 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 counts = ", ".join(f"{k} {v:,}" for k, v in sorted(res.counts.items()))
                 console.print(f"[green]✓[/green] {fc.name} {stage}: {res.batches} batch(es), "
                               f"{res.rows:,} rows{'; ' + counts if counts else ''}")
+                for note in res.notes:
+                    console.print(f"[yellow]![/yellow] {note}", soft_wrap=True)
     _write_quality_report(ctx.settings, ctx.run_id)
     return _report_problems(_problems(summaries))
 

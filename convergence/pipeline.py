@@ -77,6 +77,9 @@ class StageResult:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     assertions: list[tuple[str, bool, str | None]] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    """What the steward should know that did not stop a batch: records quarantined (rules and
+    record numbers), schema drift (column names). Never a value."""
 
     def add(self, key: str, n: int) -> None:
         """Add ``n`` to the counter ``key``."""
@@ -86,6 +89,7 @@ class StageResult:
         """A JSON-serialisable summary (Airflow XCom, CLI)."""
         d = asdict(self)
         d["problems"] = [str(p) for p in self.problems]
+        d["notes"] = [str(p) for p in self.notes]
         return d
 
 
@@ -218,9 +222,7 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
     _recover_landing(ctx, contract, result)
     if contract.delivery.is_pull:
         _land_pull(ctx, contract, result)
-        stale = freshness_problem(ctx, contract)
-        if stale:
-            result.problems.append(stale)
+        _add_freshness(ctx, contract, result)
         _audit_stage(ctx, result)
         return result
     inbox = st.inbox(contract.delivery.inbox)
@@ -315,9 +317,7 @@ def land(ctx: Context, contract: FeedContract) -> StageResult:
         result.add("landed_files", 1)
     rec.append("deliveries", rows)
     rec.append("reconciliation", recon)
-    stale = freshness_problem(ctx, contract)
-    if stale:
-        result.problems.append(stale)
+    _add_freshness(ctx, contract, result)
     for r in rows:
         if r["status"] == "refused":
             ctx.audit("delivery_refused",
@@ -506,6 +506,14 @@ def _audit_stage(ctx: Context, result: StageResult) -> None:
                       "problems": len(result.problems)})
 
 
+def _add_freshness(ctx: Context, contract: FeedContract, result: StageResult) -> None:
+    """Check the freshness gate (always recorded); report it unless the stage already reported
+    a problem (a refused delivery explains the feed's staleness in its own line)."""
+    stale = freshness_problem(ctx, contract)
+    if stale and not result.problems:
+        result.problems.append(stale)
+
+
 def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
     """The freshness gate: a problem when nothing landed within ``gates.freshness_hours``."""
     feed, limit = contract.name, contract.gates.freshness_hours
@@ -586,6 +594,7 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
     st, feed = ctx.storage, contract.name
     result = StageResult(feed, "bronze")
     fmt = reader(contract.delivery.format)
+    refused: list[dict[str, Any]] = []  # recorded together at the end (a re-run refuses again)
     for row in _pending(ctx, feed, "bronze", None):
         batch = _batch(row)
         base = {"feed": feed, "batch_id": batch.batch_id, "stage": "bronze",
@@ -602,7 +611,7 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
                                                "contract_version": contract.version})
                 faults.point("bronze.appended")
         except DeliveryError as exc:
-            ctx.records.append("batches", [{**base, "status": "refused", "reason": str(exc)}])
+            refused.append({**base, "status": "refused", "reason": str(exc)})
             result.problems.append(Problem(feed, batch.file_name, f"refused: {exc}"))
             result.add("refused", 1)
             continue
@@ -622,6 +631,8 @@ def bronze(ctx: Context, contract: FeedContract) -> StageResult:
         ctx.records.append("batches", [{**base, "status": "ok", "rows_in": n, "rows_out": n}])
         result.batches += 1
         result.rows += n
+    if refused:
+        ctx.records.append("batches", refused)
     _audit_stage(ctx, result)
     return result
 
@@ -641,6 +652,8 @@ def _record_drift(ctx: Context, contract: FeedContract, batch: Batch, fmt: Any,
         "element_count": None, "unexpected_count": 1, "success": False, "run_id": ctx.run_id,
         "at": ctx.now} for line in lines])
     result.add("schema_drift", len(lines))
+    result.notes.extend(Problem(contract.name, batch.file_name, f"schema drift: {line}")
+                        for line in lines)
 
 
 # --------------------------------------------------------------------------- silver
@@ -663,8 +676,9 @@ def _repeated_header(contract: FeedContract) -> Any:
     if d.format != "csv" or not d.header:
         return F.lit(False)
     # A BOM before the repeated header: two BOM files concatenated with ``cat``.
+    # An optional column the delivery lacks (schema drift) is read as no value: it matches.
     same = [F.coalesce(F.regexp_replace(conform_job.trim_ws(F.col(f.name)), "^\ufeff", "")
-                       == F.lit(f.wire), F.lit(False))
+                       == F.lit(f.wire), F.lit(not f.required))
             for f in contract.fields]
     return functools.reduce(lambda a, b: a & b, same)
 
@@ -680,7 +694,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
     entity's current state. The reconciliation bronze = silver + quarantined + duplicates is
     checked and recorded.
     """
-    from quality.checks import split_by_rules
+    from quality.checks import quarantine_summary, split_by_rules
     from quality.gate import validate
 
     st, rec, feed = ctx.storage, ctx.records, contract.name
@@ -757,7 +771,7 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
                 F.when(header, F.lit(f"{RULE_REPEATED_HEADER}: the header row repeated inside "
                                      "the file (extracts concatenated); not a record"))
                 .otherwise(F.lit(f"{RULE_MALFORMED}: the record does not split into the "
-                                 "contract's fields")),
+                                 "contract's fields, or holds a control character")),
             )
             q = _quarantine_frame(quarantined, F.col("_rule_ids"), F.col("_reason"))
             if not st.contains("quarantine", feed, "_batch_id", batch.batch_id):
@@ -818,6 +832,11 @@ def silver(ctx: Context, contract: FeedContract) -> StageResult:
             result.add("duplicates", duplicates)
             result.add("duplicates_in_batch", int(counts["in_batch"]))
             result.add("quarantined", n_quarantined)
+            if n_quarantined:
+                in_quarantine = st.read("quarantine", feed).where(
+                    F.col("_batch_id") == batch.batch_id)
+                result.notes.append(Problem(feed, batch.file_name,
+                                            quarantine_summary(in_quarantine, n_quarantined)))
             result.add("warnings", sum(r.unexpected_count or 0 for r in gate.rules
                                        if r.action == "warn"))
         finally:

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from convergence import contracts, pipeline
 from convergence.generate import generate
 from convergence.generate.household import IssueRates
-from tests import residents_dataset
+from jobs import residents_coverage
 
 FEED = contracts.feed("moi.household_registry")
 KEY = "pipeline-test-key-0123456789-abcdefghijkl"
@@ -94,11 +94,11 @@ def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
     generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=5, days=1)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.delenv("LAKEHOUSE_PSEUDONYM_KEY", raising=False)
-    res = pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
+    res = pipeline.publish(ctx, residents_coverage.contract(), dt.date(2024, 12, 1))
     assert res.status == "refused" and "no pseudonymisation key" in res.problems[0].reason
     assert not ctx.storage.exists("gold", "person_coverage")
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", "too-short")
-    res = pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
+    res = pipeline.publish(ctx, residents_coverage.contract(), dt.date(2024, 12, 1))
     assert res.status == "refused" and "too short" in res.problems[0].reason
     assert "too-short" not in str(res.as_dict())
     from audit.log import entries
@@ -111,7 +111,7 @@ def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkey
     generate(Path(root), feeds=["moi.household_registry"], persons=25, seed=6, days=2)
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    dc = residents_dataset.contract()
+    dc = residents_coverage.contract()
     res = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
     assert res.status == "published" and res.version == 0
     meta = ctx.storage.commit_metadata("gold", "person_coverage")
@@ -230,7 +230,7 @@ def test_every_job_run_leaves_valid_lineage_without_personal_data(ctx, root, mon
     ids = {line.split(",")[0].strip() for line in text.splitlines()[1:] if line}
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
+    pipeline.publish(ctx, residents_coverage.contract(), dt.date(2024, 12, 1))
     lines = [line for p in sorted((Path(root) / "system" / "lineage").glob("*.jsonl"))
              for line in p.read_text(encoding="utf-8").splitlines()]
     events = [json.loads(line) for line in lines]
@@ -268,7 +268,7 @@ def test_companion_forms(ctx, root, form):
 def test_key_rotation_republishes_whole_under_the_new_key(ctx, root, monkeypatch):
     generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=14, days=1)
     pipeline.run_feed(ctx, FEED)
-    dc = residents_dataset.contract()
+    dc = residents_coverage.contract()
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY_ID", "2026-q3")
     first = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
@@ -286,7 +286,7 @@ def test_key_rotation_republishes_whole_under_the_new_key(ctx, root, monkeypatch
 def test_a_candidate_with_personal_data_is_refused(ctx, root, monkeypatch):
     """A defect that leaks an identifier, a phone or a name into a text column blocks the
     publish: the leak gate names dataset, column, entity and count, never the value."""
-    from tests import residents_dataset as job
+    from jobs import residents_coverage as job
 
     generate(Path(root), feeds=["moi.household_registry"], persons=20, seed=15, days=1)
     pipeline.run_feed(ctx, FEED)
@@ -300,7 +300,7 @@ def test_a_candidate_with_personal_data_is_refused(ctx, root, monkeypatch):
         return out.withColumn("age_band", F.coalesce(planted, F.col("age_band")))
 
     monkeypatch.setattr(job, "residents_coverage", leaky)
-    res = pipeline.publish(ctx, residents_dataset.contract(), dt.date(2024, 12, 1))
+    res = pipeline.publish(ctx, residents_coverage.contract(), dt.date(2024, 12, 1))
     assert res.status == "refused"
     reasons = " ".join(p.reason for p in res.problems)
     assert "gold.person_coverage.age_band" in reasons and "TW_PHONE" in reasons

@@ -21,8 +21,8 @@ from convergence.generate import generate
 from convergence.generate.household import decode_cp950
 from convergence.records import Records
 from convergence.storage import Storage
+from jobs import residents_coverage
 from lineage.report import main, write_lineage_report
-from tests import residents_dataset
 
 FEED = contracts.feed("moi.household_registry")
 DATASET = "gold.person_coverage"
@@ -49,7 +49,7 @@ def published(ctx, root, monkeypatch) -> dict[str, object]:
         (Path(root) / "inbox" / FEED.delivery.inbox / "MOI_HHR_20241101.csv").read_bytes())
     pipeline.run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    dc = residents_dataset.contract()
+    dc = residents_coverage.contract()
     first = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
     second = pipeline.publish(ctx, dc, dt.date(2024, 12, 2))
     assert (first.status, first.version) == ("published", 0)

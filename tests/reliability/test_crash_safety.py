@@ -71,7 +71,7 @@ class Lakehouse:
 
 
 def _contracts(folder: Path) -> Path:
-    """The feed's contract and a one-input person coverage (tests/residents_dataset.py)."""
+    """The feed's contract and a one-input person coverage (jobs/residents_coverage.py)."""
     (folder / "moi").mkdir(parents=True)
     (folder / "gold").mkdir()
     shutil.copy(REPO_ROOT / "schemas" / "moi" / "household_registry.yaml", folder / "moi")
@@ -80,7 +80,7 @@ def _contracts(folder: Path) -> Path:
     rest = rest.split("\nkey:", 1)[1]
     text = f"{head}\ninputs:\n  - {FEED}\nkey:{rest}".replace(
         "transform: jobs.person_coverage:person_coverage",
-        "transform: tests.residents_dataset:residents_coverage")
+        "transform: jobs.residents_coverage:residents_coverage")
     (folder / "gold" / "person_coverage.yaml").write_text(text, encoding="utf-8")
     return folder
 

@@ -20,7 +20,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from convergence import contracts, pipeline
 from convergence.generate import IssueRates, generate
-from tests import residents_dataset
+from jobs import residents_coverage
 
 FEED = contracts.feed("moi.household_registry")
 KEY = "idempotency-test-key-0123456789-abcdefgh"
@@ -57,7 +57,7 @@ def done(ctx: pipeline.Context, root: str, monkeypatch: pytest.MonkeyPatch) -> p
     stages = pipeline.run_feed(ctx, FEED)
     assert [s.batches for s in stages] == [2, 2, 2]
     assert stages[2].counts["quarantined"] and stages[2].counts["duplicates"]
-    res = pipeline.publish(ctx, residents_dataset.contract(), SNAPSHOT)
+    res = pipeline.publish(ctx, residents_coverage.contract(), SNAPSHOT)
     assert res.status == "published", res.problems
     return ctx
 
@@ -75,7 +75,7 @@ def test_every_stage_run_again_changes_nothing(done: pipeline.Context) -> None:
     again = _again(done, "retry-run")
     stages = pipeline.run_feed(again, FEED)
     assert [s.batches for s in stages] == [0, 0, 0] and not any(s.rows for s in stages)
-    res = pipeline.publish(again, residents_dataset.contract(), SNAPSHOT)
+    res = pipeline.publish(again, residents_coverage.contract(), SNAPSHOT)
     assert res.status == "up_to_date"
     assert _snapshot(done) == before
     for name, frame in _frames(done).items():
@@ -125,7 +125,7 @@ def test_gold_published_again_by_a_new_run_is_up_to_date(done: pipeline.Context)
     version = done.storage.version("gold", "person_coverage")
     rows = done.storage.read("gold", "person_coverage").count()
     for n in range(2):
-        res = pipeline.publish(_again(done, f"republish-{n}"), residents_dataset.contract(),
+        res = pipeline.publish(_again(done, f"republish-{n}"), residents_coverage.contract(),
                                SNAPSHOT)
         assert (res.status, res.version, res.rows) == ("up_to_date", version, rows)
     pubs = done.records.read("publishes").where("status = 'published'")

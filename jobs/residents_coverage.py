@@ -1,9 +1,12 @@
-"""A one-feed dataset for the publishing tests: person coverage from the household registry
-alone (the real ``gold.person_coverage`` needs all six feeds).
+"""Person coverage from the household registry alone: a one-feed ``gold.person_coverage``.
 
-Same name, table and columns as ``gold.person_coverage``; its only input is
-``moi.household_registry`` and its transform is :func:`residents_coverage` below, so a test can
-publish after ingesting feed 1 only.
+``gold.person_coverage`` proper needs all six feeds (two of them pulled from an API and a
+database). The benchmark (``bench/``) and the publishing, lineage and reliability tests need a
+dataset that one file-drop feed can publish: :func:`contract` is the same contract (name,
+table, columns, masking, gates) with ``moi.household_registry`` as its only input and
+:func:`residents_coverage` as its transform. Every resident, pseudonymised (``person_key``,
+HMAC-SHA256), birth date generalised to year and age band, address to county; the other
+feeds' flags null.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from jobs.person_coverage import age_band, county, to_contract
 from masking.keys import PseudonymKey
 from masking.pseudonymize import pseudonymize
 
-TRANSFORM = "tests.residents_dataset:residents_coverage"
+FEED = "moi.household_registry"
+TRANSFORM = "jobs.residents_coverage:residents_coverage"
+OTHER_FLAGS = ("in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m",
+               "receives_benefit")
 
 
 def contract() -> DatasetContract:
     """``gold.person_coverage`` with the household registry as its only input."""
-    return dataclasses.replace(contracts.dataset("gold.person_coverage"),
-                               inputs=("moi.household_registry",), transform=TRANSFORM)
+    return dataclasses.replace(contracts.dataset("gold.person_coverage"), inputs=(FEED,),
+                               transform=TRANSFORM)
 
 
 def residents_coverage(inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
@@ -41,9 +47,7 @@ def residents_coverage(inputs: Mapping[str, DataFrame], snapshot_date: date, key
         age_band(F.col("birth_date"), snap).alias("age_band"),
         county(F.col("address")).alias("county"),
         F.coalesce(F.col("death_date") <= snap, F.lit(False)).alias("is_deceased"),
-        *[F.lit(None).cast("boolean").alias(c) for c in (
-            "in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m",
-            "receives_benefit")],
+        *[F.lit(None).cast("boolean").alias(c) for c in OTHER_FLAGS],
         F.lit(None).cast("string").alias("insured_salary_band"),
         snap.alias("snapshot_date"),
     )
