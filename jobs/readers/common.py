@@ -43,7 +43,26 @@ def check_charset(storage: Storage, path: str, contract: FeedContract) -> None:
         if line is not None:
             name = f"{file.rsplit('/', 1)[-1]}: " if glob else ""
             raise DeliveryError(f"{name}line {line}: not valid {contract.delivery.encoding} "
-                                "text (wrong encoding or damaged bytes)")
+                                f"text ({_encoding_hint(storage, file, cs)})")
+
+
+def _encoding_hint(storage: Storage, path: str, java_charset: str) -> str:
+    """Why a file may not decode, for the steward: the encoding it was delivered in when that
+    is plain (a UTF-16 byte-order mark; every byte valid UTF-8, or valid CP950), else the
+    generic reason. Decided in the JVM: at most the first two bytes cross to Python."""
+    jvm = cast(Any, storage.spark)._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    stream = hpath.getFileSystem(cast(Any, storage.spark)._jsc.hadoopConfiguration()).open(hpath)
+    try:
+        head = (int(stream.read()), int(stream.read()))
+    finally:
+        stream.close()
+    if head in ((0xFF, 0xFE), (0xFE, 0xFF)):
+        return "it starts with a UTF-16 byte-order mark: delivered in UTF-16?"
+    for other, label in (("UTF-8", "UTF-8"), ("MS950", "cp950 (Big5)")):
+        if other != java_charset and first_undecodable_line(storage, path, other) is None:
+            return f"the whole file reads as {label}: delivered in another encoding?"
+    return "wrong encoding or damaged bytes"
 
 
 def first_undecodable_line(storage: Storage, path: str, java_charset: str,

@@ -231,7 +231,9 @@ def moi_cases() -> list[Case]:
     utf8_line = first_bad_line(utf8(rows("wrong_encoding_utf8", dt.date(2024, 10, 1))), "cp950")
     add("wrong_encoding_utf8", "wrong encoding",
         "the registry's CSV written in UTF-8 instead of CP950",
-        {"outcome": "refused", "stage": "bronze", "message": "not valid cp950 text",
+        {"outcome": "refused", "stage": "bronze",
+         "message": "not valid cp950 text (the whole file reads as UTF-8: delivered in another "
+                    "encoding?)",
          "line": utf8_line}, simple("wrong_encoding_utf8", utf8))
     add("compressed_file", "wrong encoding",
         "a gzip archive delivered under the CSV's name (binary, not text)",
@@ -415,7 +417,8 @@ def lpc_cases() -> list[Case]:
     big5 = lpc_bytes(LPC_WIRES, lpc_rows("x", 10, "11301"), bom=False).decode("utf-8") \
         .encode("cp950")
     add("wrong_encoding_big5", "wrong encoding", "the UTF-8 file written in Big5 (CP950)",
-        {"outcome": "refused", "stage": "bronze", "message": "not valid utf-8-sig text",
+        {"outcome": "refused", "stage": "bronze",
+         "message": "not valid utf-8-sig text (the whole file reads as cp950 (Big5)",
          "line": first_bad_line(big5, "utf-8")},
         lambda r: lpc_bytes(LPC_WIRES, r, bom=False).decode("utf-8").encode("cp950"))
     add("header_only", "header only",
