@@ -58,7 +58,7 @@ bench: setup benefits-db
 # Two workers (one JVM each) keep the suite well under CI's budget on 2 cores; a test file
 # stays on one worker (--dist loadfile), so its module fixtures run once.
 test: setup benefits-db
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
 
 lint: setup
 	$(BIN)/ruff check .

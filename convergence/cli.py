@@ -23,7 +23,7 @@ from rich.table import Table
 
 from convergence.config import REPO_ROOT, Settings
 
-console = Console(stderr=False, highlight=False)
+console = Console(stderr=False, highlight=False, soft_wrap=True)  # logs: no wrapping
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per problem
 
 DEMO_KEY = "demo-key-NOT-FOR-PRODUCTION-0123456789abcdef"
