@@ -436,6 +436,7 @@ def _case(feed: str, name: str) -> Case:
 
 
 CLI = [
+    ("moi.household_registry", ["broken_records"]),
     ("bli.labor_insurance_enrollment", ["trailer_count_wrong", "header_and_trailer_only"]),
     ("moa.farmer_registry", ["not_well_formed"]),
     ("nhia.insured_status", ["html_instead_of_json"]),
@@ -491,6 +492,20 @@ def test_lakehouse_run_prints_one_clear_line_per_bad_delivery(
         n = sum(len({row for rows in (c.expect.get("quarantined") or {}).values() for row in rows})
                 for c in cases)
         assert f"quarantined {n}" in out
+    # The steward is told, one "!" line each, of every batch's quarantined records (rules and
+    # record numbers) and of every schema drift line (column names).
+    notes = [line for line in out.splitlines() if line.startswith("! ")]
+    wanted = []
+    for case in cases:
+        if case.expect.get("quarantined"):
+            wanted.append(f"! {feed}: {case.file}: {_summary(case.expect['quarantined'])}")
+    assert [n for n in notes if "quarantined" in n] == wanted, notes
+    drift = [n for n in notes if "schema drift" in n]
+    assert len(drift) == sum(len(c.expect.get("drift") or []) for c in cases), notes
+    for case in cases:
+        for fragment in case.expect.get("drift") or []:
+            assert any(n.startswith(f"! {feed}: {case.file}: schema drift: ") and fragment in n
+                       for n in drift), (fragment, notes)
 
 
 def test_lakehouse_run_in_a_new_process_prints_no_stack_trace(tmp_path: Path) -> None:
