@@ -39,7 +39,7 @@ $(JARS)/.resolved: jars/pom.xml
 # Presidio's NLP engine on a blank Chinese spaCy pipeline (no model download), and the
 # tldextract suffix list from the package's bundled snapshot (no internet at run time).
 $(CACHE)/.nlp: $(VENV)/.installed
-	$(BIN)/python -m convergence.setup_nlp "$(CURDIR)/$(CACHE)"
+	$(BIN)/python -m masking.setup_nlp "$(CURDIR)/$(CACHE)"
 	@touch $@
 
 # The agency's benefits database (feed 6): PostgreSQL from Debian's packages, started, with the
@@ -62,7 +62,7 @@ test: setup benefits-db
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy convergence jobs quality masking dags audit lineage analytics bench
+	$(BIN)/mypy cli stages jobs pull quality masking lineage analytics kernel audit sandbox dags bench
 
 airflow: setup
 	$(BIN)/airflow db migrate

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analytics import roles
-from convergence import contracts
+from kernel import contracts
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable

@@ -109,10 +109,10 @@ def expected(table: pa.Table) -> list[tuple[str, str, int, int]]:
 
 
 def command() -> list[str]:
-    """``lakehouse query`` as the installed CLI runs it: ``convergence.cli`` when it has the
-    command wired in, else ``analytics.cli`` (the same functions, without the other commands)."""
+    """``lakehouse query`` as the installed CLI runs it: ``cli.main`` when it has the
+    command wired in, else ``cli.analytics`` (the same functions, without the other commands)."""
     text = (REPO_ROOT / "convergence" / "cli.py").read_text(encoding="utf-8")
-    module = "convergence.cli" if "analytics.cli" in text else "analytics.cli"
+    module = "cli.main" if "cli.analytics" in text else "cli.analytics"
     return [sys.executable, "-m", module, "query"]
 
 

@@ -4,7 +4,7 @@
 ``DeltaTable(path, version=N).to_pyarrow_dataset()`` registered in an in-memory DuckDB
 connection (zero copy; projections and filters are pushed into the Parquet scan) — so a query
 needs no JVM and no DuckDB extension. ``engine="spark"`` runs the same SQL on Spark
-(:func:`convergence.spark.session`, imported on that path only) for work too big for one
+(:func:`kernel.spark.session`, imported on that path only) for work too big for one
 process: each table is read with ``versionAsOf`` and registered as a temporary view.
 
 **Names.** ``<zone>.<table>`` as in :mod:`analytics.catalog`: ``gold.person_coverage``,
@@ -57,12 +57,13 @@ from analytics import catalog, roles
 from analytics.catalog import Table, UnknownTable
 from analytics.roles import Identity
 from audit.log import check_no_personal_values
+from kernel.layout import Layout
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from convergence.config import Settings
+    from kernel.config import Settings
 
 ENGINES = ("duckdb", "spark")
 TABLE_FUNCTIONS = {"duckdb": frozenset({"range", "generate_series", "unnest"}),
@@ -456,13 +457,13 @@ def _spark_conf(spark: Any, values: Mapping[str, str]) -> Iterator[None]:
 
 def run_spark(p: Plan, root: str, settings: Settings | None = None,
               spark: Any = None) -> tuple[pa.Table, dict[str, int]]:
-    """Run an allowed plan on Spark (``spark``, else :func:`convergence.spark.session` of
+    """Run an allowed plan on Spark (``spark``, else :func:`kernel.spark.session` of
     ``settings``), the tables registered as temporary views."""
     views = view_names(p)
     sql = rewrite(p, views)
     read = {t.name: _open(root, t, p.versions.get(t.name)).version() for t in p.tables}
     if spark is None:
-        from convergence.spark import session
+        from kernel.spark import session
 
         spark = session(settings)
     conf = {"spark.sql.ansi.enabled": "true", "spark.sql.ansi.doubleQuotedIdentifiers": "true",
@@ -507,7 +508,7 @@ def run(sql: str, who: Identity, root: str, versions: int | Mapping[str, int] | 
         if reason is not None:
             entry["reason"] = clean(reason)
         try:
-            return AuditLog(root).append("query", who.user, entry).seq
+            return AuditLog(Layout(root).audit_dir).append("query", who.user, entry).seq
         except (OSError, ValueError) as exc:
             raise QueryFailed(f"the audit log could not be written ({type(exc).__name__}: "
                               f"{clean(_first(exc))}); no result is shown") from None

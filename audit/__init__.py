@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log of the lakehouse (``<root>/system/audit/``)."""
+"""The append-only, hash-chained audit log of the lakehouse (kept in ``<root>/system/audit/``)."""
 
 from audit.log import (
     ACTIONS,
@@ -10,7 +10,6 @@ from audit.log import (
     check_no_personal_values,
     entries,
     head,
-    main,
     verify,
 )
 
@@ -24,6 +23,5 @@ __all__ = [
     "check_no_personal_values",
     "entries",
     "head",
-    "main",
     "verify",
 ]

@@ -1,4 +1,5 @@
-"""Append-only, hash-chained audit log under ``<root>/system/audit/``.
+"""Append-only, hash-chained audit log in one folder (the lakehouse keeps it in
+``<root>/system/audit/``: :attr:`kernel.layout.Layout.audit_dir`).
 
 Every entry is one JSON line in ``audit-YYYY-MM-DD.jsonl`` (one file per UTC day of the entry's
 ``at``); the chain continues across files in file-name order. Each entry records ``seq``
@@ -7,7 +8,7 @@ Every entry is one JSON line in ``audit-YYYY-MM-DD.jsonl`` (one file per UTC day
 SHA-256 of the canonical JSON of the entry without ``hash``. Editing, removing, inserting or
 reordering entries breaks the chain and :func:`verify` names the first bad entry. Rewriting the
 whole tail consistently is only detectable against an anchor published elsewhere: :func:`head`
-gives ``(seq, hash)`` to publish (e.g. in Delta commit metadata) and ``verify(root,
+gives ``(seq, hash)`` to publish (e.g. in Delta commit metadata) and ``verify(folder,
 expected_head=...)`` checks the log still reaches it.
 
 Appends from several processes are serialised by an exclusive ``fcntl.flock`` on a lock file in
@@ -21,15 +22,13 @@ number, without echoing the value.
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import json
 import os
 import re
-import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,7 +50,6 @@ ACTIONS = frozenset(
     }
 )
 GENESIS_HASH = "0" * 64
-AUDIT_DIR = "system/audit"
 LOCK_NAME = ".audit.lock"
 
 _FILE_RE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
@@ -216,8 +214,8 @@ class LocalFiles:
                 fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _files(root: str) -> LocalFiles:
-    return LocalFiles(os.path.join(root.removeprefix("file://"), AUDIT_DIR))
+def _files(folder: str | Path) -> LocalFiles:
+    return LocalFiles(str(folder))
 
 
 def _parse(line: str) -> AuditEntry:
@@ -240,11 +238,11 @@ def _parse(line: str) -> AuditEntry:
 
 
 class AuditLog:
-    """The audit log of one storage root."""
+    """The audit log kept in ``folder``."""
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self._files = _files(root)
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._files = _files(folder)
 
     def append(
         self,
@@ -304,9 +302,9 @@ class AuditLog:
         return None
 
 
-def entries(root: str, action: str | None = None) -> Iterator[AuditEntry]:
+def entries(folder: str | Path, action: str | None = None) -> Iterator[AuditEntry]:
     """The entries in chain order (optionally of one action); raises on an unreadable line."""
-    files = _files(root)
+    files = _files(folder)
     with files.locked(exclusive=False):
         contents = [(name, files.read_lines(name)) for name in files.names()]
     for name, lines in contents:
@@ -319,22 +317,22 @@ def entries(root: str, action: str | None = None) -> Iterator[AuditEntry]:
                 yield entry
 
 
-def head(root: str) -> tuple[int, str]:
+def head(folder: str | Path) -> tuple[int, str]:
     """``(seq, hash)`` of the last entry, or ``(0, GENESIS_HASH)`` for an empty log."""
-    files = _files(root)
+    files = _files(folder)
     with files.locked(exclusive=False):
-        tail = AuditLog(root)._tail()
+        tail = AuditLog(folder)._tail()
     return (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
 
 
-def verify(root: str, expected_head: tuple[int, str] | None = None) -> VerifyResult:
+def verify(folder: str | Path, expected_head: tuple[int, str] | None = None) -> VerifyResult:
     """Check the whole chain; with ``expected_head`` also that the log reaches that anchor."""
     anchor = expected_head
     if anchor is not None and anchor[0] == 0:
         if anchor[1] != GENESIS_HASH:
             return VerifyResult(False, 0, 1, "an anchor at seq 0 must carry the genesis hash")
         anchor = None  # every log extends the empty one
-    files = _files(root)
+    files = _files(folder)
     with files.locked(exclusive=False):
         contents = [(name, files.read_lines(name)) for name in files.names()]
     prev: AuditEntry | None = None
@@ -380,32 +378,3 @@ def _check(line: str, prev: AuditEntry | None, day: str) -> tuple[str | None, Au
     if prev is not None and entry.at < prev.at:
         return "time is earlier than the previous entry's", entry
     return None, entry
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``lakehouse audit verify [--root R] [--expect-head SEQ:HASH]``: one line, 0 if ok, else 1."""
-    parser = argparse.ArgumentParser(prog="lakehouse audit", description="Audit log tools.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    ver = sub.add_parser("verify", help="verify the hash chain of the audit log")
-    ver.add_argument("--root", default=os.environ.get("LAKEHOUSE_ROOT", "./lakehouse"))
-    ver.add_argument("--expect-head", metavar="SEQ:HASH", default=None,
-                     help="an anchor published elsewhere: the log must reach it unchanged")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    anchor: tuple[int, str] | None = None
-    if args.expect_head:
-        seq, _, digest = args.expect_head.partition(":")
-        if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
-            print("audit verify: --expect-head must be SEQ:HASH (hex SHA-256)", file=sys.stderr)
-            return 1
-        anchor = (int(seq), digest)
-    result = verify(args.root, expected_head=anchor)
-    if result.ok:
-        note = "" if _files(args.root).folder.is_dir() else f" (no audit log under {args.root})"
-        print(f"audit log ok: {result.entries} entries{note}")
-        return 0
-    print(f"audit log NOT ok: {result.reason} ({result.entries} entries verified before it)")
-    return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -51,10 +51,10 @@ def remarks(persons: int, seed: int, start: datetime.date, limit: int) -> list[s
     """The first ``limit`` remarks of the benefit payments the generator writes for a
     population of ``persons`` (the rows it would COPY into the benefits database; nothing is
     written to the database)."""
-    from convergence.generate import IssueRates
-    from convergence.generate.benefits import COLUMNS, _Rows
-    from convergence.generate.population import Population
-    from convergence.generate.roles import shares_in_effect
+    from sandbox.generate import IssueRates
+    from sandbox.generate.benefits import COLUMNS, _Rows
+    from sandbox.generate.population import Population
+    from sandbox.generate.roles import shares_in_effect
 
     rates = IssueRates()
     population = Population(n=persons, seed=seed, as_of=start - datetime.timedelta(days=1),

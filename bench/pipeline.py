@@ -32,9 +32,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from bench.probes import PART_QUALITY, Probes, StageTiming, timed
-from convergence import contracts
-from convergence.contracts import FeedContract
 from jobs import residents_coverage
+from kernel import contracts
+from kernel.context import Context
+from kernel.contracts import FeedContract
 
 FEED = residents_coverage.FEED
 STAGES = ("land", "bronze", "silver", "publish")
@@ -60,7 +61,7 @@ class Deliveries:
 
 def generate(folder: Path, persons: int, seed: int, start: datetime.date) -> Deliveries:
     """Write two days of household-registry deliveries for ``persons`` under ``folder``."""
-    from convergence.generate import generate as write
+    from sandbox.generate import generate as write
 
     report = write(folder, persons=persons, seed=seed, days=2, start=start, feeds=[FEED])
     files = report.feeds[FEED].files
@@ -79,13 +80,12 @@ def _deliver(path: Path, root: Path, contract: FeedContract) -> None:
 
 def context(spark: SparkSession, root: Path) -> object:
     """A job run of the pipeline on ``spark`` writing under ``root`` (a fresh run id)."""
-    from convergence import pipeline
-    from convergence.config import Settings
-    from convergence.records import Records
-    from convergence.storage import Storage
+    from kernel.config import Settings
+    from kernel.records import Records
+    from kernel.storage import Storage
 
     storage = Storage(spark, str(root))
-    return pipeline.Context(
+    return Context(
         settings=Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": str(root)}),
         storage=storage, records=Records(storage), run_id=f"bench-{uuid.uuid4().hex[:12]}",
         now=datetime.datetime.now(datetime.UTC).replace(tzinfo=None), actor="bench")
@@ -121,8 +121,9 @@ class PipelineFailed(RuntimeError):
     """A stage reported a problem: the run is no valid measurement."""
 
 
-def _stages(probes: Probes, ctx: object, snapshot: datetime.date) -> PipelineRun:
-    from convergence import pipeline
+def _stages(probes: Probes, ctx: Context, snapshot: datetime.date) -> PipelineRun:
+    from stages.feed import run_stage
+    from stages.publish import publish
 
     fc = contracts.feed(FEED)
     dc = residents_coverage.contract()
@@ -130,13 +131,13 @@ def _stages(probes: Probes, ctx: object, snapshot: datetime.date) -> PipelineRun
     for name in STAGES:
         with probes.stage(name) as timing:
             if name == "publish":
-                res = pipeline.publish(ctx, dc, snapshot)  # type: ignore[arg-type]
+                res = publish(ctx, dc, snapshot)
                 problems = [str(p) for p in res.problems]
                 run.published_rows = res.rows
                 if res.status != "published":
                     problems.append(f"publish status {res.status}")
             else:
-                stage = getattr(pipeline, name)(ctx, fc)
+                stage = run_stage(ctx, fc, name)
                 problems = [str(p) for p in stage.problems]
         if problems:
             raise PipelineFailed(f"{FEED} {name}: " + "; ".join(problems))
@@ -181,9 +182,9 @@ def validation_vs_scan(spark: SparkSession, probes: Probes, root: Path,
     Great Expectations suite, :func:`quality.gate.validate`, on the well-formed rows of the
     persisted conformed batch), against one scan of every column of the same rows, conformed
     again from the bronze table under ``root`` and persisted the same way."""
-    from convergence.storage import Storage
     from jobs import conform as conform_job
     from jobs.bronze import CORRUPT
+    from kernel.storage import Storage
 
     silver = next(s for s in full.stages if s.stage == "silver")
     fc = contracts.feed(FEED)

@@ -1,6 +1,6 @@
 """Timing probes around the pipeline's own functions, installed from outside.
 
-The benchmark calls the pipeline's stage functions (:func:`convergence.pipeline.land`, ``bronze``,
+The benchmark calls the pipeline's stage functions (:func:`stages.land.land`, ``bronze``,
 ``silver``, ``publish``) as the command line does. To say where the time of a stage goes without
 editing the pipeline, :class:`Probes` wraps a few functions the stages look up at call time
 (the quality gate, the leak gate, the lineage emitters, the audit log, the run records, the Delta
@@ -36,29 +36,31 @@ PART_AUDIT = "audit log"
 PART_RECORDS = "run records (system tables: find pending work, append)"
 
 _TARGETS: tuple[tuple[str, str, str], ...] = (
-    ("quality.gate", "validate", PART_QUALITY),
-    ("convergence.pipeline", "freshness_problem", PART_GATES),
-    ("convergence.pipeline", "volume_problem", PART_GATES),
-    ("convergence.pipeline", "_reconciliation_problems", PART_GATES),
-    ("convergence.pipeline", "_file_digest", PART_DIGEST),
+    ("stages.silver", "validate", PART_QUALITY),
+    ("stages.land", "add_freshness", PART_GATES),
+    ("stages.silver", "volume_problem", PART_GATES),
+    ("stages.publish", "reconciliation_problems", PART_GATES),
+    ("stages.land", "file_digest", PART_DIGEST),
+    ("stages.recovery", "file_digest", PART_DIGEST),
     ("jobs.readers.csv", "check", PART_CHECKS),
-    ("convergence.storage", "Storage.copy", PART_COPY),
-    ("convergence.storage", "Storage.append", PART_WRITES),
-    ("convergence.storage", "Storage.upsert", PART_WRITES),
-    ("convergence.storage", "Storage.overwrite", PART_WRITES),
-    ("convergence.storage", "Storage.insert_new", PART_WRITES),
+    ("kernel.storage", "Storage.copy", PART_COPY),
+    ("kernel.storage", "Storage.append", PART_WRITES),
+    ("kernel.storage", "Storage.upsert", PART_WRITES),
+    ("kernel.storage", "Storage.overwrite", PART_WRITES),
+    ("kernel.storage", "Storage.insert_new", PART_WRITES),
     ("masking.leak", "scan", PART_LEAK),
     ("lineage.pipeline", "emit", PART_LINEAGE),
     ("lineage.pipeline", "stage_datasets", PART_LINEAGE),
     ("lineage.pipeline", "publish_datasets", PART_LINEAGE),
-    ("convergence.pipeline", "Context.audit", PART_AUDIT),
-    ("convergence.pipeline", "_audit_anchor", PART_AUDIT),
-    ("convergence.pipeline", "_audit_stage", PART_AUDIT),
-    ("convergence.records", "Records.append", PART_RECORDS),
-    ("convergence.pipeline", "_pending", PART_RECORDS),
-    ("convergence.pipeline", "_record_publish", PART_RECORDS),
+    ("kernel.context", "Context.audit", PART_AUDIT),
+    ("stages.publish", "_audit_anchor", PART_AUDIT),
+    *((f"stages.{s}", "audit_stage", PART_AUDIT) for s in ("land", "bronze", "silver")),
+    ("kernel.records", "Records.append", PART_RECORDS),
+    *((f"stages.{s}", "pending", PART_RECORDS) for s in ("bronze", "silver")),
+    ("stages.publish", "_record_publish", PART_RECORDS),
 )
-"""(module, attribute, part): the functions timed; a dotted attribute is a method. A call made
+"""(module, attribute, part): the functions timed, in the module that calls them by that name
+(a stage module imports its helpers by name); a dotted attribute is a method. A call made
 inside another timed call counts for the outer one (a run record's Delta append is a run
 record, not a data write)."""
 

@@ -1,6 +1,6 @@
 """``make bench`` / ``python -m bench``: what governance costs, measured side by side.
 
-One process, one Spark session (as :func:`convergence.spark.session` builds it). For ``N``
+One process, one Spark session (as :func:`kernel.spark.session` builds it). For ``N``
 persons (``--persons``) and ``4N`` it generates the household-registry deliveries, then, for
 each of ``--repeat`` rounds, measures:
 
@@ -149,7 +149,7 @@ def figures(r: Rounds) -> list[Figure]:
 
 # --------------------------------------------------------------------------------------------
 def _session() -> Any:
-    from convergence.spark import session
+    from kernel.spark import session
 
     return session()
 

@@ -1,6 +1,6 @@
 """One ingestion DAG per feed contract (DAG id = feed name): land -> bronze -> silver -> check.
 
-Wiring only: the tasks call ``convergence.tasks`` (Spark is imported when a task runs, not
+Wiring only: the tasks call ``stages.tasks`` (Spark is imported when a task runs, not
 when this file is parsed). The silver task updates the feed's silver entity, an Airflow Asset
 that triggers the publishing DAGs of the datasets built from it.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, task
 
-from convergence import contracts
+from kernel import contracts
 
 
 def silver_asset(entity: str) -> Asset:
@@ -41,21 +41,21 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
 
         @task(task_id="land")
         def land(**context: Any) -> dict[str, Any]:
-            from convergence.tasks import airflow_parent, run_stage
+            from stages.tasks import airflow_parent, run_stage
 
             return run_stage(feed, "land", context["run_id"], (feed, "land"),
                              airflow_parent(context))
 
         @task(task_id="bronze")
         def bronze(_: Any, **context: Any) -> dict[str, Any]:
-            from convergence.tasks import airflow_parent, run_stage
+            from stages.tasks import airflow_parent, run_stage
 
             return run_stage(feed, "bronze", context["run_id"], (feed, "bronze"),
                              airflow_parent(context))
 
         @task(task_id="silver", outlets=[silver_asset(contract.entity)])
         def silver(_: Any, **context: Any) -> dict[str, Any]:
-            from convergence.tasks import airflow_parent, run_stage
+            from stages.tasks import airflow_parent, run_stage
 
             return run_stage(feed, "silver", context["run_id"], (feed, "silver"),
                              airflow_parent(context))
@@ -66,7 +66,7 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
             delivery was refused or failed a gate."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            from convergence.tasks import StageFailed, raise_for_problems, write_quality_report
+            from stages.tasks import StageFailed, raise_for_problems, write_quality_report
 
             write_quality_report(context["run_id"])
 

@@ -1,6 +1,6 @@
 """One publishing DAG per dataset contract, triggered by the Assets of its inputs.
 
-Wiring only: the task calls ``convergence.tasks.publish_dataset``, which passes every gate
+Wiring only: the task calls ``stages.tasks.publish_dataset``, which passes every gate
 (quality, reconciliation, no personal data) before one atomic Delta commit.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, task
 
-from convergence import contracts
+from kernel import contracts
 
 
 def _publish_dag(dc: contracts.DatasetContract) -> DAG:
@@ -40,7 +40,7 @@ def _publish_dag(dc: contracts.DatasetContract) -> DAG:
         def publish(**context: Any) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowFailException
 
-            from convergence.tasks import (
+            from stages.tasks import (
                 TAIPEI,
                 StageFailed,
                 airflow_parent,

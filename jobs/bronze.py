@@ -24,7 +24,8 @@ from datetime import date
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract
+from kernel.contracts import FeedContract
+from kernel.errors import DeliveryError
 
 CORRUPT = "_corrupt_record"
 EXTRA = "_extra"
@@ -47,10 +48,6 @@ class Batch:
     path: str
     sha256: str
     file_date: date
-
-
-class DeliveryError(ValueError):
-    """A delivery that cannot be ingested; the message names the problem (never a value)."""
 
 
 def python_codec(encoding: str) -> str:
@@ -136,7 +133,7 @@ def has_control_characters(cols: Sequence[Column]) -> Column:
 
 def read_head(spark: SparkSession, path: str, limit: int = HEAD_BYTES) -> bytes:
     """The first ``limit`` bytes of a file (through Hadoop's file system)."""
-    from convergence.storage import Storage
+    from kernel.storage import Storage
 
     return Storage(spark, "").read_bytes(path, limit)
 

@@ -10,25 +10,10 @@ from collections.abc import Callable, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract, Field
-
-# NFKC for the compatibility forms found in the deliveries: the full-width ASCII block
-# (U+FF01..U+FF5E -> U+0021..U+007E) and the ideographic space (U+3000 -> U+0020). Clerks type
-# these with Chinese input methods; NFKC maps exactly these code points to ASCII.
-_FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
-_HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+from kernel.contracts import FeedContract, Field
+from kernel.text import nfkc_width, trim_ws
 
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_digest", "_source_row", "_file_date")
-
-
-def nfkc_width(col: Column) -> Column:
-    """Full-width letters, digits, punctuation and spaces to their ASCII forms."""
-    return F.translate(col, _FULL_WIDTH, _HALF_WIDTH)
-
-
-def trim_ws(col: Column) -> Column:
-    """Trim leading and trailing white space (tabs and ideographic spaces included)."""
-    return F.regexp_replace(col, r"^[\s\u3000]+|[\s\u3000]+$", "")
 
 
 def empty_to_null(col: Column) -> Column:

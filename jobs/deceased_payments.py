@@ -17,8 +17,8 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import DatasetContract
 from jobs.person_coverage import PAYMENTS, RESIDENTS, by_person, require, to_contract
+from kernel.contracts import DatasetContract
 from masking.keys import PseudonymKey
 from masking.pseudonymize import pseudonymize
 

@@ -23,7 +23,6 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import DatasetContract
 from jobs.person_coverage import (
     FARMERS,
     LABOR_EVENTS,
@@ -35,6 +34,7 @@ from jobs.person_coverage import (
     require,
     to_contract,
 )
+from kernel.contracts import DatasetContract
 from masking.keys import PseudonymKey
 from masking.pseudonymize import pseudonymize
 

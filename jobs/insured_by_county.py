@@ -29,17 +29,12 @@ from itertools import product
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import DatasetContract
 from jobs.dual_enrollment import month_table
 from jobs.opendata_export import disclosure_settings
 from jobs.person_coverage import (
-    AGE_BANDS,
-    COUNTIES,
     LABOR_EVENTS,
     RESIDENTS,
-    age_band,
     by_person,
-    county,
     demographics,
     insured_at,
     labor_birth_dates,
@@ -49,7 +44,10 @@ from jobs.person_coverage import (
     require,
     to_contract,
 )
+from kernel.contracts import DatasetContract
+from kernel.twid import AGE_BANDS, COUNTIES
 from masking.disclosure import suppress_small_cells
+from masking.generalize import age_band, county
 from masking.keys import PseudonymKey
 
 DEFAULT_MONTHS = 12

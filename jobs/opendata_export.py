@@ -42,8 +42,8 @@ from typing import Any, cast
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from convergence.contracts import DatasetContract
 from jobs.person_coverage import option, to_contract
+from kernel.contracts import DatasetContract
 
 BOM = b"\xef\xbb\xbf"
 POINTER = "latest.json"

@@ -26,9 +26,11 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from convergence.contracts import DatasetContract
+from kernel.contracts import DatasetContract
+from kernel.text import normalise_identifier
+from masking.generalize import age_band, county
 from masking.keys import PseudonymKey
-from masking.pseudonymize import normalise_identifier, pseudonymize
+from masking.pseudonymize import pseudonymize
 
 # Silver tables (entities: current state; events: every delivered change).
 RESIDENTS = "moi.residents"
@@ -41,16 +43,6 @@ PAYMENTS = "bli.payments"
 Transform = Callable[[Mapping[str, DataFrame], date, PseudonymKey, DatasetContract], DataFrame]
 """``fn(inputs, snapshot_date, key, contract) -> DataFrame`` (see the module docstring)."""
 
-# The 22 counties and cities (縣市) of Taiwan, official forms (臺, not 台).
-COUNTIES = (
-    "臺北市", "新北市", "桃園市", "臺中市", "臺南市", "高雄市", "基隆市", "新竹市", "嘉義市",
-    "新竹縣", "苗栗縣", "彰化縣", "南投縣", "雲林縣", "嘉義縣", "屏東縣", "宜蘭縣", "花蓮縣",
-    "臺東縣", "澎湖縣", "金門縣", "連江縣",
-)  # fmt: skip
-
-AGE_BANDS = (*(f"{a}-{a + 4}" for a in range(0, 100, 5)), "100+")
-"""Every value :func:`age_band` can take, youngest first."""
-
 ENROLLED_ACTIONS = ("1", "3")
 """Labor-insurance actions that leave a person insured: enrolment and insured-salary change."""
 
@@ -60,23 +52,6 @@ DEFAULT_BENEFIT_MONTHS = 3
 
 
 # ----------------------------------------------------------------------------- generic helpers
-def county(address: Column) -> Column:
-    """The 縣市 an address starts with (台 read as 臺), or null if it names none."""
-    head = F.translate(F.substring(address, 1, 3), "台", "臺")
-    return F.when(head.isin(*COUNTIES), head)
-
-
-def age_band(birth: Column, snapshot: Column) -> Column:
-    """5-year age band at the snapshot date (``0-4``, ``5-9``, ..., ``100+``)."""
-    age = F.floor(F.months_between(snapshot, birth) / 12).cast("int")
-    low = (F.floor(age / 5) * 5).cast("int")
-    return (
-        F.when(age.isNull() | (age < 0), F.lit(None))
-        .when(low >= 100, F.lit("100+"))
-        .otherwise(F.concat(low.cast("string"), F.lit("-"), (low + 4).cast("string")))
-    )
-
-
 def require(inputs: Mapping[str, DataFrame], *names: str) -> list[DataFrame]:
     """The input tables ``names``, in order; ``KeyError`` names the missing ones."""
     missing = [n for n in names if n not in inputs]

@@ -18,9 +18,10 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence import contracts
-from convergence.contracts import DatasetContract
-from jobs.person_coverage import age_band, county, to_contract
+from jobs.person_coverage import to_contract
+from kernel import contracts
+from kernel.contracts import DatasetContract
+from masking.generalize import age_band, county
 from masking.keys import PseudonymKey
 from masking.pseudonymize import pseudonymize
 

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from convergence.contracts import DatasetContract, FeedContract
+from kernel.contracts import DatasetContract, FeedContract
 from lineage.events import Assertion, ColumnSource, Dataset, ParentRef, dataset, run_event
 
 if TYPE_CHECKING:
-    from convergence.pipeline import Context
+    from kernel.context import Context
 
 JOB_NAMESPACE = "convergence-lakehouse"
 
@@ -80,7 +80,7 @@ def stage_datasets(
 def publish_datasets(ctx: Context, dc: DatasetContract) -> tuple[list[Dataset], list[Dataset]]:
     """The inputs (silver entities) and the output (the published dataset, with column
     lineage from agency fields) of a publish."""
-    from convergence import contracts
+    from kernel import contracts
 
     ns, st = namespace(ctx.settings.root), ctx.storage
     inputs = []

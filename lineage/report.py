@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from convergence import contracts
+from kernel import contracts
 
 __all__ = ["main", "write_lineage_report"]
 

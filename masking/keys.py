@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from convergence.config import MIN_KEY_LENGTH
+from kernel.config import MIN_KEY_LENGTH
 
 KEY_ENV = "LAKEHOUSE_PSEUDONYM_KEY"
 KEY_ID_ENV = "LAKEHOUSE_PSEUDONYM_KEY_ID"

@@ -14,10 +14,10 @@ with Spark built-in functions (free text aside, which goes through Presidio, see
 - ``generalize_year``: ``<stem>_year`` (``birth_date`` → ``birth_year``), the year (int).
 - ``generalize_month``: ``<stem>_month`` (``death_date`` → ``death_month``), ``YYYY-MM``.
 - ``generalize_county``: ``county`` (``<x>_address`` → ``<x>_county``), the 縣市 the address
-  starts with (台 read as 臺), via :func:`jobs.person_coverage.county`.
+  starts with (台 read as 臺), via :func:`masking.generalize.county`.
 - ``generalize_band``: ``<name>_band`` for a number: ``25000-29999`` (width configurable); an
   age (``age``, ``*_age``): 5-year bands up to ``100+``. A date of birth gives ``age_band``, the
-  5-year age band at the snapshot date (:func:`jobs.person_coverage.age_band`).
+  5-year age band at the snapshot date (:func:`masking.generalize.age_band`).
 - ``scan_free_text``: ``<name>``, every Presidio finding replaced by its entity tag
   (``<TW_PHONE>``), see :mod:`masking.freetext`.
 
@@ -34,13 +34,19 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract, Field
+from kernel.contracts import FeedContract, Field
+from kernel.text import normalise_identifier
+from masking.generalize import (
+    DEFAULT_BAND_WIDTH,
+    age_band,
+    age_number_band,
+    county,
+    mask_partial,
+    number_band,
+)
 from masking.keys import PseudonymKey
-from masking.pseudonymize import IPAD_COLUMN, OPAD_COLUMN, hmac_hex, normalise_identifier, with_key
+from masking.pseudonymize import IPAD_COLUMN, OPAD_COLUMN, hmac_hex, with_key
 
-DEFAULT_BAND_WIDTH = 5000
-"""Width of the bands of a number (an insured salary) unless configured per column."""
-AGE_BAND_WIDTH = 5
 NUMERIC_TYPES = frozenset({"int", "long", "decimal"})
 DATE_TYPES = frozenset({"date", "timestamp"})
 
@@ -99,52 +105,6 @@ def describe_plan(contract: FeedContract) -> list[tuple[str, str, str, str | Non
     if clashes:
         raise ValueError(f"{contract.name}: several fields produce the column(s) {clashes}")
     return rows
-
-
-# --------------------------------------------------------------------------------------------
-# Column transforms (Spark built-ins only).
-
-
-def mask_partial(col: Column, account: bool = False) -> Column:
-    """Keep the first and last characters and star the rest: 2 + 2 of 8 or more characters
-    (``A1******89``), 1 + 1 of 3 to 7 (``王*明``), the first of 2 (``王*``), nothing of 1.
-    ``account``: keep the last 4 only (all starred up to 4 characters)."""
-    text = col.cast("string")
-    n = F.length(text)
-
-    def starred(keep_head: int, keep_tail: int) -> Column:
-        head = F.substring(text, 1, keep_head) if keep_head else F.lit("")
-        tail = F.substring(text, -keep_tail, keep_tail) if keep_tail else F.lit("")
-        return F.concat(head, F.repeat(F.lit("*"), n - keep_head - keep_tail), tail)
-
-    if account:
-        return F.when(n <= 4, F.repeat(F.lit("*"), n)).otherwise(starred(0, 4))
-    return (
-        F.when(n >= 8, starred(2, 2))
-        .when(n >= 3, starred(1, 1))
-        .when(n == 2, starred(1, 0))
-        .otherwise(F.repeat(F.lit("*"), n))
-    )
-
-
-def number_band(col: Column, width: int) -> Column:
-    """The band of width ``width`` holding ``col``: ``25000-29999`` for 27600 and width 5000."""
-    if width < 1:
-        raise ValueError("a band width is a positive integer")
-    low = (F.floor(col.cast("double") / width) * width).cast("long")
-    return F.concat(low.cast("string"), F.lit("-"), (low + width - 1).cast("string"))
-
-
-def age_number_band(col: Column) -> Column:
-    """5-year band of an age in years (``0-4``, ..., ``95-99``, ``100+``), like
-    :func:`jobs.person_coverage.age_band`."""
-    age = col.cast("int")
-    low = (F.floor(age / AGE_BAND_WIDTH) * AGE_BAND_WIDTH).cast("int")
-    return (
-        F.when(age.isNull() | (age < 0), F.lit(None).cast("string"))
-        .when(low >= 100, F.lit("100+"))
-        .otherwise(F.concat(low.cast("string"), F.lit("-"), (low + 4).cast("string")))
-    )
 
 
 def is_account(name: str) -> bool:
@@ -214,15 +174,11 @@ def apply_policies(
         elif policy == "generalize_month":
             value = F.date_format(c, "yyyy-MM")
         elif policy == "generalize_county":
-            from jobs.person_coverage import county
-
             value = county(c.cast("string"))
         elif policy == "generalize_band":
             if f.type in DATE_TYPES:
                 if snapshot_date is None:
                     raise ValueError(f"{f.name}: an age band needs the snapshot date")
-                from jobs.person_coverage import age_band
-
                 value = age_band(c, F.lit(snapshot_date).cast("date"))
             elif _is_age(f):
                 value = age_number_band(c)

@@ -13,6 +13,7 @@ import hashlib
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from kernel.text import normalise_identifier
 from masking.keys import PseudonymKey
 
 _BLOCK = 64
@@ -39,13 +40,6 @@ def key_relation(spark: SparkSession, key: PseudonymKey) -> DataFrame:
 def with_key(df: DataFrame, key: PseudonymKey) -> DataFrame:
     """``df`` with the padded key blocks attached to every row (broadcast cross join)."""
     return df.crossJoin(F.broadcast(key_relation(df.sparkSession, key)))
-
-
-def normalise_identifier(col: Column) -> Column:
-    """NFKC (full-width forms to ASCII), upper case, trimmed: the identifier that is hashed."""
-    from jobs.conform import nfkc_width, trim_ws
-
-    return F.upper(trim_ws(nfkc_width(col)))
 
 
 def hmac_hex(col: Column) -> Column:

@@ -53,7 +53,8 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider  # noqa
 from presidio_anonymizer import AnonymizerEngine  # noqa: E402
 from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorConfig  # noqa: E402
 
-from convergence.twid import is_valid_business_id, is_valid_person_id  # noqa: E402
+from kernel.twid import COUNTIES as TW_COUNTIES  # noqa: E402
+from kernel.twid import PERSON_ID_SECOND, is_valid_business_id, is_valid_person_id  # noqa: E402
 
 LANGUAGE: Final = "zh"
 
@@ -220,8 +221,10 @@ class TaiwanRecognizer(LocalRecognizer):
 # --------------------------------------------------------------------------------------------
 # National ID and resident certificate numbers.
 
+_SECOND_CHARS: Final = PERSON_ID_SECOND + PERSON_ID_SECOND.lower()
 _ID_RE: Final = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z][ \-]?[12389A-Da-d](?:[ \-]?[0-9]){8}(?![0-9])"
+    rf"(?<![A-Za-z0-9])[A-Za-z][ \-]?[{''.join(sorted(set(_SECOND_CHARS)))}](?:[ \-]?[0-9]){{8}}"
+    r"(?![0-9])"
 )
 _SEPARATORS: Final = str.maketrans("", "", " -")
 
@@ -229,7 +232,7 @@ _SEPARATORS: Final = str.maketrans("", "", " -")
 class TwNationalIdRecognizer(TaiwanRecognizer):
     """National ID ``[A-Z][12]\\d{8}`` and resident certificate numbers (``[A-Z][89]\\d{8}``,
     ``[A-Z][A-D]\\d{8}``), any case, full-width, with spaces or hyphens inside; check digit
-    validated with :func:`convergence.twid.is_valid_person_id`. A number directly after a
+    validated with :func:`kernel.twid.is_valid_person_id`. A number directly after a
     case-number cue (``受理編號``, ``案號``) is a case number of the same shape.
     """
 
@@ -402,13 +405,11 @@ class TwBusinessIdRecognizer(TaiwanRecognizer):
 # --------------------------------------------------------------------------------------------
 # Addresses.
 
-COUNTIES: Final = (
-    "臺北市", "台北市", "新北市", "桃園市", "臺中市", "台中市", "臺南市", "台南市", "高雄市",
-    "基隆市", "新竹市", "嘉義市", "新竹縣", "苗栗縣", "彰化縣", "南投縣", "雲林縣", "嘉義縣",
-    "屏東縣", "宜蘭縣", "花蓮縣", "臺東縣", "台東縣", "澎湖縣", "金門縣", "連江縣",
-    "臺北縣", "台北縣", "桃園縣", "臺中縣", "台中縣", "臺南縣", "台南縣", "高雄縣",
-)  # fmt: skip
-"""The 22 counties and cities (台 and 臺), and the counties merged in 2010 (old addresses)."""
+FORMER_COUNTIES: Final = ("臺北縣", "桃園縣", "臺中縣", "臺南縣", "高雄縣")
+"""The counties merged into cities in 2010 (still written in old addresses)."""
+COUNTIES: Final = tuple(dict.fromkeys(
+    name for c in (*TW_COUNTIES, *FORMER_COUNTIES) for name in (c, c.replace("臺", "台"))))
+"""The 22 counties and cities and the counties merged in 2010, written with 台 or 臺."""
 
 # Characters that do not belong to a place or road name: verbs and particles before an address.
 _ADDRESS_STOP: Final = "住址居於在至到往寄送改為遷入搬設籍原現及與和或的請經由向已將即其該係"

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from masking.keys import PseudonymKey
 
 if TYPE_CHECKING:
-    from convergence.pipeline import Context
+    from kernel.context import Context
 
 PERSON_KEY = re.compile(r"^[0-9a-f]{64}$")
 STEWARD_ROLES = ("steward",)
@@ -39,7 +39,7 @@ class Match:
 
 def identifiers(ctx: Context) -> DataFrame:
     """``(national_id, table)`` for every silver entity of a feed that has a ``national_id``."""
-    from convergence import contracts
+    from kernel import contracts
 
     frames = []
     for fc in contracts.feeds():
@@ -61,7 +61,8 @@ def reidentify(ctx: Context, person_key: str, reason: str, key: PseudonymKey,
     """The identifiers behind ``person_key`` (normally one), audited; refused unless the
     caller's role is a steward's and the reason is given without personal data."""
     from audit.log import check_no_personal_values
-    from masking.pseudonymize import hmac_hex, normalise_identifier, with_key
+    from kernel.text import normalise_identifier
+    from masking.pseudonymize import hmac_hex, with_key
 
     if role not in STEWARD_ROLES:
         raise ReidentificationRefused(

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from convergence.contracts import ZONES
+from kernel.layout import ZONES
 from masking.leak import PSEUDONYM, Finding, scan
 
 if TYPE_CHECKING:
@@ -122,8 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", help="storage root (default: $LAKEHOUSE_ROOT)")
     args = parser.parse_args(argv)
 
-    from convergence.config import Settings
-    from convergence.spark import session
+    from kernel.config import Settings
+    from kernel.spark import session
 
     settings = Settings.from_env()
     root = args.root or settings.root

@@ -1,6 +1,6 @@
 """Data quality derived from the feed contracts.
 
-Every rule of a :class:`~convergence.contracts.FeedContract` becomes
+Every rule of a :class:`~kernel.contracts.FeedContract` becomes
 
 - a Spark predicate (:mod:`quality.checks`) that splits a conformed batch into passing and
   quarantined rows, and

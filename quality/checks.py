@@ -5,28 +5,29 @@ field (named ``field.name``, typed per ``field.type``; ``date`` fields are ``Dat
 when the wire text was empty or an impossible date) plus, for every date field, the trimmed wire
 text in ``_raw_<field>`` so that an impossible date can be told apart from an absent one.
 
-:func:`rule_predicate` turns one :class:`~convergence.contracts.Rule` into a boolean Column that is
+:func:`rule_predicate` turns one :class:`~kernel.contracts.Rule` into a boolean Column that is
 TRUE when the row passes (never NULL). Only ``not_null`` and ``expression`` rules reject NULLs;
 every other check lets a NULL pass (absence is the business of ``not_null``).
 
 The predicates are pure Catalyst expressions (no Python UDF), safe under ANSI mode (no cast of
 unchecked text), so that Spark evaluates them in the JVM and Great Expectations can reuse them
-(:mod:`quality.expectations`). :func:`is_tw_person_id` and :func:`is_tw_business_id` are the same
-algorithms in plain Python, for the Pandas engine and for cross-checking the Spark versions.
+(:mod:`quality.expectations`). The Taiwan identifier checks are built from the rules of
+:mod:`kernel.twid` (letter codes, weights, shapes), whose plain-Python functions are their twins
+for the Pandas engine and for cross-checking.
 
 Reasons attached to quarantined rows name the rule, the columns and the check, never a value.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract, Rule
+from kernel import twid
+from kernel.contracts import FeedContract, Rule
 
 RAW_PREFIX = "_raw_"
 RAW_CHECKS = ("valid_date", "valid_value")
@@ -35,15 +36,12 @@ RULE_IDS_COLUMN = "_rule_ids"
 REASON_COLUMN = "_reason"
 
 # Letters in the order of their codes: A=10, B=11, ..., H=17, J=18, ..., Z=33, I=34, O=35.
-_LETTERS_BY_CODE = "ABCDEFGHJKLMNPQRSTUVXYWZIO"
+_LETTERS_BY_CODE = "".join(sorted(twid.LETTER_CODES, key=twid.LETTER_CODES.__getitem__))
 # Weights of positions 2..10; the letter's tens and units digits weigh 1 and 9.
-_PERSON_ID_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1, 1)
-_BUSINESS_ID_WEIGHTS = (1, 2, 1, 2, 1, 2, 4, 1)
-# National ID [A-Z][12], new resident certificate [A-Z][89], old resident certificate [A-Z][A-D].
-_PERSON_ID_FORMAT = r"^[A-Z][1289A-D][0-9]{8}$"
-_PERSON_ID_RE = re.compile(r"[A-Z][1289A-D][0-9]{8}")
-_BUSINESS_ID_FORMAT = r"^[0-9]{8}$"
-_BUSINESS_ID_RE = re.compile(r"[0-9]{8}")
+_PERSON_ID_WEIGHTS = twid.PERSON_ID_WEIGHTS[2:]
+_BUSINESS_ID_WEIGHTS = twid.BUSINESS_ID_WEIGHTS
+_PERSON_ID_FORMAT = f"^{twid.PERSON_ID_PATTERN}$"
+_BUSINESS_ID_FORMAT = f"^{twid.BUSINESS_ID_PATTERN}$"
 
 
 def raw_column(field_name: str) -> str:
@@ -129,32 +127,6 @@ def tw_business_id_ok(column: Column) -> Column:
     )
     well_formed = (F.length(column) == F.lit(8)) & column.rlike(_BUSINESS_ID_FORMAT)
     return _null_passes(column, well_formed & checksum_ok)
-
-
-def is_tw_person_id(value: str | None) -> bool:
-    """Plain-Python twin of :func:`tw_person_id_ok` (None passes)."""
-    if value is None:
-        return True
-    if not _PERSON_ID_RE.fullmatch(value):
-        return False
-    code = _LETTERS_BY_CODE.index(value[0]) + 10
-    second = value[1]
-    second_value = (_LETTERS_BY_CODE.index(second) + 10) % 10 if second.isalpha() else int(second)
-    digits = [second_value] + [int(c) for c in value[2:]]
-    total = code // 10 + (code % 10) * 9
-    total += sum(d * w for d, w in zip(digits, _PERSON_ID_WEIGHTS, strict=True))
-    return total % 10 == 0
-
-
-def is_tw_business_id(value: str | None) -> bool:
-    """Plain-Python twin of :func:`tw_business_id_ok` (None passes)."""
-    if value is None:
-        return True
-    if not _BUSINESS_ID_RE.fullmatch(value):
-        return False
-    products = [int(c) * w for c, w in zip(value, _BUSINESS_ID_WEIGHTS, strict=True)]
-    total = sum(p // 10 + p % 10 for p in products)
-    return total % 5 == 0 or (value[6] == "7" and (total + 1) % 5 == 0)
 
 
 # --- the other checks -------------------------------------------------------------------------

@@ -45,10 +45,9 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 )
 from pyspark.sql import Column
 
+from kernel.twid import is_valid_business_id, is_valid_person_id
 from quality.checks import (
     expression_ok,
-    is_tw_business_id,
-    is_tw_person_id,
     present_ok,
     tw_business_id_ok,
     tw_person_id_ok,
@@ -79,7 +78,7 @@ class ColumnValuesValidTwPersonId(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:
-        return column.map(lambda v: is_tw_person_id(v if isinstance(v, str) else str(v)))
+        return column.map(lambda v: is_valid_person_id(v if isinstance(v, str) else str(v)))
 
 
 class ColumnValuesValidTwBusinessId(ColumnMapMetricProvider):
@@ -93,7 +92,7 @@ class ColumnValuesValidTwBusinessId(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:
-        return column.map(lambda v: is_tw_business_id(v if isinstance(v, str) else str(v)))
+        return column.map(lambda v: is_valid_business_id(v if isinstance(v, str) else str(v)))
 
 
 class ColumnValuesPresent(ColumnMapMetricProvider):

@@ -29,7 +29,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract, Rule
+from kernel.contracts import FeedContract, Rule
 from quality.checks import (
     expected_columns,
     failed_rules_column,

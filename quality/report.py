@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from convergence import contracts
-from convergence.contracts import FeedContract, Rule
+from kernel import contracts
+from kernel.contracts import FeedContract, Rule
 
 __all__ = [
     "RunSummary",

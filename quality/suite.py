@@ -26,7 +26,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 
-from convergence.contracts import FeedContract, Rule
+from kernel.contracts import FeedContract, Rule
 from quality.checks import expected_columns, raw_column, rule_columns
 from quality.expectations import (
     ExpectColumnPairValuesToBeValidDate,

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kernel.context import Context
+
 # py4j logs at INFO while the interpreter shuts down, after pytest closed its streams.
 logging.getLogger("py4j").setLevel(logging.WARNING)
 
@@ -41,8 +43,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     """The one Spark session of the test run."""
-    from convergence.config import Settings
-    from convergence.spark import session
+    from kernel.config import Settings
+    from kernel.spark import session
 
     s = session(Settings.from_env(), app_name="tests", master="local[1]", shuffle_partitions=1)
     yield s
@@ -62,13 +64,12 @@ def ctx(spark, root):  # type: ignore[no-untyped-def]
     """A job run on the shared Spark session, writing under a temporary root."""
     import datetime as dt
 
-    from convergence import pipeline
-    from convergence.config import Settings
-    from convergence.records import Records
-    from convergence.storage import Storage
+    from kernel.config import Settings
+    from kernel.records import Records
+    from kernel.storage import Storage
 
     storage = Storage(spark, root)
-    return pipeline.Context(
+    return Context(
         settings=Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": root}), storage=storage,
         records=Records(storage), run_id="test-run", now=dt.datetime(2024, 11, 5, 8, 0),
         actor="steward:test",

@@ -26,7 +26,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from convergence.pull.jdbc import URL_ENV, DbTarget, target
+from kernel.context import Context
+from pull.jdbc import URL_ENV, DbTarget, target
 
 REPO = Path(__file__).resolve().parents[1]
 SETUP = REPO / "infra" / "benefits_db.sh"
@@ -92,15 +93,14 @@ class PgSchema:
     def context(self, spark: Any, root: str, run_id: str = "test-run",
                 now: dt.datetime = dt.datetime(2024, 11, 5, 8, 0), **env: str) -> Any:
         """A job run on ``root`` whose settings point at this schema (``env`` overrides)."""
-        from convergence import pipeline
-        from convergence.config import Settings
-        from convergence.records import Records
-        from convergence.storage import Storage
+        from kernel.config import Settings
+        from kernel.records import Records
+        from kernel.storage import Storage
 
         storage = Storage(spark, root)
         settings = Settings.from_env(
             {**os.environ, "LAKEHOUSE_ROOT": root, URL_ENV: self.url, **env})
-        return pipeline.Context(settings=settings, storage=storage,
+        return Context(settings=settings, storage=storage,
                                 records=Records(storage), run_id=run_id, now=now,
                                 actor="steward:test")
 

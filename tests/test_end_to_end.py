@@ -1,10 +1,10 @@
 """End to end through Airflow: the six feeds' deliveries -> feed DAGs -> publishing DAGs.
 
-The DAGs run with Airflow's own local runner (``dag.test()``, via ``convergence.dagrun``, as
+The DAGs run with Airflow's own local runner (``dag.test()``, via ``sandbox.dagrun``, as
 ``make demo`` runs them) on a SQLite metadata database, with the agency API simulator started
 by the pull itself and the benefits database in PostgreSQL. The results are read without a
 JVM (``deltalake``) and checked against oracles computed independently from what was
-delivered (Python's csv module, the check digits of ``convergence.twid``, Python's ``hmac``).
+delivered (Python's csv module, the check digits of ``kernel.twid``, Python's ``hmac``).
 Then everything is delivered and run again: nothing is duplicated.
 """
 
@@ -23,12 +23,13 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from convergence import contracts
-from convergence.cli import airflow_env, run_dags
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import IssueRates, decode_cp950
-from convergence.twid import is_valid_person_id, parse_roc_date
+from cli.main import airflow_env, run_dags
+from kernel import contracts
+from kernel.config import Settings
+from kernel.layout import Layout
+from kernel.twid import is_valid_person_id, parse_roc_date
+from sandbox.generate import generate
+from sandbox.generate.household import IssueRates, decode_cp950
 
 pytest_plugins = ["tests.pg"]
 
@@ -165,7 +166,7 @@ def test_six_feeds_and_four_datasets_through_airflow(tmp_path, pg):
     from audit.log import verify
     from lineage.validate import validate_event
 
-    assert verify(str(root)).ok
+    assert verify(Layout(str(root)).audit_dir).ok
     events = [json.loads(line) for p in sorted((root / "system" / "lineage").rglob("*.jsonl"))
               for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert any(e["job"]["namespace"] == "airflow" for e in events)  # the provider's events

@@ -30,9 +30,9 @@ from typing import Protocol
 
 from pyspark.sql import DataFrame, SparkSession
 
-from convergence.contracts import FeedContract
-from convergence.storage import Storage
 from jobs.bronze import Batch
+from kernel.contracts import FeedContract
+from kernel.storage import Storage
 
 MODULES = {
     "csv": "jobs.readers.csv",

@@ -7,9 +7,10 @@ from typing import Any, cast
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract
-from convergence.storage import Storage
-from jobs.bronze import CORRUPT, DeliveryError, has_control_characters
+from jobs.bronze import CORRUPT, has_control_characters
+from kernel.contracts import FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 ROW_BITS = (1 << 33) - 1
 """``monotonically_increasing_id`` keeps the partition index above bit 33: the low bits count

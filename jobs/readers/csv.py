@@ -27,11 +27,12 @@ from collections.abc import Iterable
 
 from pyspark.sql import DataFrame, SparkSession
 
-from convergence.contracts import FeedContract
-from convergence.storage import Storage
 from jobs import bronze
-from jobs.bronze import Batch, DeliveryError, python_codec
+from jobs.bronze import Batch, python_codec
 from jobs.readers.common import check_charset
+from kernel.contracts import FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 BOM = b"\xef\xbb\xbf"
 CHUNK = 1 << 20

@@ -47,10 +47,11 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from convergence.contracts import ContractError, FeedContract
-from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError, has_control_characters
+from jobs.bronze import CORRUPT, Batch, has_control_characters
 from jobs.readers.common import check_charset
+from kernel.contracts import ContractError, FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 BYTES = "ISO-8859-1"
 """The charset that maps each byte to one character and back (the records' byte view)."""

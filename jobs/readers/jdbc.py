@@ -1,4 +1,4 @@
-"""JDBC pulls: the JSON-lines extract a pull landed (see :mod:`convergence.pull.jdbc`).
+"""JDBC pulls: the JSON-lines extract a pull landed (see :mod:`pull.jdbc`).
 
 ``batch.path`` is the landed folder: the extract ``<table>.jsonl`` (one JSON object per row,
 every column present, values as the database's text, SQL NULL as ``null``), ``SHA256SUMS`` and
@@ -18,10 +18,11 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract
-from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError, has_control_characters
+from jobs.bronze import CORRUPT, Batch, has_control_characters
 from jobs.readers.common import wire_schema
+from kernel.contracts import FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 MANIFEST = "manifest.json"
 EXTRACT_SUFFIX = ".jsonl"

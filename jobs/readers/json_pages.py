@@ -1,7 +1,7 @@
 """Pulled JSON pages (``delivery.format: json_pages``): the API pages a puller landed.
 
 A pulled batch is a folder of pages ``page-00001.json`` … exactly as the API returned them
-(see :mod:`convergence.pull.api`), each ``{"page", "page_size", "total_pages", "records": [...]}``
+(see :mod:`pull.api`), each ``{"page", "page_size", "total_pages", "records": [...]}``
 (the array's key is the option ``records_key``, default ``records``), with the landing stage's
 ``SHA256SUMS`` and ``manifest.json`` next to them.
 
@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract
-from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError, has_control_characters
+from jobs.bronze import CORRUPT, Batch, has_control_characters
 from jobs.readers.common import check_charset, wire_schema
+from kernel.contracts import FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 PAGE_GLOB = "page-*.json"
 _EVERY = "\u0000record"  # counts every record among the keys (no JSON key is this)

@@ -52,10 +52,11 @@ from xml.parsers import expat
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from convergence.contracts import ContractError, FeedContract
-from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError, python_codec
+from jobs.bronze import CORRUPT, Batch, python_codec
 from jobs.readers.common import source_row_in_file
+from kernel.contracts import ContractError, FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from convergence.twid import fullwidth, make_business_id, make_person_id, roc_date
+from kernel.twid import fullwidth, make_business_id, make_person_id, roc_date
 
 OUT = Path(__file__).with_name("remarks.jsonl")
 SEED = 20241130

@@ -13,8 +13,8 @@ import pytest
 from deltalake import CommitProperties, write_deltalake
 
 from analytics import catalog
-from analytics.cli import main
-from convergence import contracts
+from cli.analytics import main
+from kernel import contracts
 
 SNAPSHOT = date(2024, 11, 30)
 COVERAGE_FIELDS = ("person_key", "sex", "birth_year", "age_band", "county", "in_labor_insurance",

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pytest
 
 from analytics import perf, query
-from analytics.cli import main
 from analytics.query import QueryFailed, QueryRefused, run
 from analytics.roles import Identity
 from audit.log import entries, verify
+from cli.analytics import main
+from kernel.layout import Layout
 from tests.analytics.test_catalog import (
     PERSONS,
     RESIDENT_ADDRESS,
@@ -56,7 +57,7 @@ def cli_env(lake: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def last_query(root: str) -> dict[str, Any]:
     """The last ``query`` entry of the audit log: actor and details."""
-    entry = list(entries(root, "query"))[-1]
+    entry = list(entries(Layout(root).audit_dir, "query"))[-1]
     return {"actor": entry.actor, **entry.details}
 
 
@@ -278,7 +279,7 @@ def test_the_audit_log_holds_no_result_and_no_personal_value(lake):
                    for p in (Path(lake) / "system" / "audit").glob("audit-*.jsonl"))
     for value in (RESIDENT_ID, "B287654321", RESIDENT_NAME, RESIDENT_ADDRESS, "林美華"):
         assert value not in text
-    assert verify(lake).ok
+    assert verify(Layout(lake).audit_dir).ok
 
 
 # ----------------------------------------------------------------------------- versions
@@ -410,7 +411,7 @@ def test_the_duckdb_path_imports_no_spark_nor_airflow(lake):
     env = {**os.environ, "LAKEHOUSE_ROOT": lake, "LAKEHOUSE_USER": "chen.analyst",
            "LAKEHOUSE_ROLE": "analyst"}
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "analytics.cli", "query",
+        [sys.executable, "-X", "importtime", "-m", "cli.analytics", "query",
          "SELECT count(*) FROM gold.person_coverage", "--format", "csv"],
         cwd=REPO, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -6,7 +6,7 @@ import pytest
 
 from analytics import roles
 from analytics.roles import Identity, UnknownRole, identity, refusal
-from convergence import contracts
+from kernel import contracts
 
 
 def test_the_default_role_is_the_least_privileged_analyst():

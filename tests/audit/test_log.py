@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from audit import log as audit_log
 from audit.log import (
     GENESIS_HASH,
     AuditLog,
@@ -18,19 +17,24 @@ from audit.log import (
     entries,
     entry_hash,
     head,
-    main,
     verify,
 )
 
 DAY = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-def _folder(root: str) -> Path:
-    return Path(root) / "system" / "audit"
+@pytest.fixture
+def folder(tmp_path: Path) -> str:
+    """The audit log's folder (the lakehouse keeps it in ``<root>/system/audit``)."""
+    return str(tmp_path / "system" / "audit")
 
 
-def _file(root: str, day: str = "2026-11-27") -> Path:
-    return _folder(root) / f"audit-{day}.jsonl"
+def _folder(folder: str) -> Path:
+    return Path(folder)
+
+
+def _file(folder: str, day: str = "2026-11-27") -> Path:
+    return _folder(folder) / f"audit-{day}.jsonl"
 
 
 def _lines(path: Path) -> list[str]:
@@ -41,16 +45,16 @@ def _write(path: Path, lines: list[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def _fill(root: str, n: int = 5) -> AuditLog:
-    log = AuditLog(root)
+def _fill(folder: str, n: int = 5) -> AuditLog:
+    log = AuditLog(folder)
     for i in range(n):
         log.append("run", "steward:alice", {"feed": "moi.household_registry", "i": i},
                    at=DAY + timedelta(minutes=i))
     return log
 
 
-def test_chain_links_entries(root: str) -> None:
-    log = AuditLog(root)
+def test_chain_links_entries(folder: str) -> None:
+    log = AuditLog(folder)
     first = log.append("run", "airflow", {"run_id": "run-1", "rows": 10}, at=DAY)
     second = log.append("publish", "steward:alice", {"dataset": "gold.person_coverage",
                                                      "note": "每月發布"}, at=DAY)
@@ -59,31 +63,31 @@ def test_chain_links_entries(root: str) -> None:
     assert second.prev_hash == first.hash
     assert first.at == "2026-11-27T09:30:00.000000Z"
     assert first.hash == entry_hash(first.body())
-    stored = _lines(_file(root))
+    stored = _lines(_file(folder))
     assert stored == [canonical_json(first.to_dict()), canonical_json(second.to_dict())]
     assert "每月發布" in stored[1]  # ensure_ascii=False: stored as UTF-8
     assert json.loads(stored[1])["hash"] == second.hash
-    assert head(root) == (2, second.hash)
+    assert head(folder) == (2, second.hash)
 
 
-def test_verify_ok_and_entries_filter(root: str) -> None:
-    _fill(root, 4)
-    AuditLog(root).append("gate_failure", "airflow", {"gate": "leak", "column": "county",
+def test_verify_ok_and_entries_filter(folder: str) -> None:
+    _fill(folder, 4)
+    AuditLog(folder).append("gate_failure", "airflow", {"gate": "leak", "column": "county",
                                                       "count": 3}, at=DAY + timedelta(hours=1))
-    result = verify(root)
+    result = verify(folder)
     assert result.ok and result.entries == 5 and result.first_bad is None
-    assert [e.seq for e in entries(root)] == [1, 2, 3, 4, 5]
-    assert [e.details["gate"] for e in entries(root, action="gate_failure")] == ["leak"]
+    assert [e.seq for e in entries(folder)] == [1, 2, 3, 4, 5]
+    assert [e.details["gate"] for e in entries(folder, action="gate_failure")] == ["leak"]
 
 
-def test_empty_log_verifies(root: str) -> None:
-    assert verify(root).ok
-    assert head(root) == (0, GENESIS_HASH)
-    assert verify(root, expected_head=(0, GENESIS_HASH)).ok
+def test_empty_log_verifies(folder: str) -> None:
+    assert verify(folder).ok
+    assert head(folder) == (0, GENESIS_HASH)
+    assert verify(folder, expected_head=(0, GENESIS_HASH)).ok
 
 
-def test_unknown_action_and_bad_details_refused(root: str) -> None:
-    log = AuditLog(root)
+def test_unknown_action_and_bad_details_refused(folder: str) -> None:
+    log = AuditLog(folder)
     with pytest.raises(ValueError, match="unknown audit action"):
         log.append("delete_everything", "x", {})
     with pytest.raises(ValueError, match="actor"):
@@ -94,42 +98,42 @@ def test_unknown_action_and_bad_details_refused(root: str) -> None:
         log.append("run", "x", {"ratio": float("nan")})
 
 
-def test_time_never_goes_back(root: str) -> None:
-    log = AuditLog(root)
+def test_time_never_goes_back(folder: str) -> None:
+    log = AuditLog(folder)
     log.append("run", "x", {}, at=DAY)
     with pytest.raises(ValueError, match="earlier"):
         log.append("run", "x", {}, at=DAY - timedelta(days=1))
 
 
-def test_edit_detected(root: str) -> None:
-    _fill(root)
-    path = _file(root)
+def test_edit_detected(folder: str) -> None:
+    _fill(folder)
+    path = _file(folder)
     lines = _lines(path)
     obj = json.loads(lines[2])
     obj["details"]["i"] = 99
     lines[2] = canonical_json(obj)
     _write(path, lines)
-    result = verify(root)
+    result = verify(folder)
     assert not result.ok
     assert result.first_bad == 3 and result.entries == 2
     assert result.reason == "audit-2026-11-27.jsonl line 3 (seq 3): hash does not match its content"
 
 
-def test_removal_detected(root: str) -> None:
-    _fill(root)
-    path = _file(root)
+def test_removal_detected(folder: str) -> None:
+    _fill(folder)
+    path = _file(folder)
     lines = _lines(path)
     del lines[2]
     _write(path, lines)
-    result = verify(root)
+    result = verify(folder)
     assert not result.ok and result.first_bad == 3
     assert result.reason is not None
     assert result.reason.startswith("audit-2026-11-27.jsonl line 3 (seq 4): seq 4 where 3")
 
 
-def test_forged_insertion_detected(root: str) -> None:
-    _fill(root)
-    path = _file(root)
+def test_forged_insertion_detected(folder: str) -> None:
+    _fill(folder)
+    path = _file(folder)
     lines = _lines(path)
     before = json.loads(lines[1])  # seq 2
     forged = {"seq": 3, "at": "2026-11-27T09:31:30.000000Z", "actor": "steward:mallory",
@@ -138,7 +142,7 @@ def test_forged_insertion_detected(root: str) -> None:
     forged["hash"] = entry_hash(forged)
     lines.insert(2, canonical_json(forged))
     _write(path, lines)
-    result = verify(root)
+    result = verify(folder)
     assert not result.ok
     # The forged entry itself is consistent; the original seq 3 that follows it is not.
     assert result.entries == 3 and result.first_bad == 4
@@ -146,34 +150,34 @@ def test_forged_insertion_detected(root: str) -> None:
         "audit-2026-11-27.jsonl line 4 (seq 3): seq 3 where 4")
 
 
-def test_reorder_detected(root: str) -> None:
-    _fill(root)
-    path = _file(root)
+def test_reorder_detected(folder: str) -> None:
+    _fill(folder)
+    path = _file(folder)
     lines = _lines(path)
     lines[1], lines[2] = lines[2], lines[1]
     _write(path, lines)
-    result = verify(root)
+    result = verify(folder)
     assert not result.ok and result.first_bad == 2
     assert result.reason is not None and "line 2 (seq 3)" in result.reason
 
 
-def test_truncation_detected_with_anchor(root: str) -> None:
-    _fill(root)
-    anchor = head(root)
+def test_truncation_detected_with_anchor(folder: str) -> None:
+    _fill(folder)
+    anchor = head(folder)
     assert anchor[0] == 5
-    assert verify(root, expected_head=anchor).ok
-    path = _file(root)
+    assert verify(folder, expected_head=anchor).ok
+    path = _file(folder)
     _write(path, _lines(path)[:-2])
-    assert verify(root).ok  # a cut tail is a valid shorter chain ...
-    result = verify(root, expected_head=anchor)  # ... but not against the anchor
+    assert verify(folder).ok  # a cut tail is a valid shorter chain ...
+    result = verify(folder, expected_head=anchor)  # ... but not against the anchor
     assert not result.ok and result.entries == 3 and result.first_bad == 4
     assert result.reason == "log ends at seq 3, before the anchored head seq 5 (truncated)"
 
 
-def test_rewritten_tail_detected_with_anchor(root: str) -> None:
-    _fill(root, 3)
-    anchor = head(root)
-    path = _file(root)
+def test_rewritten_tail_detected_with_anchor(folder: str) -> None:
+    _fill(folder, 3)
+    anchor = head(folder)
+    path = _file(folder)
     lines = _lines(path)
     obj = json.loads(lines[2])
     obj["details"]["i"] = 42
@@ -181,54 +185,54 @@ def test_rewritten_tail_detected_with_anchor(root: str) -> None:
     obj["hash"] = entry_hash(obj)  # a consistent rewrite of the last entry
     lines[2] = canonical_json(obj)
     _write(path, lines)
-    assert verify(root).ok
-    result = verify(root, expected_head=anchor)
+    assert verify(folder).ok
+    result = verify(folder, expected_head=anchor)
     assert not result.ok and result.first_bad == 3
     assert result.reason is not None and "differs from the anchored head" in result.reason
 
 
-def test_unparseable_line_detected(root: str) -> None:
-    _fill(root, 3)
-    path = _file(root)
+def test_unparseable_line_detected(folder: str) -> None:
+    _fill(folder, 3)
+    path = _file(folder)
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: len(text) - 20], encoding="utf-8")  # a torn last write
-    result = verify(root)
+    result = verify(folder)
     assert not result.ok and result.first_bad == 3
     assert result.reason is not None
     assert result.reason.startswith("audit-2026-11-27.jsonl line 3 (seq ?): not valid JSON")
     with pytest.raises(AuditLogCorrupted, match="line 3"):
-        list(entries(root))
+        list(entries(folder))
     with pytest.raises(AuditLogCorrupted):  # never extends a damaged chain
-        AuditLog(root).append("run", "x", {}, at=DAY + timedelta(hours=1))
+        AuditLog(folder).append("run", "x", {}, at=DAY + timedelta(hours=1))
 
 
-def test_chain_continues_across_days(root: str) -> None:
-    log = AuditLog(root)
+def test_chain_continues_across_days(folder: str) -> None:
+    log = AuditLog(folder)
     a = log.append("run", "airflow", {"n": 1}, at=datetime(2026, 11, 27, 23, 59, 59))
     b = log.append("run", "airflow", {"n": 2}, at=datetime(2026, 11, 28, 0, 0, 1))
     c = log.append("key_rotation", "steward:bob", {"key_id": "k2"},
                    at=datetime(2026, 11, 30, 8, tzinfo=UTC))
-    assert sorted(p.name for p in _folder(root).glob("*.jsonl")) == [
+    assert sorted(p.name for p in _folder(folder).glob("*.jsonl")) == [
         "audit-2026-11-27.jsonl", "audit-2026-11-28.jsonl", "audit-2026-11-30.jsonl"]
     assert b.prev_hash == a.hash and c.prev_hash == b.hash and c.seq == 3
-    assert verify(root).ok
+    assert verify(folder).ok
     # Removing a whole day's file breaks the chain at the next file.
-    _file(root, "2026-11-28").unlink()
-    result = verify(root)
+    _file(folder, "2026-11-28").unlink()
+    result = verify(folder)
     assert not result.ok
     assert result.reason is not None
     assert result.reason.startswith("audit-2026-11-30.jsonl line 1 (seq 3): seq 3 where 2")
 
 
-def test_moving_an_entry_to_another_day_detected(root: str) -> None:
-    log = AuditLog(root)
+def test_moving_an_entry_to_another_day_detected(folder: str) -> None:
+    log = AuditLog(folder)
     log.append("run", "airflow", {}, at=datetime(2026, 11, 27, 10))
     log.append("run", "airflow", {}, at=datetime(2026, 11, 28, 10))
-    moved = _lines(_file(root, "2026-11-28"))
-    _file(root, "2026-11-28").unlink()
-    with _file(root).open("a", encoding="utf-8") as f:
+    moved = _lines(_file(folder, "2026-11-28"))
+    _file(folder, "2026-11-28").unlink()
+    with _file(folder).open("a", encoding="utf-8") as f:
         f.write(moved[0] + "\n")
-    result = verify(root)
+    result = verify(folder)
     assert not result.ok and result.reason is not None
     assert "does not belong in this file" in result.reason
 
@@ -243,59 +247,46 @@ def test_moving_an_entry_to_another_day_detected(root: str) -> None:
         {"0912345678": "a key"},
     ],
 )
-def test_personal_values_refused_without_echo(root: str, details: dict[str, object]) -> None:
+def test_personal_values_refused_without_echo(folder: str, details: dict[str, object]) -> None:
     with pytest.raises(ValueError) as err:
-        AuditLog(root).append("query", "steward:alice", details)
+        AuditLog(folder).append("query", "steward:alice", details)
     message = str(err.value)
     assert "personal" in message
     for value in ("123456789", "12345678", "0912345678"):
         assert value not in message
-    assert not _folder(root).exists() or not list(_folder(root).glob("*.jsonl"))
+    assert not _folder(folder).exists() or not list(_folder(folder).glob("*.jsonl"))
 
 
-def test_digests_and_batch_ids_are_not_personal(root: str) -> None:
+def test_digests_and_batch_ids_are_not_personal(folder: str) -> None:
     digest = "a0912345678" + "0" * 53
-    AuditLog(root).append("run", "airflow", {
+    AuditLog(folder).append("run", "airflow", {
         "sha256": digest,
         "batch_id": "MOI_HHR_20241101-0912345678ab",
         "other_batch": "MOI_HHR_20241101-a123456789bc",
         "run_id": "run-a1b2c3d4e5f6",
         "rows": 912345678,
     })
-    assert verify(root).ok
+    assert verify(folder).ok
 
 
-def _append_many(root: str, worker: int, n: int) -> None:
-    log = AuditLog(root)
+def _append_many(folder: str, worker: int, n: int) -> None:
+    log = AuditLog(folder)
     for i in range(n):
         log.append("run", f"worker-{worker}", {"i": i})
 
 
-def test_concurrent_appends_from_two_processes(root: str) -> None:
+def test_concurrent_appends_from_two_processes(folder: str) -> None:
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_append_many, args=(root, w, 50)) for w in (1, 2)]
+    procs = [ctx.Process(target=_append_many, args=(folder, w, 50)) for w in (1, 2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0, 0]
-    result = verify(root)
+    result = verify(folder)
     assert result.ok, result.reason
     assert result.entries == 100
-    got = list(entries(root))
+    got = list(entries(folder))
     assert [e.seq for e in got] == list(range(1, 101))
     assert {e.actor for e in got} == {"worker-1", "worker-2"}
     assert sorted(e.details["i"] for e in got if e.actor == "worker-1") == list(range(50))
-
-
-def test_main_prints_one_line(root: str, capsys: pytest.CaptureFixture[str]) -> None:
-    _fill(root, 3)
-    seq, digest = head(root)
-    assert main(["verify", "--root", root, "--expect-head", f"{seq}:{digest}"]) == 0
-    assert capsys.readouterr().out == "audit log ok: 3 entries\n"
-    path = _file(root)
-    _write(path, _lines(path)[:-1])
-    assert main(["verify", "--root", root, "--expect-head", f"{seq}:{digest}"]) == 1
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and out.startswith("audit log NOT ok: log ends at seq 2")
-    assert audit_log.main(["verify", "--root", root]) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from convergence import contracts
+from kernel import contracts
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 

@@ -10,8 +10,8 @@ import re
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
 from jobs import bronze
+from kernel import contracts
 
 FEED = contracts.feed("moi.household_registry")
 HEADER = ",".join(f.wire for f in FEED.fields)
@@ -146,8 +146,8 @@ def test_the_structural_scan_of_a_csv_file(data, reason):
 
 
 def test_the_line_of_the_first_undecodable_byte(spark, tmp_path):
-    from convergence.storage import Storage
     from jobs.readers.common import first_undecodable_line
+    from kernel.storage import Storage
 
     storage = Storage(spark, str(tmp_path))
     text = "身分證\r\n王小明\r\n".encode("cp950") + EUDC + b"\r\n"

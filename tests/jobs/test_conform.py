@@ -7,15 +7,16 @@ import datetime as dt
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
 from jobs import conform
+from kernel import contracts
+from kernel.text import nfkc_width, trim_ws
 
 FEED = contracts.feed("moi.household_registry")
 
 
 def test_nfkc_trim_upper(spark):
     df = spark.createDataFrame([("  ａ１２３４５６７８９\u3000",), ("A123456789",)], "v string")
-    out = df.select(F.upper(conform.trim_ws(conform.nfkc_width(F.col("v")))).alias("v"))
+    out = df.select(F.upper(trim_ws(nfkc_width(F.col("v")))).alias("v"))
     assertDataFrameEqual(out, spark.createDataFrame([("A123456789",), ("A123456789",)], "v string"))
 
 

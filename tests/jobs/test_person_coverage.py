@@ -18,13 +18,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
 from jobs.person_coverage import (
     AGE_BANDS,
     band_labels,
     month_ends,
     person_coverage,
 )
+from kernel import contracts
 from masking.keys import PseudonymKey
 
 D = dt.date

@@ -15,14 +15,17 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import decode_cp950
-from convergence.records import Records
-from convergence.storage import Storage
 from jobs import residents_coverage
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
 from lineage.report import main, write_lineage_report
+from sandbox.generate import generate
+from sandbox.generate.household import decode_cp950
+from stages.feed import run_feed
+from stages.publish import publish
 
 FEED = contracts.feed("moi.household_registry")
 DATASET = "gold.person_coverage"
@@ -30,10 +33,10 @@ KEY = "lineage-report-test-key-0123456789-abcdef"
 
 
 @pytest.fixture
-def ctx(spark, root) -> pipeline.Context:
+def ctx(spark, root) -> Context:
     """A job run on the shared Spark session, writing under a temporary root."""
     storage = Storage(spark, root)
-    return pipeline.Context(
+    return Context(
         settings=Settings.from_env({"LAKEHOUSE_ROOT": root}), storage=storage,
         records=Records(storage), run_id="test-run", now=dt.datetime(2024, 11, 5, 8, 0),
         actor="steward:test",
@@ -47,11 +50,11 @@ def published(ctx, root, monkeypatch) -> dict[str, object]:
     generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=11, days=1)
     delivered = decode_cp950(
         (Path(root) / "inbox" / FEED.delivery.inbox / "MOI_HHR_20241101.csv").read_bytes())
-    pipeline.run_feed(ctx, FEED)
+    run_feed(ctx, FEED)
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     dc = residents_coverage.contract()
-    first = pipeline.publish(ctx, dc, dt.date(2024, 12, 1))
-    second = pipeline.publish(ctx, dc, dt.date(2024, 12, 2))
+    first = publish(ctx, dc, dt.date(2024, 12, 1))
+    second = publish(ctx, dc, dt.date(2024, 12, 2))
     assert (first.status, first.version) == ("published", 0)
     assert (second.status, second.version) == ("published", 1)
     rows = list(csv.DictReader(io.StringIO(delivered)))

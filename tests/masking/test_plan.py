@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from convergence.contracts import Field, feed, parse_feed
+from kernel.contracts import Field, feed, parse_feed
 from masking.keys import PseudonymKey
 from masking.plan import apply_policies, describe_plan, masking_plan
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from convergence.twid import fullwidth, person_id_check_digit
+from kernel.twid import fullwidth, person_id_check_digit
 from masking import recognizers as rec
 from masking.recognizers import (
     EMAIL_ADDRESS,

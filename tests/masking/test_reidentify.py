@@ -8,7 +8,7 @@ import hmac
 import pytest
 
 from audit.log import entries
-from convergence import pipeline
+from kernel.context import Context
 from masking.keys import PseudonymKey
 from masking.reidentify import ReidentificationRefused, reidentify
 
@@ -16,7 +16,7 @@ SECRET = b"reidentify-test-key-0123456789abcdef"
 KEY = PseudonymKey("k-test", SECRET)
 
 
-def _silver(ctx: pipeline.Context) -> None:
+def _silver(ctx: Context) -> None:
     residents = ctx.storage.spark.createDataFrame(
         [("A123456789", "x"), ("B287654321", "y")], "national_id string, name string")
     ctx.storage.append(residents, "silver", "moi.residents")
@@ -34,7 +34,7 @@ def test_a_steward_finds_the_person_in_every_table_and_it_is_audited(ctx):
                          "steward")
     assert [(m.national_id, m.tables) for m in matches] == [
         ("A123456789", ("silver/moa.farmers", "silver/moi.residents"))]
-    [entry] = list(entries(ctx.settings.root, "reidentification"))
+    [entry] = list(entries(ctx.layout.audit_dir, "reidentification"))
     assert entry.actor == "steward:test"
     assert entry.details == {"run_id": "test-run", "person_key": _key("A123456789"),
                              "reason": "case 2024-117: payment stopped", "key_id": "k-test",
@@ -45,7 +45,7 @@ def test_a_steward_finds_the_person_in_every_table_and_it_is_audited(ctx):
 def test_an_unknown_key_finds_no_one_and_is_audited_too(ctx):
     _silver(ctx)
     assert reidentify(ctx, _key("Z999999999"), "case 2024-118", KEY, "steward") == []
-    [entry] = list(entries(ctx.settings.root, "reidentification"))
+    [entry] = list(entries(ctx.layout.audit_dir, "reidentification"))
     assert entry.details["found"] == 0
 
 
@@ -58,4 +58,4 @@ def test_an_unknown_key_finds_no_one_and_is_audited_too(ctx):
 def test_refusals_say_why_and_write_nothing(ctx, role, person_key, reason, message):
     with pytest.raises(ReidentificationRefused, match=message):
         reidentify(ctx, person_key, reason, KEY, role)
-    assert list(entries(ctx.settings.root, "reidentification")) == []
+    assert list(entries(ctx.layout.audit_dir, "reidentification")) == []

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from convergence.contracts import FeedContract, feed, parse_feed
+from kernel.contracts import FeedContract, feed, parse_feed
 from tests.quality.samples import CONFORMED_SCHEMA, HOUSEHOLD, HOUSEHOLD_YAML
 
 # assertDataFrameEqual imports pyspark.pandas, which warns unless this is set.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from convergence.contracts import CONTRACTS_DIR
+from kernel.contracts import CONTRACTS_DIR
 
 HOUSEHOLD = "moi.household_registry"
 HOUSEHOLD_YAML = CONTRACTS_DIR / "moi" / "household_registry.yaml"

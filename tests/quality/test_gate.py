@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pyspark.sql import functions as F
 
-from convergence.contracts import FeedContract
+from kernel.contracts import FeedContract
 from quality.checks import rule_predicate
 from quality.gate import GateResult, RuleResult, run_suite, validate
 from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, build_suite

@@ -2,7 +2,7 @@
 each bad record in quarantine with exactly the rules it breaks, every good one in silver.
 
 The expected rule ids per record come from an oracle written independently in plain Python
-(``unicodedata`` NFKC, the check digits of ``convergence.twid``, ``parse_roc_date``).
+(``unicodedata`` NFKC, the check digits of ``kernel.twid``, ``parse_roc_date``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import IssueRates, decode_cp950
-from convergence.records import Records
-from convergence.storage import Storage
-from convergence.twid import is_valid_person_id, parse_roc_date
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
+from kernel.twid import is_valid_person_id, parse_roc_date
+from sandbox.generate import generate
+from sandbox.generate.household import IssueRates, decode_cp950
+from stages.feed import run_feed
 
 FEED = contracts.feed("moi.household_registry")
 
@@ -81,10 +83,10 @@ def test_each_bad_record_is_quarantined_with_the_right_rules(spark, root):
     assert sum(1 for v in expected.values() if v) >= 20  # the issues really were injected
 
     storage = Storage(spark, root)
-    ctx = pipeline.Context(settings=Settings.from_env({"LAKEHOUSE_ROOT": root}),
+    ctx = Context(settings=Settings.from_env({"LAKEHOUSE_ROOT": root}),
                            storage=storage, records=Records(storage), run_id="issues",
                            now=dt.datetime(2024, 11, 2), actor="test")
-    stages = pipeline.run_feed(ctx, FEED)
+    stages = run_feed(ctx, FEED)
     assert not [p for s in stages for p in s.problems]
 
     quarantined = {

@@ -26,12 +26,12 @@ from typing import Any
 
 import pytest
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import IssueRates, decode_cp950
-from convergence.records import Records
-from convergence.storage import Storage
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
+from quality.ids import GATE_FRESHNESS, GATE_VOLUME
 from quality.report import (
     assert_no_personal_values,
     run_file_name,
@@ -39,6 +39,9 @@ from quality.report import (
     write_index,
     write_run_report,
 )
+from sandbox.generate import generate
+from sandbox.generate.household import IssueRates, decode_cp950
+from stages.feed import run_feed
 
 FEED = contracts.feed("moi.household_registry")
 RUN_1, RUN_2 = "report-run-1", "report-run-2"
@@ -54,10 +57,10 @@ class Lakehouse:
     delivered: tuple[Path, ...]
 
 
-def _ctx(spark: Any, root: str, run_id: str, now: dt.datetime) -> pipeline.Context:
-    """A pipeline context as the ``ctx`` fixture of ``tests/convergence/test_pipeline.py``."""
+def _ctx(spark: Any, root: str, run_id: str, now: dt.datetime) -> Context:
+    """A pipeline context as the ``ctx`` fixture of ``tests/stages/test_pipeline.py``."""
     storage = Storage(spark, root)
-    return pipeline.Context(
+    return Context(
         settings=Settings.from_env({"LAKEHOUSE_ROOT": root}), storage=storage,
         records=Records(storage), run_id=run_id, now=now,
     )
@@ -80,7 +83,7 @@ def lakehouse(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Lakehouse
 
     generate(Path(root), feeds=["moi.household_registry"], persons=60, seed=21, days=2)
     delivered += _keep_deliveries(root, base / "delivered")
-    pipeline.run_feed(_ctx(spark, root, RUN_1, dt.datetime(2024, 11, 2, 8, 0)), FEED)
+    run_feed(_ctx(spark, root, RUN_1, dt.datetime(2024, 11, 2, 8, 0)), FEED)
 
     # Most identifiers of this delivery carry a wrong check digit: more than the contract's
     # maximum quarantined share, so the whole batch fails (as test_pipeline's failed gate).
@@ -88,7 +91,7 @@ def lakehouse(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Lakehouse
              start=dt.date(2024, 12, 1), rates=IssueRates.parse(["invalid_check_digit=0.6"]))
     delivered += _keep_deliveries(root, base / "delivered")
     (Path(root) / "inbox" / FEED.delivery.inbox / "notes.txt").write_text("hello")
-    stages = pipeline.run_feed(_ctx(spark, root, RUN_2, dt.datetime(2024, 12, 1, 8, 0)), FEED)
+    stages = run_feed(_ctx(spark, root, RUN_2, dt.datetime(2024, 12, 1, 8, 0)), FEED)
     assert [p.file for p in stages[2].problems] == [FAILING_FILE]
     return Lakehouse(root=root, delivered=tuple(delivered))
 
@@ -171,7 +174,7 @@ def test_run_page_shows_rules_counts_and_statuses_from_the_system_tables(
 
     results = _system(lakehouse.root, "quality_results", RUN_1)
     for r in results:
-        if r["rule_id"] in (pipeline.GATE_FRESHNESS, pipeline.GATE_VOLUME):
+        if r["rule_id"] in (GATE_FRESHNESS, GATE_VOLUME):
             continue
         row = _row(sections[r["batch_id"]], r["rule_id"])
         assert f">{r['action']}<" in row

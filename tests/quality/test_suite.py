@@ -7,7 +7,7 @@ from typing import Any
 
 import great_expectations as gx
 
-from convergence.contracts import FeedContract
+from kernel.contracts import FeedContract
 from quality.checks import expected_columns
 from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, build_suite
 from tests.quality.samples import with_extra_checks

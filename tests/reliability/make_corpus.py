@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from convergence.twid import make_business_id, make_person_id, roc_date
+from kernel.twid import make_business_id, make_person_id, roc_date
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MOI = "moi.household_registry"

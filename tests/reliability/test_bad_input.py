@@ -31,12 +31,16 @@ import yaml
 from pyspark.sql import Row, SparkSession
 from pyspark.sql import functions as F
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.contracts import FeedContract
-from convergence.records import Records
-from convergence.storage import Storage
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.contracts import FeedContract
+from kernel.records import Records
+from kernel.storage import Storage
 from quality.checks import quarantine_summary
+from quality.ids import GATE_FRESHNESS, RULE_DRIFT
+from stages.feed import run_feed, run_stage
+from stages.results import Problem, StageResult
 from tests.reliability import make_corpus
 
 CORPUS = make_corpus.CORPUS
@@ -82,21 +86,21 @@ PULLED = {"nhia.insured_status", "bli.benefit_payments"}
 class Run:
     """What one pipeline run of a feed did, collected once (the cases are checked on it)."""
 
-    ctx: pipeline.Context
+    ctx: Context
     contract: FeedContract
-    stages: list[pipeline.StageResult]
+    stages: list[StageResult]
     system: dict[str, list[Row]]
     bronze: list[Row] = field(default_factory=list)
     silver: list[Row] = field(default_factory=list)
     quarantine: list[Row] = field(default_factory=list)
     inbox_left: list[str] = field(default_factory=list)
 
-    def problems(self, file: str) -> list[pipeline.Problem]:
+    def problems(self, file: str) -> list[Problem]:
         """The problems of a delivered file; of a pull (``pull``): all but the freshness gate's
         (a run of a pulled feed is one case)."""
         if file == "pull":
             return [p for s in self.stages for p in s.problems
-                    if not p.reason.startswith(pipeline.GATE_FRESHNESS)]
+                    if not p.reason.startswith(GATE_FRESHNESS)]
         return [p for s in self.stages for p in s.problems if p.file == file]
 
     def delivery(self, file: str) -> Row | None:
@@ -110,15 +114,15 @@ class Run:
                 if r["batch_id"] == batch_id and r["stage"] == stage]
 
 
-def _ctx(spark: SparkSession, root: Path, run_id: str, **env: str) -> pipeline.Context:
+def _ctx(spark: SparkSession, root: Path, run_id: str, **env: str) -> Context:
     storage = Storage(spark, str(root))
     settings = Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": str(root), **env})
-    return pipeline.Context(settings=settings, storage=storage, records=Records(storage),
+    return Context(settings=settings, storage=storage, records=Records(storage),
                             run_id=run_id, now=NOW, actor="steward:test")
 
 
-def _collect(ctx: pipeline.Context, contract: FeedContract,
-             stages: list[pipeline.StageResult]) -> Run:
+def _collect(ctx: Context, contract: FeedContract,
+             stages: list[StageResult]) -> Run:
     st, feed = ctx.storage, contract.name
     system = {t: ctx.records.read(t).where(F.col("feed") == feed).collect() for t in SYSTEM}
     run = Run(ctx, contract, stages, system)
@@ -130,7 +134,8 @@ def _collect(ctx: pipeline.Context, contract: FeedContract,
         run.quarantine = st.read("quarantine", feed).select(
             "_batch_id", "_source_file", "_source_row", "_rule_ids", "_reason").collect()
     if not contract.delivery.is_pull:
-        run.inbox_left = sorted(f.name for f in st.list_files(st.inbox(contract.delivery.inbox)))
+        inbox = st.layout.inbox(contract.delivery.inbox)
+        run.inbox_left = sorted(f.name for f in st.list_files(inbox))
     return run
 
 
@@ -227,7 +232,7 @@ class Runs:
                 if case.feed == feed:
                     _drop(case, root / "inbox" / contract.delivery.inbox)
             ctx = _ctx(self.spark, root, f"corpus-{feed}")
-            self.done[feed] = _collect(ctx, contract, pipeline.run_feed(ctx, contract))
+            self.done[feed] = _collect(ctx, contract, run_feed(ctx, contract))
             self.seconds[feed] = time.monotonic() - started
         return self.done[feed]
 
@@ -243,9 +248,9 @@ class Runs:
             if case.expect.get("stage") == "pull":
                 # Nothing lands: bronze and silver have nothing to do (the command line tests
                 # run every stage of such a pull).
-                stages = [pipeline.land(ctx, contract)]
+                stages = [run_stage(ctx, contract, "land")]
             else:
-                stages = pipeline.run_feed(ctx, contract)
+                stages = run_feed(ctx, contract)
             self.done[case.id] = _collect(ctx, contract, stages)
             self.seconds[case.id] = time.monotonic() - started
         return self.done[case.id]
@@ -380,7 +385,7 @@ def _check_drift(case: Case, run: Run) -> None:
     delivery = run.delivery(case.file)
     batch = delivery["batch_id"] if delivery is not None else None
     lines = [r["check"] for r in run.system["quality_results"]
-             if r["batch_id"] == batch and r["rule_id"] == pipeline.RULE_DRIFT]
+             if r["batch_id"] == batch and r["rule_id"] == RULE_DRIFT]
     wanted = case.expect.get("drift") or []
     assert len(lines) == len(wanted), lines
     for fragment in wanted:
@@ -454,7 +459,7 @@ def cli_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_lakehouse_run_prints_one_clear_line_per_bad_delivery(
         feed: str, names: list[str], spark: SparkSession, cli_root: Path, api: _Api,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from convergence.cli import main
+    from cli.main import main
 
     contract = contracts.feed(feed)
     root = cli_root
@@ -524,7 +529,7 @@ def test_lakehouse_run_in_a_new_process_prints_no_stack_trace(tmp_path: Path) ->
     env = {**os.environ, "LAKEHOUSE_ROOT": str(root), "SPARK_MASTER": "local[1]",
            "LAKEHOUSE_SHUFFLE_PARTITIONS": "1", "LAKEHOUSE_DRIVER_MEMORY": "1g",
            "LAKEHOUSE_USER": "steward:test"}
-    done = subprocess.run([sys.executable, "-m", "convergence.cli", "run", feed], env=env,
+    done = subprocess.run([sys.executable, "-m", "cli.main", "run", feed], env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 1, done.stderr
     output = done.stdout + done.stderr

@@ -1,7 +1,7 @@
 """Concurrency between real processes: while one run holds a feed, a second ``lakehouse run`` of
 the same feed refuses with one clear line and writes nothing; a run of another feed goes ahead
 at the same time. (Waiting, and taking over the lock of a dead run, are in
-``tests/convergence/test_locks.py``.)"""
+``tests/kernel/test_locks.py``.)"""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from convergence import contracts, pipeline
-from convergence.config import REPO_ROOT
-from convergence.generate import generate
-from convergence.locks import lock
+from kernel import contracts
+from kernel.config import REPO_ROOT
+from kernel.context import Context
+from kernel.locks import lock
+from sandbox.generate import generate
 
 HOUSEHOLD = contracts.feed("moi.household_registry")
 FARMERS = contracts.feed("moa.farmer_registry")
@@ -24,12 +25,12 @@ def _run(root: str, feed: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "LAKEHOUSE_FAULT"}
     env.update({"LAKEHOUSE_ROOT": root, "LAKEHOUSE_SHUFFLE_PARTITIONS": "1",
                 "LAKEHOUSE_LOCK_WAIT_SECONDS": "0", "PYTHONPATH": str(REPO_ROOT)})
-    return subprocess.run([sys.executable, "-m", "convergence.cli", "run", feed], cwd=REPO_ROOT,
+    return subprocess.run([sys.executable, "-m", "cli.main", "run", feed], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def test_a_second_run_of_a_busy_feed_refuses_while_another_feed_runs(
-        ctx: pipeline.Context, root: str) -> None:
+        ctx: Context, root: str) -> None:
     generate(Path(root), feeds=[HOUSEHOLD.name, FARMERS.name], persons=40, seed=21, days=1)
     inbox = Path(root) / "inbox" / HOUSEHOLD.delivery.inbox
     delivered = sorted(p.name for p in inbox.iterdir())

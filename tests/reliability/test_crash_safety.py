@@ -5,7 +5,7 @@ ends exactly where an uninterrupted run ends.
 The kills form one chain in flow order (each new run resumes what the killed one left and dies
 at the next point), so every recovery path is taken once; the final plain run is then compared
 table by table with an uninterrupted run of the same deliveries. The points are those of
-:mod:`convergence.faults`.
+:mod:`kernel.faults`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts, faults
-from convergence.config import REPO_ROOT
-from convergence.generate import IssueRates, generate
-from convergence.storage import Storage
+from kernel import contracts, faults
+from kernel.config import REPO_ROOT
+from kernel.storage import Storage
+from sandbox.generate import IssueRates, generate
 
 FEED = "moi.household_registry"
 ENTITY = contracts.feed(FEED).entity
@@ -59,7 +59,7 @@ class Lakehouse:
         if fault:
             env[faults.ENV] = fault
         return subprocess.run(
-            [sys.executable, "-m", "convergence.cli", *args], cwd=REPO_ROOT, env=env,
+            [sys.executable, "-m", "cli.main", *args], cwd=REPO_ROOT, env=env,
             capture_output=True, text=True, timeout=600, check=False)
 
     def run(self, fault: str | None = None) -> subprocess.CompletedProcess[str]:

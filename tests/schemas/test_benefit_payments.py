@@ -20,10 +20,15 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from convergence import contracts, pipeline
-from convergence.generate import generate
-from convergence.generate.household import DeliveryReport
-from convergence.pull import jdbc
+from kernel import contracts
+from kernel.context import Context
+from pull import jdbc
+from quality.ids import CHECK_BRONZE, CHECK_DECLARED, CHECK_LANDED, CHECK_SILVER
+from sandbox.generate import generate
+from sandbox.generate.household import DeliveryReport
+from stages.feed import run_feed, run_stage
+from stages.land_pull import last_watermark
+from stages.results import StageResult
 from tests.pg import PgSchema, clean_schema
 
 _LOADED = contracts.load(contracts.CONTRACTS_DIR / "bli" / "benefit_payments.yaml")
@@ -46,13 +51,13 @@ class Lake:
     """The lakehouse after the three runs and a refused pull."""
 
     pg: PgSchema
-    ctx: pipeline.Context
+    ctx: Context
     report: DeliveryReport
     table_rows: int
     corrected: tuple[int, int, int]  # payment_id, amount before, amount after
     watermark: str  # of run 1 (the instant of its latest row), kept by run 2
-    runs: list[list[pipeline.StageResult]]
-    refused: pipeline.StageResult
+    runs: list[list[StageResult]]
+    refused: StageResult
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +75,16 @@ def lake(spark, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
                               "updated_at < '2024-11-01' AND amount > 0 ORDER BY payment_id "
                               "LIMIT 1")[0]
 
-        def ctx(n: int, **env: str) -> pipeline.Context:  # run n, an hour after run n - 1
+        def ctx(n: int, **env: str) -> Context:  # run n, an hour after run n - 1
             now = dt.datetime(2024, 11, 5, 8, 0) + dt.timedelta(hours=n)
             return pg.context(spark, root, run_id=f"run-{n}", now=now, **env)
 
-        runs = [pipeline.run_feed(ctx(1), FEED)]
+        runs = [run_feed(ctx(1), FEED)]
         pg.execute("UPDATE benefit_payments SET amount = amount + 500, updated_at = "
                    "(SELECT max(updated_at) FROM benefit_payments) WHERE payment_id = %s", (pid,))
-        runs += [pipeline.run_feed(ctx(2), FEED), [pipeline.land(ctx(3), FEED)]]
+        runs += [run_feed(ctx(2), FEED), [run_stage(ctx(3), FEED, "land")]]
         last = ctx(4, **{jdbc.URL_ENV: "postgresql://localhost:1/benefits"})
-        refused = pipeline.land(last, FEED)
+        refused = run_stage(last, FEED, "land")
         watermark = jdbc.utc_text(pg.rows("SELECT max(updated_at) FROM benefit_payments")[0][0])
         yield Lake(pg, last, report, int(table_rows), (int(pid), int(before), int(before) + 500),
                    watermark, runs, refused)
@@ -130,8 +135,8 @@ def test_every_pulled_record_is_in_silver_quarantine_or_a_counted_duplicate(lake
     assert events.count() == silver.counts["silver_rows"]
     recon = lake.ctx.records.read("reconciliation").where(F.col("batch_id") == batch)
     assert {(r["check"], r["holds"]) for r in recon.collect()} == {
-        (pipeline.CHECK_LANDED, True), (pipeline.CHECK_BRONZE, True),
-        (pipeline.CHECK_DECLARED, True), (pipeline.CHECK_SILVER, True)}
+        (CHECK_LANDED, True), (CHECK_BRONZE, True),
+        (CHECK_DECLARED, True), (CHECK_SILVER, True)}
 
 
 def test_rows_breaking_a_rule_are_quarantined_with_exactly_its_rule(lake: Lake):
@@ -186,4 +191,4 @@ def test_an_unreachable_database_is_a_refused_pull(lake: Lake):
         " within 10s (SQLSTATE 08001: refused, timed out or not accepting connections)")
     assert lake.refused.counts == {"refused": 1}
     # The next pull still starts from the last good watermark.
-    assert pipeline._last_watermark(lake.ctx, FEED.name) == lake.watermark
+    assert last_watermark(lake.ctx, FEED.name) == lake.watermark

@@ -6,7 +6,7 @@ dates are normalised.
 
 The expected outcome of every record comes from an oracle written here in plain Python
 (``xml.etree``, ``unicodedata`` NFKC, ``decimal``, the check digits and ROC dates of
-``convergence.twid``), and the expected silver rows of a few farmers from the population and
+``kernel.twid``), and the expected silver rows of a few farmers from the population and
 their roles, not from the pipeline's Spark expressions.
 """
 
@@ -24,18 +24,23 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import IssueRates
-from convergence.generate.population import build_population
-from convergence.generate.roles import roles
-from convergence.records import Records
-from convergence.storage import Storage
-from convergence.twid import is_valid_person_id, parse_roc_date
 from jobs.readers import xml as xml_reader
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
+from kernel.twid import is_valid_person_id, parse_roc_date
 from masking.plan import describe_plan
+from quality.ids import CHECK_DECLARED, CHECK_SILVER
 from quality.suite import build_suite
+from sandbox.generate import generate
+from sandbox.generate.household import IssueRates
+from sandbox.generate.population import build_population
+from sandbox.generate.roles import roles
+from stages.feed import run_feed
+from stages.land import parse_file_date
+from stages.results import StageResult
 
 _LOADED = contracts.load(contracts.CONTRACTS_DIR / "moa" / "farmer_registry.yaml")
 assert isinstance(_LOADED, contracts.FeedContract)
@@ -78,7 +83,7 @@ def test_the_contract_fixes_the_names_others_build_on():
         "elderly_allowance.code", "eligible_until.after_from"]
     assert {r.id: r.action for r in FEED.rules}["land_hectares.range"] == "warn"
     assert FEED.gates.freshness_hours == 45 * 24 and FEED.gates.min_rows == 1
-    assert pipeline._parse_file_date("11311", d.file_date_format) == dt.date(2024, 11, 1)
+    assert parse_file_date("11311", d.file_date_format) == dt.date(2024, 11, 1)
 
 
 def test_the_contract_derives_reader_suite_and_masking_plan():
@@ -172,8 +177,8 @@ def _read(path: Path, file_date: dt.date) -> list[Record]:
 class Lakehouse:
     """The generated deliveries after one ``run_feed``."""
 
-    ctx: pipeline.Context
-    stages: list[pipeline.StageResult]
+    ctx: Context
+    stages: list[StageResult]
     records: list[Record]  # both files, in delivery order
     files: list[str]
 
@@ -186,10 +191,10 @@ def lake(spark, tmp_path_factory) -> Lakehouse:  # type: ignore[no-untyped-def]
                       feeds=[FEED.name]).feeds[FEED.name]
     records = [r for f in report.files for r in _read(f.path, f.file_date)]
     storage = Storage(spark, str(root))
-    ctx = pipeline.Context(settings=Settings.from_env({"LAKEHOUSE_ROOT": str(root)}),
+    ctx = Context(settings=Settings.from_env({"LAKEHOUSE_ROOT": str(root)}),
                            storage=storage, records=Records(storage), run_id="farmers",
                            now=dt.datetime(2024, 11, 5, 8, 0), actor="steward:test")
-    stages = pipeline.run_feed(ctx, FEED)
+    stages = run_feed(ctx, FEED)
     return Lakehouse(ctx, stages, records, [f.path.name for f in report.files])
 
 
@@ -235,7 +240,7 @@ def test_every_record_is_in_silver_quarantine_or_a_counted_duplicate(lake):
         assert b["rows_out"] == sum(1 for k in new if k[0] == f)
     recon = lake.ctx.records.read("reconciliation").collect()
     assert len(recon) == 8 and all(r["holds"] for r in recon)
-    assert {r["check"] for r in recon} >= {pipeline.CHECK_DECLARED, pipeline.CHECK_SILVER}
+    assert {r["check"] for r in recon} >= {CHECK_DECLARED, CHECK_SILVER}
     assert silver.counts["silver_rows"] == len(new) and silver.counts["warnings"] == 0
 
 

@@ -4,7 +4,7 @@ rules it breaks, or counted as a duplicate; an incremental pull re-delivering re
 the watermark day adds nothing to silver; an identical re-pull is a duplicate delivery.
 
 The expected outcome of every record comes from an oracle written here in plain Python
-(``unicodedata`` NFKC, ``datetime.date.fromisoformat``, the check digits of ``convergence.twid``).
+(``unicodedata`` NFKC, ``datetime.date.fromisoformat``, the check digits of ``kernel.twid``).
 """
 
 from __future__ import annotations
@@ -26,15 +26,19 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import IssueRates
-from convergence.generate.nhi import source_dir
-from convergence.records import Records
-from convergence.storage import Storage
-from convergence.twid import is_valid_person_id, make_person_id
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
+from kernel.twid import is_valid_person_id, make_person_id
 from masking.plan import output_column
+from quality.ids import CHECK_BRONZE, CHECK_DECLARED, CHECK_LANDED, CHECK_SILVER
+from sandbox.generate import generate
+from sandbox.generate.household import IssueRates
+from sandbox.generate.nhi import source_dir
+from stages.feed import run_feed, run_stage
+from stages.results import StageResult
 
 FEED = contracts.feed("nhia.insured_status")
 START = dt.date(2024, 11, 3)  # change dates up to 2024-11-05, the day of the test runs
@@ -158,11 +162,11 @@ def _extra_records() -> list[tuple[str, Any]]:
 @dataclass
 class Lakehouse:
     root: Path
-    ctx: pipeline.Context
+    ctx: Context
     contract: contracts.FeedContract
     served: list[tuple[str, Any]]  # (change date, record), in the order the API serves them
     issues: dict[str, int]
-    runs: list[list[pipeline.StageResult]]
+    runs: list[list[StageResult]]
 
     def batches(self) -> list[str]:
         rows = self.ctx.records.read("deliveries").where(
@@ -182,16 +186,16 @@ def lake(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Lakeh
     served = [(x["changed"], x["record"]) for x in map(json.loads, data.read_text().splitlines())]
     storage = Storage(spark, str(root))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_NHIA")}
-    ctx = pipeline.Context(
+    ctx = Context(
         settings=Settings.from_env({**env, "LAKEHOUSE_ROOT": str(root)}), storage=storage,
         records=Records(storage), run_id="nhia-1", now=NOW, actor="steward:test")
     contract = dataclasses.replace(FEED, delivery=dataclasses.replace(FEED.delivery, options={
         **FEED.delivery.options, "page_size": PAGE_SIZE, "backoff_seconds": 0.05}))
     # No API configured: the pull starts the bundled simulator on <root>/sources (the default).
-    runs = [pipeline.run_feed(dataclasses.replace(ctx, run_id=f"nhia-{i}"), contract)
+    runs = [run_feed(dataclasses.replace(ctx, run_id=f"nhia-{i}"), contract)
             for i in (1, 2)]
     # The same pull again (same watermark, same data): only the landing stage has work.
-    runs.append([pipeline.land(dataclasses.replace(ctx, run_id="nhia-3"), contract)])
+    runs.append([run_stage(dataclasses.replace(ctx, run_id="nhia-3"), contract, "land")])
     return Lakehouse(root, ctx, contract, served, dict(report.issues), runs)
 
 
@@ -217,8 +221,8 @@ def test_every_served_record_is_in_silver_quarantine_or_a_counted_duplicate(lake
     st = lake.ctx.storage
     recon = lake.ctx.records.read("reconciliation").where(F.col("feed") == FEED.name).collect()
     assert recon and all(r["holds"] for r in recon)
-    assert {r["check"] for r in recon} == {pipeline.CHECK_LANDED, pipeline.CHECK_BRONZE,
-                                           pipeline.CHECK_DECLARED, pipeline.CHECK_SILVER}
+    assert {r["check"] for r in recon} == {CHECK_LANDED, CHECK_BRONZE,
+                                           CHECK_DECLARED, CHECK_SILVER}
     first, delta = lake.batches()
     outcome = {i + 1: expected(rec) for i, (_, rec) in enumerate(lake.served)}
     quarantined = {r["_source_row"]: set(r["_rule_ids"]) for r in st.read("quarantine", FEED.name)

@@ -4,7 +4,7 @@ ends in silver, in quarantine with exactly the rules it breaks, or counted as a 
 trailer's count is reconciled; a file cut short by a killed job is refused at bronze.
 
 The expected outcome of every record comes from an oracle written here in plain Python (byte
-slicing, ``unicodedata`` NFKC, the check digits of ``convergence.twid``), not from the
+slicing, ``unicodedata`` NFKC, the check digits of ``kernel.twid``), not from the
 pipeline's Spark expressions.
 """
 
@@ -22,15 +22,19 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate.household import IssueRates, decode_cp950
-from convergence.generate.labor import write_labor_deliveries
-from convergence.generate.population import Population
-from convergence.records import Records
-from convergence.storage import Storage
-from convergence.twid import is_valid_business_id, is_valid_person_id, parse_roc_date
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
+from kernel.twid import is_valid_business_id, is_valid_person_id, parse_roc_date
 from masking.plan import describe_plan
+from quality.ids import CHECK_BRONZE, CHECK_DECLARED, CHECK_LANDED, CHECK_SILVER, RULE_MALFORMED
+from sandbox.generate.household import IssueRates, decode_cp950
+from sandbox.generate.labor import write_labor_deliveries
+from sandbox.generate.population import Population
+from stages.feed import run_feed
+from stages.results import Problem, StageResult
 
 FEED = contracts.feed("bli.labor_insurance_enrollment")
 SEED = 17
@@ -122,7 +126,7 @@ def _date(raw: str, column: str, out: set[str]) -> dt.date | None:
 def expected_rules(line: bytes) -> set[str]:
     """The quarantine rules a delivered detail record breaks, by the contract's definitions."""
     if len(line) != 80:
-        return {pipeline.RULE_MALFORMED}
+        return {RULE_MALFORMED}
     raw = {col: decode_cp950(line[a - 1 : b]) for (a, b), _, col in SPEC}
     out: set[str] = set()
     unit = _norm(raw["insurance_unit_no"])
@@ -169,8 +173,8 @@ def expected_rules(line: bytes) -> set[str]:
 class Lakehouse:
     """The generated deliveries after one ``run_feed``."""
 
-    ctx: pipeline.Context
-    stages: list[pipeline.StageResult]
+    ctx: Context
+    stages: list[StageResult]
     details: dict[str, list[bytes]]  # file -> its detail records, in file order (line 2 on)
     malformed: bytes  # the record appended to DAY2 by hand
     cut_reason: str  # the refusal expected for CUT
@@ -209,18 +213,18 @@ def lake(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Lakeh
         lines = (folder / name).read_bytes().split(b"\r\n")
         details[name] = lines[1:-2]
     storage = Storage(spark, str(root))
-    ctx = pipeline.Context(
+    ctx = Context(
         settings=Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": str(root)}),
         storage=storage, records=Records(storage), run_id="lie-test",
         now=dt.datetime(2024, 11, 3, 8, 0), actor="steward:test")
-    stages = pipeline.run_feed(ctx, FEED)
+    stages = run_feed(ctx, FEED)
     return Lakehouse(ctx, stages, details, malformed, cut_reason)
 
 
 def test_the_truncated_file_is_refused_at_bronze_naming_the_file(lake: Lakehouse):
     land, bronze, silver = lake.stages
     assert land.counts == {"landed_files": 3} and not land.problems
-    assert bronze.problems == [pipeline.Problem(FEED.name, CUT, f"refused: {lake.cut_reason}")]
+    assert bronze.problems == [Problem(FEED.name, CUT, f"refused: {lake.cut_reason}")]
     assert bronze.counts == {"refused": 1} and bronze.batches == 2
     refused = lake.ctx.records.read("batches").where(F.col("status") == "refused").collect()
     assert [(r["stage"], r["reason"]) for r in refused] == [("bronze", lake.cut_reason)]
@@ -240,12 +244,12 @@ def test_every_record_is_reconciled_including_the_trailer_count(lake: Lakehouse)
     assert sorted(files.values()) == [DAY1, DAY2, CUT]
     for batch_id, done in by_batch.items():
         if files[batch_id] == CUT:  # landed, then refused: nothing further to reconcile
-            assert set(done) == {pipeline.CHECK_LANDED}
+            assert set(done) == {CHECK_LANDED}
             continue
         n = len(lake.details[files[batch_id]])
-        assert done == {pipeline.CHECK_LANDED: done[pipeline.CHECK_LANDED],
-                        pipeline.CHECK_BRONZE: n, pipeline.CHECK_DECLARED: n,
-                        pipeline.CHECK_SILVER: n}
+        assert done == {CHECK_LANDED: done[CHECK_LANDED],
+                        CHECK_BRONZE: n, CHECK_DECLARED: n,
+                        CHECK_SILVER: n}
     for b in lake.ctx.records.read("batches").where(F.col("stage") == "silver").collect():
         assert b["status"] == "ok"
         assert b["rows_in"] == b["rows_out"] + b["duplicates"] + b["quarantined"]
@@ -294,10 +298,10 @@ def test_injected_issues_land_in_quarantine_with_their_rules(lake: Lakehouse):
                         rows[(name, i)]["_rule_ids"])
     assert all(found.get(k, 0) > 0 for k in ("fullwidth_id", "invalid_check_digit",
                                              "impossible_date"))
-    (bad,) = [r for r in rows.values() if pipeline.RULE_MALFORMED in r["_rule_ids"]]
+    (bad,) = [r for r in rows.values() if RULE_MALFORMED in r["_rule_ids"]]
     assert bad["_source_file"] == DAY2 and bad["_raw_record"] == decode_cp950(lake.malformed)
     assert bad["_source_row"] == len(lake.details[DAY2]) + 1
-    assert bad["_rule_ids"] == [pipeline.RULE_MALFORMED]
+    assert bad["_rule_ids"] == [RULE_MALFORMED]
     assert all(r["_reason"] for r in rows.values())
 
 

@@ -4,7 +4,7 @@ breaks, or counted as a duplicate; thousands separators and percent signs parse;
 header is quarantined as such; a file without its byte-order mark is refused.
 
 The expected outcome of every record comes from an oracle written here in plain Python
-(``unicodedata`` NFKC, ``decimal``, the check digits of ``convergence.twid``), not from the
+(``unicodedata`` NFKC, ``decimal``, the check digits of ``kernel.twid``), not from the
 pipeline's Spark expressions.
 """
 
@@ -29,14 +29,18 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts, pipeline
-from convergence.config import Settings
-from convergence.generate import generate
-from convergence.generate.household import IssueRates
-from convergence.generate.roles import employer
-from convergence.records import Records
-from convergence.storage import Storage
-from convergence.twid import is_valid_business_id, is_valid_person_id, make_person_id
+from kernel import contracts
+from kernel.config import Settings
+from kernel.context import Context
+from kernel.records import Records
+from kernel.storage import Storage
+from kernel.twid import is_valid_business_id, is_valid_person_id, make_person_id
+from quality.ids import CHECK_BRONZE, CHECK_LANDED, CHECK_SILVER, RULE_REPEATED_HEADER
+from sandbox.generate import generate
+from sandbox.generate.household import IssueRates
+from sandbox.generate.roles import employer
+from stages.feed import run_feed
+from stages.results import Problem, StageResult
 
 _LOADED = contracts.load(contracts.CONTRACTS_DIR / "bli" / "labor_pension_contributions.yaml")
 assert isinstance(_LOADED, contracts.FeedContract)
@@ -71,8 +75,8 @@ def _extra_rows() -> list[list[str]]:
 class Lakehouse:
     """The generated deliveries after one ``run_feed``, and what it wrote, collected once."""
 
-    ctx: pipeline.Context
-    stages: list[pipeline.StageResult]
+    ctx: Context
+    stages: list[StageResult]
     records: list[list[str]]  # the records of GOOD after its header, in file order
     lines: list[str]  # the same as text lines
     bronze_rows: dict[str, int]  # per file
@@ -114,12 +118,12 @@ def lake(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Lakeh
     records = list(csv.reader(io.StringIO(text, newline="")))
     assert records[0] == WIRE
     storage = Storage(spark, str(root))
-    ctx = pipeline.Context(
+    ctx = Context(
         settings=Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": str(root)}), storage=storage,
         records=Records(storage), run_id="pension-test", now=dt.datetime(2024, 11, 5, 8, 0),
         actor="steward:test",
     )
-    stages = pipeline.run_feed(ctx, FEED)
+    stages = run_feed(ctx, FEED)
     bronze = storage.read("bronze", FEED.name).groupBy("_source_file").count().collect()
     system = {t: ctx.records.read(t).where(F.col("feed") == FEED.name).collect()
               for t in ("deliveries", "batches", "reconciliation", "quality_results")}
@@ -233,7 +237,7 @@ SILVER_SCHEMA = T.StructType([
 def test_a_file_without_its_byte_order_mark_is_refused(lake: Lakehouse) -> None:
     land, bronze, silver = lake.stages
     assert land.counts == {"landed_files": 2} and not land.problems
-    assert bronze.problems == [pipeline.Problem(
+    assert bronze.problems == [Problem(
         FEED.name, NO_BOM,
         "refused: line 1: no UTF-8 byte-order mark (the contract expects one)")]  # fmt: skip
     assert bronze.counts == {"refused": 1} and bronze.batches == 1
@@ -255,7 +259,7 @@ def test_every_delivered_record_is_accounted_for(lake: Lakehouse) -> None:
     assert row["duplicates"] > 0
     checks = [c for c in lake.system["reconciliation"] if c["batch_id"] == lake.batch(GOOD)]
     assert {c["check"] for c in checks} == {
-        pipeline.CHECK_LANDED, pipeline.CHECK_BRONZE, pipeline.CHECK_SILVER}
+        CHECK_LANDED, CHECK_BRONZE, CHECK_SILVER}
     assert all(c["holds"] for c in checks)
 
 
@@ -294,9 +298,9 @@ def test_thousands_separators_and_percent_signs_parse(lake: Lakehouse) -> None:
 def test_the_repeated_header_is_quarantined_as_such(lake: Lakehouse) -> None:
     (where,) = _header_rows(lake)
     assert 0.3 < where / len(lake.records) < 0.7  # in the middle: two extracts concatenated
-    q = [r for r in lake.quarantine if pipeline.RULE_REPEATED_HEADER in r["_rule_ids"]]
+    q = [r for r in lake.quarantine if RULE_REPEATED_HEADER in r["_rule_ids"]]
     assert len(q) == 1
-    assert q[0]["_rule_ids"] == [pipeline.RULE_REPEATED_HEADER]
+    assert q[0]["_rule_ids"] == [RULE_REPEATED_HEADER]
     assert q[0]["_source_row"] == where and q[0]["_source_file"] == GOOD
     assert q[0]["_reason"].startswith("record.repeated_header: the header row repeated")
     assert [q[0][c] for c in COLUMNS] == WIRE  # the record as delivered
@@ -305,14 +309,14 @@ def test_the_repeated_header_is_quarantined_as_such(lake: Lakehouse) -> None:
 def test_each_bad_record_is_quarantined_with_the_right_rules(lake: Lakehouse) -> None:
     want = {i: expected(r)[0] for i, r in enumerate(lake.records, start=1)}
     for i in _header_rows(lake):
-        want[i] = {pipeline.RULE_REPEATED_HEADER}
+        want[i] = {RULE_REPEATED_HEADER}
     got = {r["_source_row"]: set(r["_rule_ids"]) for r in lake.quarantine}
     assert got == {i: rules for i, rules in want.items() if rules}
     kinds = {rule for rules in got.values() for rule in rules}
     assert {"national_id.check_digit", "employer_ubn.check_digit", "employer_rate.minimum",
             "self_rate.range", "contribution_month.valid", "wage.valid"} <= kinds
     # The generator's wrong check digits are all here, under the rule of the broken ID.
-    broken = [r for r in lake.quarantine if r["_rule_ids"] != [pipeline.RULE_REPEATED_HEADER]]
+    broken = [r for r in lake.quarantine if r["_rule_ids"] != [RULE_REPEATED_HEADER]]
     assert sum(r["_rule_ids"] == ["national_id.check_digit"] for r in broken) >= 5
     # Reasons name rules and columns, never a value.
     for r in lake.quarantine:

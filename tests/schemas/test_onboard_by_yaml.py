@@ -21,8 +21,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts, pipeline
 from jobs import readers
+from kernel import contracts
+from kernel.context import Context
+from quality.ids import CHECK_BRONZE, CHECK_LANDED, CHECK_SILVER
+from stages.feed import run_feed
 
 NAME = "moe.student_loans"
 ENTITY = "moe.student_loan_accounts"
@@ -103,7 +106,7 @@ def contracts_dir(tmp_path: Path) -> Path:
 
 
 def test_a_new_csv_feed_runs_from_its_yaml_alone(
-    ctx: pipeline.Context, root: str, contracts_dir: Path, spark: SparkSession
+    ctx: Context, root: str, contracts_dir: Path, spark: SparkSession
 ) -> None:
     (contract,) = contracts.feeds(contracts_dir)
     assert contract.name == NAME and contracts.feed(NAME, contracts_dir) is contract
@@ -112,7 +115,7 @@ def test_a_new_csv_feed_runs_from_its_yaml_alone(
     assert readers.reader(contract.delivery.format) is readers.reader("csv")
 
     _write_delivery(Path(root))
-    land, bronze, silver = pipeline.run_feed(ctx, contract)
+    land, bronze, silver = run_feed(ctx, contract)
     assert [s.problems for s in (land, bronze, silver)] == [[], [], []]
     assert land.counts == {"landed_files": 1} and bronze.rows == 9
     assert silver.counts == {"silver_rows": 5, "duplicates": 1, "duplicates_in_batch": 1,
@@ -146,7 +149,7 @@ def test_a_new_csv_feed_runs_from_its_yaml_alone(
     }
     checks = ctx.records.read("reconciliation").where(F.col("feed") == NAME).collect()
     assert {c["check"] for c in checks} == {
-        pipeline.CHECK_LANDED, pipeline.CHECK_BRONZE, pipeline.CHECK_SILVER}
+        CHECK_LANDED, CHECK_BRONZE, CHECK_SILVER}
     assert all(c["holds"] for c in checks)
 
 

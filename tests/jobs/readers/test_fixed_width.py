@@ -12,11 +12,12 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
-from convergence.generate.labor import fit
-from convergence.storage import Storage
-from jobs.bronze import Batch, DeliveryError
+from jobs.bronze import Batch
 from jobs.readers import fixed_width, reader
+from kernel import contracts
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
+from sandbox.generate.labor import fit
 
 FEED = contracts.feed("bli.labor_insurance_enrollment")
 WIRE = [f.wire for f in FEED.fields]

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
-from convergence.storage import Storage
-from jobs.bronze import CORRUPT, Batch, DeliveryError
+from jobs.bronze import CORRUPT, Batch
 from jobs.readers import jdbc, reader
+from kernel import contracts
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 _LOADED = contracts.load(contracts.CONTRACTS_DIR / "bli" / "benefit_payments.yaml")
 assert isinstance(_LOADED, contracts.FeedContract)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
-from convergence.storage import Storage
-from jobs.bronze import Batch, DeliveryError
+from jobs.bronze import Batch
 from jobs.readers import json_pages, reader
+from kernel import contracts
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 FEED = contracts.feed("nhia.insured_status")
 WIRE = [f.wire for f in FEED.fields]

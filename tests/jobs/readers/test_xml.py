@@ -14,14 +14,15 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from convergence import contracts
-from convergence.contracts import ContractError
-from convergence.storage import Storage
 from jobs import bronze
 from jobs import conform as conform_job
-from jobs.bronze import Batch, DeliveryError
+from jobs.bronze import Batch
 from jobs.readers import reader
 from jobs.readers import xml as xml_reader
+from kernel import contracts
+from kernel.contracts import ContractError
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
 
 _LOADED = contracts.load(contracts.CONTRACTS_DIR / "moa" / "farmer_registry.yaml")
 assert isinstance(_LOADED, contracts.FeedContract)

@@ -1,0 +1,83 @@
+"""System-zone tables: the run records stewards and auditors read.
+
+``system/deliveries`` (one row per delivered file or pull: landed, duplicate or refused; a
+pull records its source, record count and the watermark the next pull starts from),
+``system/batches`` (one row per batch and stage, with the reconciliation counts),
+``system/quality_results`` (one row per rule and batch), ``system/reconciliation`` (one row
+per batch and reconciliation check: expected and actual counts) and ``system/publishes``.
+They hold counts, digests and rule ids: never a value from a personal-data column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from kernel.storage import Storage
+
+SCHEMAS: dict[str, str] = {
+    "deliveries": (
+        "feed string, batch_id string, file_name string, file_date date, sha256 string, "
+        "bytes long, status string, reason string, landing_path string, run_id string, "
+        "at timestamp, records long, watermark string, source string"
+    ),
+    "batches": (
+        "feed string, batch_id string, stage string, status string, rows_in long, "
+        "rows_out long, duplicates long, quarantined long, reason string, "
+        "contract_version string, run_id string, at timestamp"
+    ),
+    "quality_results": (
+        "result_id string, feed string, batch_id string, suite string, rule_id string, "
+        "column string, check string, action string, element_count long, "
+        "unexpected_count long, success boolean, run_id string, at timestamp"
+    ),
+    "reconciliation": (
+        "feed string, batch_id string, check string, expected long, actual long, "
+        "holds boolean, run_id string, at timestamp"
+    ),
+    "releases": (
+        "release_id string, feed string, batch_id string, source_rows array<long>, "
+        "corrected_columns array<string>, released_by string, reason string, run_id string, "
+        "at timestamp"
+    ),
+    "publishes": (
+        "dataset string, version long, status string, reason string, rows long, key_id string, "
+        "inputs string, contract_version string, run_id string, at timestamp"
+    ),
+}
+
+
+class Records:
+    """Append-only access to the system tables."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def frame(self, table: str, rows: Sequence[Mapping[str, Any]]) -> DataFrame:
+        """Rows as a DataFrame with the table's schema (missing keys are null)."""
+        spark = self.storage.spark
+        schema = spark.createDataFrame([], SCHEMAS[table]).schema
+        names = schema.fieldNames()
+        data = [tuple(r.get(n) for n in names) for r in rows]
+        return spark.createDataFrame(data, schema)
+
+    def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append rows to a system table (one commit)."""
+        if rows:
+            self.storage.append(self.frame(table, rows), "system", table)
+
+    def read(self, table: str) -> DataFrame:
+        """A system table, empty (with its schema) before the first write."""
+        if self.storage.exists("system", table):
+            return self.storage.read("system", table)
+        return self.frame(table, [])
+
+    def latest(self, table: str, keys: Sequence[str]) -> DataFrame:
+        """The latest row (by ``at``) per ``keys``."""
+        from pyspark.sql import Window
+
+        w = Window.partitionBy(*keys).orderBy(F.col("at").desc())
+        return self.read(table).withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")

@@ -1,0 +1,324 @@
+"""The one module that owns Delta reads, writes and MERGEs, and file I/O under the root.
+
+Where things live is :mod:`kernel.layout`'s (``<root>/<zone>/<name>``, the inbox, landing, the
+system zone). The root is a local directory by default, or any URI Hadoop understands
+(``s3a://bucket/path``): files are handled through Hadoop's FileSystem API, so the same code
+runs on object storage.
+
+Each write is one Delta commit carrying ``userMetadata`` (JSON: run id, contract versions, ...),
+so readers see the previous version or the new one, never a mixture.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from kernel import faults
+from kernel.layout import Layout
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A file in the storage root (inbox or landing)."""
+
+    path: str
+    name: str
+    size: int
+
+
+class Storage:
+    """Delta tables and files under one storage root."""
+
+    def __init__(self, spark: SparkSession, root: str) -> None:
+        self.spark = spark
+        self.layout = Layout(root)
+        self.root = self.layout.root
+
+    def path(self, zone: str, name: str) -> str:
+        """The location of table ``name`` in ``zone`` (:meth:`kernel.layout.Layout.table`)."""
+        return self.layout.table(zone, name)
+
+    # ----------------------------------------------------------------- tables
+    def exists(self, zone: str, name: str) -> bool:
+        """True if a Delta table exists at the location."""
+        from delta.tables import DeltaTable
+
+        return bool(DeltaTable.isDeltaTable(self.spark, self.path(zone, name)))
+
+    def read(self, zone: str, name: str, version: int | None = None) -> DataFrame:
+        """Read a Delta table, optionally at an older version (time travel)."""
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.path(zone, name))
+
+    def version(self, zone: str, name: str) -> int | None:
+        """The current version of a table, or None when it does not exist."""
+        if not self.exists(zone, name):
+            return None
+        from delta.tables import DeltaTable
+
+        row = DeltaTable.forPath(self.spark, self.path(zone, name)).history(1).first()
+        return int(row["version"]) if row else None
+
+    def commit_metadata(self, zone: str, name: str, version: int | None = None) -> dict[str, Any]:
+        """The ``userMetadata`` of a version (default: the current one), parsed as JSON."""
+        if not self.exists(zone, name):
+            return {}
+        from delta.tables import DeltaTable
+
+        hist = DeltaTable.forPath(self.spark, self.path(zone, name)).history()
+        if version is not None:
+            hist = hist.where(hist.version == version)
+        row = hist.orderBy(hist.version.desc()).select("userMetadata").first()
+        if not row or not row[0]:
+            return {}
+        try:
+            parsed = json.loads(row[0])
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+    @contextmanager
+    def _metadata(self, metadata: Mapping[str, Any] | None) -> Iterator[None]:
+        """Attach ``metadata`` to the Delta commits made inside the block (MERGE included)."""
+        conf = self.spark.conf
+        previous = conf.get(_USER_METADATA, None)
+        if metadata:
+            conf.set(_USER_METADATA, json.dumps(metadata, ensure_ascii=False, sort_keys=True))
+        try:
+            yield
+        finally:
+            if previous is None:
+                conf.unset(_USER_METADATA)
+            else:
+                conf.set(_USER_METADATA, previous)
+
+    def append(
+        self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        """Append ``df`` to a table (created on first write) in one commit.
+
+        A column the table does not have yet is added (``mergeSchema``): a new optional column
+        of a system table, or a new column an agency starts delivering (kept in bronze)."""
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
+            held = faults.held(df, zone, name)
+            held.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+
+    def overwrite(
+        self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        """Replace a table's content (and schema) in one commit; older versions stay readable."""
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
+            held = faults.held(df, zone, name)
+            held.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
+                path
+            )
+
+    def insert_new(
+        self,
+        df: DataFrame,
+        zone: str,
+        name: str,
+        keys: Sequence[str],
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert the rows of ``df`` whose ``keys`` are not in the table yet (idempotent)."""
+        if not self.exists(zone, name):
+            self.append(df, zone, name, metadata)
+            return
+        from delta.tables import DeltaTable
+
+        cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
+            (
+                DeltaTable.forPath(self.spark, path)
+                .alias("t")
+                .merge(df.alias("s"), cond)
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
+
+    def upsert(
+        self,
+        df: DataFrame,
+        zone: str,
+        name: str,
+        keys: Sequence[str],
+        newer: str,
+        update: Mapping[str, str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """MERGE ``df`` into a table on ``keys``: update where ``newer`` holds, insert new keys.
+
+        ``newer`` is a SQL condition over ``s`` (source) and ``t`` (target); ``update`` maps
+        columns to SQL expressions (default: every column from the source).
+        """
+        if not self.exists(zone, name):
+            self.append(df, zone, name, metadata)
+            return
+        from delta.tables import DeltaTable
+
+        cond = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        assignments = dict(update) if update else {f"`{c}`": f"s.`{c}`" for c in df.columns}
+        path = self.path(zone, name)
+        with self._metadata(metadata), faults.writing(zone, name, path):
+            (
+                DeltaTable.forPath(self.spark, path)
+                .alias("t")
+                .merge(df.alias("s"), cond)
+                .whenMatchedUpdate(condition=newer, set=cast(dict[str, Any], assignments))
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
+
+    def contains(self, zone: str, name: str, column: str, value: str) -> bool:
+        """True if the table exists and some row has ``column = value`` (a write guard)."""
+        if not self.exists(zone, name):
+            return False
+        from pyspark.sql import functions as F
+
+        return bool(self.read(zone, name).where(F.col(column) == value).limit(1).count())
+
+    # ------------------------------------------------------------------ files
+    @property
+    def _jvm(self) -> Any:
+        return cast(Any, self.spark)._jvm
+
+    @property
+    def _hadoop_conf(self) -> Any:
+        return cast(Any, self.spark)._jsc.hadoopConfiguration()
+
+    def _fs(self, path: str) -> tuple[Any, Any]:
+        jvm = self._jvm
+        hpath = jvm.org.apache.hadoop.fs.Path(path)
+        fs = hpath.getFileSystem(self._hadoop_conf)
+        if fs.getUri().getScheme() == "file":
+            # The raw local file system: no .crc side files next to the agencies' files.
+            fs = jvm.org.apache.hadoop.fs.FileSystem.getLocal(self._hadoop_conf).getRaw()
+        return fs, hpath
+
+    def list_files(self, folder: str) -> list[FileInfo]:
+        """The files directly in ``folder`` (none if it does not exist), sorted by name."""
+        fs, hpath = self._fs(folder)
+        if not fs.exists(hpath):
+            return []
+        out = [
+            FileInfo(path=str(st.getPath().toString()), name=st.getPath().getName(),
+                     size=int(st.getLen()))
+            for st in fs.listStatus(hpath)
+            if st.isFile()
+        ]
+        return sorted(out, key=lambda f: f.name)
+
+    def list_dirs(self, folder: str) -> list[str]:
+        """The names of the folders directly in ``folder`` (none if it does not exist), sorted."""
+        fs, hpath = self._fs(folder)
+        if not fs.exists(hpath):
+            return []
+        return sorted(
+            str(st.getPath().getName()) for st in fs.listStatus(hpath) if st.isDirectory()
+        )
+
+    def file_size(self, path: str) -> int:
+        """The size of a file in bytes."""
+        fs, hpath = self._fs(path)
+        return int(fs.getFileStatus(hpath).getLen())
+
+    def file_exists(self, path: str) -> bool:
+        """True if a file or folder exists at ``path``."""
+        fs, hpath = self._fs(path)
+        return bool(fs.exists(hpath))
+
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
+        """The content of a (small) file, or its first ``limit`` bytes."""
+        fs, hpath = self._fs(path)
+        stream = fs.open(hpath)
+        try:
+            size = fs.getFileStatus(hpath).getLen()
+            n = size if limit is None else min(size, limit)
+            jvm = self._jvm
+            return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream, int(n)))
+        finally:
+            stream.close()
+
+    def iter_bytes(self, path: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        """The content of a (large) file, ``chunk`` bytes at a time."""
+        fs, hpath = self._fs(path)
+        stream = fs.open(hpath)
+        try:
+            left = int(fs.getFileStatus(hpath).getLen())
+            copy = self._jvm.org.apache.commons.io.IOUtils
+            while left > 0:
+                n = min(chunk, left)
+                yield bytes(copy.toByteArray(stream, n))
+                left -= n
+        finally:
+            stream.close()
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write a small file (overwriting), creating parent folders."""
+        fs, hpath = self._fs(path)
+        out = fs.create(hpath, True)
+        try:
+            out.write(bytearray(data))
+        finally:
+            out.close()
+
+    def copy(self, src: str, dst: str) -> None:
+        """Copy a file byte for byte (across file systems if needed)."""
+        jvm = self._jvm
+        sfs, spath = self._fs(src)
+        dfs, dpath = self._fs(dst)
+        conf = self._hadoop_conf
+        ok = jvm.org.apache.hadoop.fs.FileUtil.copy(sfs, spath, dfs, dpath, False, True, conf)
+        if not ok:
+            raise OSError(f"could not copy {src} to {dst}")
+
+    def delete(self, path: str) -> None:
+        """Delete a file (no error if it is already gone)."""
+        fs, hpath = self._fs(path)
+        fs.delete(hpath, False)
+
+    def create_exclusive(self, path: str, data: bytes) -> bool:
+        """Create a small file only if none exists (atomic on local and HDFS roots; on object
+        stores as atomic as the connector's create-if-absent). True if this call created it."""
+        fs, hpath = self._fs(path)
+        fs.mkdirs(hpath.getParent())
+        try:
+            out = fs.create(hpath, False)
+        except Exception as exc:  # FileAlreadyExistsException from the JVM
+            if "AlreadyExists" in str(exc) or "already exists" in str(exc):
+                return False
+            raise
+        try:
+            out.write(bytearray(data))
+        finally:
+            out.close()
+        return True
+
+    def delete_tree(self, path: str) -> None:
+        """Delete a folder and everything in it (no error if it is already gone)."""
+        fs, hpath = self._fs(path)
+        fs.delete(hpath, True)
+
+    def rename(self, src: str, dst: str) -> None:
+        """Move a file or folder within one file system (atomic on a local or HDFS root;
+        a copy on object stores), creating ``dst``'s parent."""
+        fs, spath = self._fs(src)
+        _, dpath = self._fs(dst)
+        fs.mkdirs(dpath.getParent())
+        if not fs.rename(spath, dpath):
+            raise OSError(f"could not move {src} to {dst}")

@@ -1,0 +1,63 @@
+"""The batch gates of a feed that look beyond one batch: freshness and volume.
+
+Both read the run records: freshness the time of the feed's latest landed delivery, volume the
+sizes of its recent accepted batches. Each result is recorded in ``system/quality_results``
+under its gate id (:mod:`quality.ids`) with what was observed (hours, records, ratio).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import functions as F
+
+from kernel.context import Context
+from kernel.contracts import FeedContract
+from quality.ids import GATE_FRESHNESS, GATE_VOLUME
+from stages.common import quality_row
+from stages.results import Problem, StageResult
+
+
+def add_freshness(ctx: Context, contract: FeedContract, result: StageResult) -> None:
+    """Check the freshness gate (always recorded); report it unless the stage already reported
+    a problem (a refused delivery explains the feed's staleness in its own line)."""
+    stale = freshness_problem(ctx, contract)
+    if stale and not result.problems:
+        result.problems.append(stale)
+
+
+def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
+    """The freshness gate: a problem when nothing landed within ``gates.freshness_hours``."""
+    feed, limit = contract.name, contract.gates.freshness_hours
+    row = ctx.records.read("deliveries").where(
+        (F.col("feed") == feed) & F.col("status").isin("landed", "empty")).agg(F.max("at")).first()
+    latest = row[0] if row else None
+    age = None if latest is None else (ctx.now - latest).total_seconds() / 3600
+    ok = age is not None and age <= limit
+    since = "no delivery has ever landed" if age is None else f"the last landed {age:.0f}h ago"
+    observed = f"{since} (limit {limit:g}h for a {contract.cadence} feed)"
+    ctx.records.append("quality_results", [quality_row(
+        ctx, contract, GATE_FRESHNESS, "freshness" if ok else observed, ok,
+        element_count=None if age is None else round(age))])
+    return None if ok else Problem(feed, "-", f"{GATE_FRESHNESS}: {observed}")
+
+
+def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: int) -> str | None:
+    """The volume gate: a batch far above or below the median of the recent accepted ones."""
+    g = contract.gates
+    recent = [
+        r["rows_in"] for r in ctx.records.latest("batches", ["batch_id", "stage"])
+        .where((F.col("feed") == contract.name) & (F.col("stage") == "silver")
+               & (F.col("status") == "ok") & (F.col("batch_id") != batch_id))
+        .orderBy(F.col("at").desc()).limit(g.volume_history).select("rows_in").collect()
+        if r["rows_in"]
+    ]
+    if len(recent) < g.volume_min_history:
+        return None
+    recent.sort()
+    median = recent[len(recent) // 2] if len(recent) % 2 else (
+        recent[len(recent) // 2 - 1] + recent[len(recent) // 2]) / 2
+    ratio = rows / median if median else float("inf")
+    if 1 / g.volume_max_ratio <= ratio <= g.volume_max_ratio:
+        return None
+    return (f"{GATE_VOLUME}: {rows:,} records, {ratio:.2g}x the median {median:,.0f} of the "
+            f"last {len(recent)} accepted batches (allowed 1/{g.volume_max_ratio:g}x to "
+            f"{g.volume_max_ratio:g}x)")

@@ -1,0 +1,126 @@
+"""Recovery of the land stage: what a killed run landed or refused but never recorded.
+
+A landing folder is complete once its manifest exists (written last), and a refused file has its
+refusal written beside it before it leaves the inbox; the deliveries table is written after. A
+run killed in between leaves landed or refused files without a delivery row: they are recorded
+by the next run (as landed by, or refused in, the run that did the work), and a file still in
+the inbox that is the very file landed is removed, not taken for a resend. Half-done pulls
+(``_pulling``) are discarded: the next pull fetches them again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from pyspark.sql import functions as F
+
+from kernel.context import Context
+from kernel.contracts import FeedContract
+from kernel.errors import DeliveryError
+from kernel.storage import Storage
+from quality.ids import CHECK_LANDED
+from stages.common import check_row
+from stages.results import StageResult
+
+REFUSAL_SUFFIX = ".refusal.json"
+"""The refusal record kept beside a refused file in ``_rejected/<run>/``."""
+
+
+def file_digest(storage: Storage, path: str) -> str:
+    """The SHA-256 of a file (hex), computed in the JVM."""
+    row = (
+        storage.spark.read.format("binaryFile")
+        .load(path)
+        .select(F.sha2("content", 256).alias("d"))
+        .first()
+    )
+    if row is None:
+        raise DeliveryError("file vanished while it was read")
+    return str(row["d"])
+
+
+def recover_landing(ctx: Context, contract: FeedContract, result: StageResult) -> None:
+    """Record what a killed run landed or refused but did not record (see the module doc)."""
+    st, rec, feed = ctx.storage, ctx.records, contract.name
+    for stale in st.list_dirs(ctx.layout.pulling(feed)):
+        st.delete_tree(ctx.layout.pulling(feed, stale))
+    known = rec.read("deliveries").where(F.col("feed") == feed)
+    landed = {r["batch_id"] for r in known.where(F.col("status") == "landed")
+              .select("batch_id").collect()}
+    refused = {(r["run_id"], r["file_name"]) for r in known.where(F.col("status") == "refused")
+               .select("run_id", "file_name").collect()}
+    rows, recon = _recover_landed(ctx, contract, landed)
+    rows += _recover_refused(ctx, feed, refused)
+    if rows:
+        rec.append("deliveries", rows)
+        rec.append("reconciliation", recon)
+        result.add("recovered", len(rows))
+        ctx.audit("recovered", {"feed": feed, "deliveries": [r["file_name"] for r in rows],
+                                "from_runs": sorted({str(r["run_id"]) for r in rows})})
+
+
+def _recover_landed(ctx: Context, contract: FeedContract, landed: set[str]) -> tuple[
+        list[dict[str, Any]], list[dict[str, Any]]]:
+    """Deliveries rows and landing checks of the complete landing folders nobody recorded;
+    folders without a manifest (a copy cut short) are removed."""
+    st, feed = ctx.storage, contract.name
+    inbox = ctx.layout.inbox(contract.delivery.inbox) if contract.delivery.inbox else None
+    rows: list[dict[str, Any]] = []
+    recon: list[dict[str, Any]] = []
+    for name in st.list_dirs(ctx.layout.landing(feed)):
+        if name.startswith("_") or name in landed:
+            continue
+        folder = ctx.layout.landed_batch(feed, name)
+        if not st.file_exists(f"{folder}/manifest.json"):
+            st.delete_tree(folder)  # a copy cut short: the file is still in the inbox
+            continue
+        m = json.loads(st.read_bytes(f"{folder}/manifest.json").decode("utf-8"))
+        row, check = _manifest_row(ctx, folder, m)
+        rows.append(row)
+        recon.append(check)
+        if inbox and "file" in m and st.file_exists(f"{inbox}/{m['file']}") \
+                and file_digest(st, f"{inbox}/{m['file']}") == m["sha256"]:
+            st.delete(f"{inbox}/{m['file']}")
+            st.delete(f"{inbox}/{m['file']}.sha256")
+    return rows, recon
+
+
+def _recover_refused(ctx: Context, feed: str,
+                     refused: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Deliveries rows of the refusals kept in ``_rejected/`` that nobody recorded."""
+    st = ctx.storage
+    rows: list[dict[str, Any]] = []
+    for run in st.list_dirs(ctx.layout.rejected(feed)):
+        for f in st.list_files(ctx.layout.rejected(feed, run)):
+            if not f.name.endswith(REFUSAL_SUFFIX):
+                continue
+            r = json.loads(st.read_bytes(f.path).decode("utf-8"))
+            if (r.get("run_id"), r.get("file_name")) in refused:
+                continue
+            r["at"] = datetime.fromisoformat(str(r["at"]))
+            rows.append(r)
+    return rows
+
+
+def _manifest_row(ctx: Context, folder: str, m: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                        dict[str, Any]]:
+    """The deliveries row and the landing reconciliation of a landed folder's manifest (a file
+    drop names its ``file``; a pull lists its ``files``)."""
+    st = ctx.storage
+    pulled = "files" in m
+    names = [f["name"] for f in m["files"]] if pulled else [m["file"]]
+    size = sum(st.file_size(f"{folder}/{n}") for n in names)
+    received = datetime.fromisoformat(str(m["received_at"]).rstrip("Z"))
+    row = {
+        "feed": m["feed"], "batch_id": m["batch_id"], "status": "landed",
+        "file_name": m["batch_id"] if pulled else m["file"],
+        "sha256": m["sha256_of_SHA256SUMS"] if pulled else m["sha256"],
+        "bytes": m["bytes"], "file_date": date.fromisoformat(m["file_date"]),
+        "landing_path": folder if pulled else f"{folder}/{m['file']}",
+        "records": m.get("records"), "watermark": m.get("watermark"), "source": m.get("source"),
+        "run_id": m["run_id"], "at": received,
+        "reason": f"recovered: landed by run {m['run_id']}, which stopped before recording it",
+    }
+    return row, check_row(ctx, m["feed"], m["batch_id"], CHECK_LANDED, int(m["bytes"]), size)

@@ -1,0 +1,108 @@
+"""The functions Airflow tasks and the command line call: one stage, one feed, one dataset.
+
+Each returns a JSON-serialisable summary (for XCom). Heavy imports (Spark) happen inside the
+functions, never when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+STAGES = ("land", "bronze", "silver")
+
+
+class StageFailed(RuntimeError):
+    """A stage or a publish reported problems; the message has one line per problem."""
+
+
+def today() -> date:
+    """Today's date in Taiwan (the default snapshot date)."""
+    return datetime.now(TAIPEI).date()
+
+
+def airflow_parent(context: Any) -> tuple[str, str] | None:
+    """(namespace, run id) the Airflow OpenLineage provider gives the running task instance,
+    so that our job's events name exactly the provider's task run as their parent; ``None``
+    when the provider is not installed."""
+    try:
+        from airflow.providers.openlineage.plugins.macros import (
+            lineage_job_namespace,
+            lineage_run_id,
+        )
+    except ImportError:
+        return None
+    return str(lineage_job_namespace()), str(lineage_run_id(context["ti"]))
+
+
+def _context(run_id: str | None, airflow_task: tuple[str, str] | None,
+             parent: tuple[str, str] | None = None) -> Any:
+    """The job run's context; under Airflow, its lineage parent is the task (dag, task)."""
+
+    from kernel.context import Context
+
+
+    ctx = Context.create(run_id)
+    if airflow_task and run_id:
+        import os
+
+        from lineage.events import ParentRef, lineage_run_id
+
+        name = ".".join(airflow_task)
+        if parent is not None:
+            ctx.parent = ParentRef(parent[0], name, parent[1])
+        else:
+            ns = os.environ.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "airflow")
+            ctx.parent = ParentRef(ns, name, lineage_run_id(run_id, ns, name))
+        ctx.actor = os.environ.get("LAKEHOUSE_USER") or f"airflow:{name}"
+    return ctx
+
+
+def run_stage(
+    feed: str, stage: str, run_id: str | None = None,
+    airflow_task: tuple[str, str] | None = None, parent: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run one stage (land, bronze or silver) of a feed; returns its summary."""
+    from kernel import contracts
+    from stages.feed import run_stage
+
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r} (one of {STAGES})")
+    ctx = _context(run_id, airflow_task, parent)
+    result = run_stage(ctx, contracts.feed(feed), stage)
+    return dict(result.as_dict())
+
+
+def publish_dataset(
+    name: str, run_id: str | None = None, snapshot_date: date | None = None,
+    airflow_task: tuple[str, str] | None = None, parent: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Publish one dataset; returns its summary (status published, up_to_date or refused)."""
+    from kernel import contracts
+    from stages.publish import publish
+
+    ctx = _context(run_id, airflow_task, parent)
+    result = publish(ctx, contracts.dataset(name), snapshot_date or today())
+    return dict(result.as_dict())
+
+
+def write_quality_report(run_id: str) -> str | None:
+    """Write the steward's HTML quality report of a run (and the index); returns its path."""
+    from kernel.config import Settings
+    from quality.report import write_index, write_run_report
+
+    settings = Settings.from_env()
+    if not settings.is_local:
+        return None
+    page = write_run_report(settings.root, run_id)
+    write_index(settings.root)
+    return str(page)
+
+
+def raise_for_problems(summaries: list[dict[str, Any]]) -> None:
+    """Fail (one line per problem) if any summary reports a problem."""
+    problems = [p for s in summaries if s for p in s.get("problems", [])]
+    if problems:
+        raise StageFailed("\n".join(problems))
