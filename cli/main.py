@@ -277,7 +277,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     layout = Layout(settings.root)
     folder = layout.audit_dir
-    anchors = _audit_anchors(settings)
+    published = _audit_anchors(settings)
+    anchors = list(published)
     if args.expect_head:
         seq, _, digest = args.expect_head.partition(":")
         if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
@@ -297,8 +298,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 1
     note = "" if folder.is_dir() else f" (no audit log under {settings.root})"
     print(f"audit log ok: {result.entries} entries{note}")
-    if anchors:
-        console.print(f"anchors checked: {len(anchors)} (the audit head each published "
+    if published:
+        console.print(f"anchors checked: {len(published)} (the audit head each published "
                       "version recorded in its commit)")
     return 0
 
