@@ -1,270 +1,40 @@
-"""Data contracts: one YAML file per feed and per dataset, validated on load.
+"""Parsing and validating contract documents: a YAML mapping to a feed or dataset contract.
 
-A feed contract (``kind: feed``) describes a delivery as the agency sends it (wire names,
-encoding, file pattern), how each field is parsed, its personal-data class and masking policy,
-and the quality rules with their actions. A dataset contract (``kind: dataset``) describes a
-published dataset: its inputs, audience, columns and gates.
-
-Everything else (reader options, bronze and silver schemas, Great Expectations suites, masking
-plans, DAGs) is derived from these objects; nothing restates them by hand. A broken contract
-raises :class:`ContractError` naming the file, the field and the problem.
+Every problem raises :class:`~kernel.contracts.model.ContractError` naming the file, the place
+(``field national_id rule ...``) and what is wrong.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "schemas"
-
-FIELD_TYPES = {"string", "date", "int", "long", "decimal", "boolean", "timestamp"}
-PARSE_STEPS = {
-    "nfkc",  # Unicode NFKC: full-width letters and digits to ASCII
-    "trim",  # leading and trailing white space (ASCII and ideographic)
-    "upper",  # upper case
-    "roc_date",  # ROC (Minguo) YYYMMDD or YYMMDD to a date; impossible dates become null
-    "tai_to_tai",  # 台 written for 臺 (the official form) in place names
-    "empty_to_null",  # an empty string means no value
-    "digits",  # thousands separators (``45,800``) and inner spaces removed from a number
-    "percent",  # a trailing percent sign removed (``6%`` -> ``6``)
-    "roc_month",  # ROC (Minguo) YYYMM to the first day of that month
-    "iso_date",  # ISO YYYY-MM-DD (Gregorian) to a date
-}
-DATE_STEPS = ("roc_date", "roc_month", "iso_date")
-DELIVERY_KINDS = {"file_drop", "api_pull", "jdbc_pull"}
-FORMATS = {
-    "file_drop": {"csv", "fixed_width", "xml"},
-    "api_pull": {"json_pages"},
-    "jdbc_pull": {"jdbc"},
-}
-PII_CLASSES = {"direct_identifier", "indirect_identifier", "quasi_identifier", "free_text", "none"}
-MASKING_POLICIES = {
-    "keep",
-    "pseudonymize",
-    "drop",
-    "mask_partial",
-    "generalize_year",
-    "generalize_month",
-    "generalize_county",
-    "generalize_band",
-    "scan_free_text",
-}
-CHECKS = {
-    "not_null": set(),
-    "in_set": {"values"},
-    "regex": {"pattern"},
-    "length_between": {"min", "max"},
-    "between": {"min", "max"},
-    "valid_date": set(),
-    "valid_value": set(),  # the wire text parses as the field's type (int, decimal, …)
-    "tw_person_id": set(),
-    "tw_business_id": set(),
-}
-ACTIONS = {"warn", "quarantine", "fail"}
-CADENCES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
-_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-_COLUMN = re.compile(r"^[a-z][a-z0-9_]*$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-
-
-class ContractError(ValueError):
-    """A contract file is missing, malformed or inconsistent."""
-
-    def __init__(self, path: Path | str, where: str, problem: str) -> None:
-        super().__init__(f"{path}: {where}: {problem}")
-        self.path = str(path)
-        self.where = where
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A quality rule on one field (``column`` set) or across fields (``expression`` set)."""
-
-    id: str
-    check: str
-    action: str
-    column: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    expression: str | None = None
-    columns: tuple[str, ...] = ()
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a feed: its wire name, type, parsing, personal-data class and masking."""
-
-    name: str
-    wire: str
-    type: str
-    required: bool
-    parse: tuple[str, ...]
-    pii: str
-    masking: str
-    rules: tuple[Rule, ...]
-    description: str = ""
-    bytes: tuple[int, int] | None = None
-    """Fixed-width records: the field's first and last byte (1-based, inclusive)."""
-    entity: str | None = None
-    """The personal-data entity its values are (``PERSON_NAME``, ``TW_PERSON_ID``,
-    ``ADDRESS``, ``BANK_ACCOUNT``, …): the leak gate searches published data for them."""
-
-    @property
-    def is_personal(self) -> bool:
-        """True for every class of personal data (identifiers, quasi-identifiers, free text)."""
-        return self.pii != "none"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How a feed arrives: file drops (with digest companions), API pulls or JDBC pulls.
-
-    ``options`` holds the format's own settings (``record_length`` of fixed-width records,
-    ``row_tag`` of XML, the API's ``endpoint``, the JDBC ``table`` and ``watermark``, …);
-    each reader and puller documents the keys it reads.
-    """
-
-    kind: str
-    inbox: str
-    file_pattern: str
-    file_date_format: str
-    digest: str
-    format: str
-    encoding: str
-    delimiter: str = ","
-    quote: str = '"'
-    header: bool = True
-    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def is_pull(self) -> bool:
-        """True when the lakehouse pulls the feed (API, JDBC) rather than receiving files."""
-        return self.kind != "file_drop"
-
-    @property
-    def java_charset(self) -> str:
-        """The JVM charset name for ``encoding`` (CP950 is Microsoft's Big5, EUDC included)."""
-        return {"cp950": "MS950", "big5": "MS950", "utf-8": "UTF-8", "utf-8-sig": "UTF-8"}.get(
-            self.encoding.lower(), self.encoding
-        )
-
-
-@dataclass(frozen=True)
-class Gates:
-    """Batch-level gates of a feed.
-
-    ``freshness_hours``: a run fails its freshness gate when the feed's latest delivery landed
-    longer ago than this (default: the cadence plus a grace of half a cadence).
-    ``volume_*``: a batch whose record count is more than ``volume_max_ratio`` times above or
-    below the median of the feed's last ``volume_history`` accepted batches fails (checked once
-    ``volume_min_history`` batches exist).
-    """
-
-    max_quarantine_share: float = 0.2
-    min_rows: int = 1
-    freshness_hours: float = 36.0
-    volume_history: int = 7
-    volume_min_history: int = 3
-    volume_max_ratio: float = 10.0
-
-
-@dataclass(frozen=True)
-class FeedContract:
-    """A feed's contract: everything the pipeline needs to ingest it."""
-
-    path: str
-    name: str
-    version: str
-    title: str
-    description: str
-    owner: dict[str, str]
-    cadence: str
-    delivery: Delivery
-    entity: str
-    primary_key: tuple[str, ...]
-    sticky: tuple[str, ...]
-    event_key: tuple[str, ...]
-    order_by: tuple[str, ...]
-    fields: tuple[Field, ...]
-    row_rules: tuple[Rule, ...]
-    gates: Gates
-
-    @property
-    def agency(self) -> str:
-        """The agency prefix of the feed name (``moi`` of ``moi.household_registry``)."""
-        return self.name.split(".", 1)[0]
-
-    @property
-    def schedule(self) -> str:
-        """The Airflow schedule for the feed's cadence."""
-        return CADENCES[self.cadence]
-
-    @property
-    def suite_name(self) -> str:
-        """The Great Expectations suite name: ``<feed>.<contract version>``."""
-        return f"{self.name}.{self.version}"
-
-    def field(self, name: str) -> Field:
-        """The field called ``name``."""
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.name} has no field {name!r}")
-
-    @property
-    def rules(self) -> tuple[Rule, ...]:
-        """Every rule of the contract: field rules in field order, then row rules."""
-        return tuple(r for f in self.fields for r in f.rules) + self.row_rules
-
-    @property
-    def wire_to_column(self) -> dict[str, str]:
-        """Map from the wire (agency) name to the lakehouse column name."""
-        return {f.wire: f.name for f in self.fields}
-
-
-@dataclass(frozen=True)
-class DatasetColumn:
-    """One published column: its type, description and how it is derived or masked."""
-
-    name: str
-    type: str
-    description: str
-    source: tuple[str, ...]
-    masking: str
-
-
-@dataclass(frozen=True)
-class DatasetContract:
-    """A published dataset's contract."""
-
-    path: str
-    name: str
-    version: str
-    title: str
-    description: str
-    zone: str
-    audience: tuple[str, ...]
-    owner: dict[str, str]
-    inputs: tuple[str, ...]
-    key: tuple[str, ...]
-    columns: tuple[DatasetColumn, ...]
-    gates: tuple[str, ...]
-    transform: str = ""
-    """``module:function`` of the pure transform building the candidate from the inputs'
-    silver tables (see :mod:`jobs`)."""
-    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    """Dataset-specific settings (suppression threshold, export formats, …)."""
-
-    @property
-    def table(self) -> str:
-        """The table name inside its zone (``person_coverage`` of ``gold.person_coverage``)."""
-        return self.name.split(".", 1)[1]
+from kernel.contracts.model import (
+    ACTIONS,
+    CADENCES,
+    CHECKS,
+    COLUMN_RE,
+    DATE_STEPS,
+    DELIVERY_KINDS,
+    FIELD_TYPES,
+    FORMATS,
+    MASKING_POLICIES,
+    NAME_RE,
+    PARSE_STEPS,
+    PII_CLASSES,
+    VERSION_RE,
+    ContractError,
+    DatasetColumn,
+    DatasetContract,
+    Delivery,
+    FeedContract,
+    Field,
+    Gates,
+    Rule,
+)
 
 
 def _require(doc: dict[str, Any], key: str, path: Path, where: str) -> Any:
@@ -322,7 +92,7 @@ def _field(raw: Any, path: Path, index: int) -> Field:
         raise ContractError(path, where, "a field must be a mapping")
     name = str(_require(raw, "name", path, where))
     where = f"field {name}"
-    if not _COLUMN.match(name):
+    if not COLUMN_RE.match(name):
         raise ContractError(path, where, "column names are lower-case snake_case")
     ftype = str(raw.get("type", "string"))
     if ftype not in FIELD_TYPES:
@@ -380,7 +150,7 @@ def _entity_of(raw: dict[str, Any], name: str, pii: str) -> str | None:
     return DEFAULT_ENTITIES.get(name) if pii == "direct_identifier" else None
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
+def load_yaml(path: Path) -> dict[str, Any]:
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: fast
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
@@ -395,10 +165,10 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 def _common(doc: dict[str, Any], path: Path) -> tuple[str, str]:
     name = str(_require(doc, "name", path, "contract"))
-    if not _NAME.match(name):
+    if not NAME_RE.match(name):
         raise ContractError(path, "name", f"{name!r} is not of the form <agency|zone>.<table>")
     version = str(_require(doc, "version", path, "contract"))
-    if not _VERSION.match(version):
+    if not VERSION_RE.match(version):
         raise ContractError(path, "version", f"{version!r} is not a semantic version X.Y.Z")
     return name, version
 
@@ -425,20 +195,15 @@ def _gates(raw: dict[str, Any], share: float, cadence: str, path: Path) -> Gates
 
 def _entity(doc: dict[str, Any], path: Path) -> str:
     entity = str(_require(doc, "entity", path, "contract"))
-    if not _NAME.match(entity) or entity == doc.get("name"):
+    if not NAME_RE.match(entity) or entity == doc.get("name"):
         raise ContractError(
             path, "entity", f"{entity!r} is not <agency>.<entity>, distinct from the feed"
         )
     return entity
 
 
-def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
-    """Validate a parsed feed contract document and build its :class:`FeedContract`."""
-    name, version = _common(doc, path)
-    cadence = str(_require(doc, "cadence", path, "contract"))
-    if cadence not in CADENCES:
-        raise ContractError(path, "cadence", f"unknown cadence {cadence!r} ({sorted(CADENCES)})")
-    draw = _require(doc, "delivery", path, "contract")
+def _delivery(draw: Any, path: Path) -> Delivery:
+    """The ``delivery`` section of a feed contract: kind, format, file pattern, options."""
     if not isinstance(draw, dict):
         raise ContractError(path, "delivery", "must be a mapping")
     kind = str(_require(draw, "kind", path, "delivery"))
@@ -475,6 +240,12 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
     )
     if kind == "file_drop" and not delivery.inbox:
         raise ContractError(path, "delivery", "missing required key 'inbox'")
+    return delivery
+
+
+def _fields_and_rules(doc: dict[str, Any], path: Path) -> tuple[tuple[Field, ...],
+                                                                 tuple[Rule, ...]]:
+    """The fields and row rules of a feed contract, with names, keys and rule ids checked."""
     raw_fields = _require(doc, "fields", path, "contract")
     if not isinstance(raw_fields, list):
         raise ContractError(path, "fields", "must be a list")
@@ -500,8 +271,19 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
     dupes = sorted({r for r in rule_ids if rule_ids.count(r) > 1})
     if dupes:
         raise ContractError(path, "rules", f"duplicate rule ids: {dupes}")
-    if fmt == "fixed_width":
-        _check_spans(fields, int(options.get("record_length", 0)), path)
+    return fields, row_rules
+
+
+def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
+    """Validate a parsed feed contract document and build its :class:`FeedContract`."""
+    name, version = _common(doc, path)
+    cadence = str(_require(doc, "cadence", path, "contract"))
+    if cadence not in CADENCES:
+        raise ContractError(path, "cadence", f"unknown cadence {cadence!r} ({sorted(CADENCES)})")
+    delivery = _delivery(_require(doc, "delivery", path, "contract"), path)
+    fields, row_rules = _fields_and_rules(doc, path)
+    if delivery.format == "fixed_width":
+        _check_spans(fields, int(delivery.options.get("record_length", 0)), path)
     graw = doc.get("gates") or {}
     share = float(graw.get("max_quarantine_share", 0.2))
     if not 0 <= share <= 1:
@@ -518,7 +300,7 @@ def parse_feed(doc: dict[str, Any], path: Path) -> FeedContract:
         entity=_entity(doc, path),
         primary_key=tuple(doc["primary_key"]),
         sticky=tuple(doc.get("sticky") or ()),
-        event_key=tuple(doc.get("event_key") or names),
+        event_key=tuple(doc.get("event_key") or (f.name for f in fields)),
         order_by=tuple(doc.get("order_by") or ()),
         fields=fields,
         row_rules=row_rules,
@@ -592,59 +374,3 @@ def _transform(doc: dict[str, Any], path: Path) -> str:
     return value
 
 
-def load(path: Path | str) -> FeedContract | DatasetContract:
-    """Load and validate one contract file."""
-    path = Path(path)
-    doc = _load_yaml(path)
-    kind = doc.get("kind")
-    if kind == "feed":
-        return parse_feed(doc, path)
-    if kind == "dataset":
-        return parse_dataset(doc, path)
-    raise ContractError(path, "kind", f"must be 'feed' or 'dataset', not {kind!r}")
-
-
-@cache
-def _all(root: Path) -> tuple[tuple[FeedContract, ...], tuple[DatasetContract, ...]]:
-    feeds: list[FeedContract] = []
-    datasets: list[DatasetContract] = []
-    for path in sorted(root.rglob("*.yaml")):
-        contract = load(path)
-        (feeds if isinstance(contract, FeedContract) else datasets).append(contract)  # type: ignore[arg-type]
-    return tuple(feeds), tuple(datasets)
-
-
-def contracts_dir() -> Path:
-    """Where the contracts live: ``LAKEHOUSE_CONTRACTS_DIR``, else the repository's
-    ``schemas/`` (a deployment can onboard feeds from YAML kept outside the code)."""
-    import os
-
-    configured = os.environ.get("LAKEHOUSE_CONTRACTS_DIR", "").strip()
-    return Path(configured) if configured else CONTRACTS_DIR
-
-
-def feeds(root: Path | None = None) -> tuple[FeedContract, ...]:
-    """Every feed contract under ``root`` (default: :func:`contracts_dir`)."""
-    return _all((root or contracts_dir()).resolve())[0]
-
-
-def datasets(root: Path | None = None) -> tuple[DatasetContract, ...]:
-    """Every dataset contract under ``root`` (default: :func:`contracts_dir`)."""
-    return _all((root or contracts_dir()).resolve())[1]
-
-
-def feed(name: str, root: Path | None = None) -> FeedContract:
-    """The feed contract called ``name``; ``KeyError`` lists the known feeds."""
-    for c in feeds(root):
-        if c.name == name:
-            return c
-    raise KeyError(f"unknown feed {name!r}; known feeds: {', '.join(c.name for c in feeds(root))}")
-
-
-def dataset(name: str, root: Path | None = None) -> DatasetContract:
-    """The dataset contract called ``name``; ``KeyError`` lists the known datasets."""
-    for c in datasets(root):
-        if c.name == name:
-            return c
-    known = ", ".join(c.name for c in datasets(root))
-    raise KeyError(f"unknown dataset {name!r}; known datasets: {known}")
