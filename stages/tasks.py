@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 TAIPEI = ZoneInfo("Asia/Taipei")
-STAGES = ("land", "bronze", "silver")
 
 
 class StageFailed(RuntimeError):
@@ -40,9 +39,7 @@ def airflow_parent(context: Any) -> tuple[str, str] | None:
 def _context(run_id: str | None, airflow_task: tuple[str, str] | None,
              parent: tuple[str, str] | None = None) -> Any:
     """The job run's context; under Airflow, its lineage parent is the task (dag, task)."""
-
     from kernel.context import Context
-
 
     ctx = Context.create(run_id)
     if airflow_task and run_id:
@@ -66,12 +63,10 @@ def run_stage(
 ) -> dict[str, Any]:
     """Run one stage (land, bronze or silver) of a feed; returns its summary."""
     from kernel import contracts
-    from stages.feed import run_stage
+    from stages import feed as feed_stages
 
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r} (one of {STAGES})")
     ctx = _context(run_id, airflow_task, parent)
-    result = run_stage(ctx, contracts.feed(feed), stage)
+    result = feed_stages.run_stage(ctx, contracts.feed(feed), stage)
     return dict(result.as_dict())
 
 
