@@ -37,6 +37,7 @@ from quality.checks import (
     rule_columns,
     rules_with_action,
 )
+from quality.ids import GATE_QUARANTINE_SHARE
 from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, TABLE_RULE_ACTION, build_suite
 
 # SUMMARY without partial values: other formats copy failing values (personal data) into results.
@@ -114,7 +115,7 @@ class GateResult:
                 messages.append(f"{head}: {r.unexpected_count} of {total} rows fail")
         if self.quarantine_share > self.max_quarantine_share:
             messages.append(
-                f"gate max_quarantine_share: {self.quarantined_rows} of {self.rows} rows "
+                f"{GATE_QUARANTINE_SHARE}: {self.quarantined_rows} of {self.rows} rows "
                 f"quarantined ({self.quarantine_share:.1%} > {self.max_quarantine_share:.1%})"
             )
         return messages

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from kernel.context import Context
 from kernel.contracts import FeedContract
-from quality.ids import GATE_FRESHNESS, GATE_VOLUME
+from quality.ids import GATE_FRESHNESS
 from stages.common import quality_row
 from stages.results import Problem, StageResult
 
@@ -41,7 +41,8 @@ def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
 
 
 def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: int) -> str | None:
-    """The volume gate: a batch far above or below the median of the recent accepted ones."""
+    """The volume gate: what was observed when a batch is far above or below the median of the
+    recent accepted ones (``None`` when it is not)."""
     g = contract.gates
     recent = [
         r["rows_in"] for r in ctx.records.latest("batches", ["batch_id", "stage"])
@@ -58,6 +59,6 @@ def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: in
     ratio = rows / median if median else float("inf")
     if 1 / g.volume_max_ratio <= ratio <= g.volume_max_ratio:
         return None
-    return (f"{GATE_VOLUME}: {rows:,} records, {ratio:.2g}x the median {median:,.0f} of the "
+    return (f"{rows:,} records, {ratio:.2g}x the median {median:,.0f} of the "
             f"last {len(recent)} accepted batches (allowed 1/{g.volume_max_ratio:g}x to "
             f"{g.volume_max_ratio:g}x)")

@@ -108,12 +108,22 @@ def _up_to_date(ctx: Context, dc: DatasetContract, res: PublishResult, inputs: d
 def _publish_candidate(ctx: Context, dc: DatasetContract, res: PublishResult,
                        state: dict[str, Any], current: dict[str, Any], key: PseudonymKey,
                        snapshot_date: date) -> None:
-    """Build the candidate, pass the leak and disclosure gates, commit it (one version) and
-    export its open-data files; a failed gate leaves ``res`` refused with its problems."""
+    """Build the candidate (the transform's business columns, masked by the dataset's plan
+    derived from its contract), pass the leak and disclosure gates, commit it (one version) and
+    export its open-data files; a candidate the plan refuses or a failed gate leaves ``res``
+    refused with its problems (columns and counts, never values)."""
+    from masking.dataset_plan import PlanRefusal, apply_dataset_plan
     from masking.leak import scan
 
     st = ctx.storage
-    candidate = transform(dc)(silver_inputs(ctx, dc), snapshot_date, key, dc).persist()
+    try:
+        candidate = apply_dataset_plan(
+            transform(dc)(silver_inputs(ctx, dc), snapshot_date, dc), dc, key, snapshot_date
+        ).persist()
+    except PlanRefusal as exc:
+        res.problems.extend(Problem(dc.name, column, f"masking plan: {reason}")
+                            for column, reason in exc.problems)
+        return
     try:
         pseudonyms = tuple(c.name for c in dc.columns if c.masking == "pseudonymize")
         findings = scan(candidate, dc.name, known_values(ctx, dc), pseudonyms)

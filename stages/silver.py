@@ -165,6 +165,8 @@ def _gates_pass(ctx: Context, contract: FeedContract, batch: Batch, n_in: int,
         *(quality_row(ctx, contract, r.rule_id, r.check, r.success, action=r.action,
                       column=r.column, element_count=r.element_count,
                       unexpected_count=r.unexpected_count, **common) for r in gate.rules),
+        quality_row(ctx, contract, GATE_MIN_ROWS, f"{n_in} records (at least "
+                    f"{contract.gates.min_rows})", True, element_count=n_in, **common),
         quality_row(ctx, contract, GATE_QUARANTINE_SHARE,
                     f"{gate.quarantined_rows} of {gate.rows} rows quarantined "
                     f"({gate.quarantine_share:.1%}; at most {gate.max_quarantine_share:.1%})",
@@ -176,7 +178,8 @@ def _gates_pass(ctx: Context, contract: FeedContract, batch: Batch, n_in: int,
     result.assertions.extend((r.rule_id, bool(r.success), r.column) for r in gate.rules)
     if passed and not volume:
         return True
-    failed = "quality gate failed: " + "; ".join(gate.failures() + ([volume] if volume else []))
+    failures = gate.failures() + ([f"{GATE_VOLUME}: {volume}"] if volume else [])
+    failed = "quality gate failed: " + "; ".join(failures)
     ctx.records.append("batches", [batch_row(ctx, contract, batch.batch_id, "silver", "failed",
                                              rows_in=n_in, reason=failed)])
     ctx.audit("gate_failure", {"feed": feed, "batch_id": batch.batch_id,

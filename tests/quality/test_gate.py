@@ -134,7 +134,7 @@ def test_share_over_the_limit_fails(
     assert result.quarantined_rows == 4
     assert result.success is False
     assert result.failures()[-1] == (
-        "gate max_quarantine_share: 4 of 19 rows quarantined (21.1% > 20.0%)"
+        "gate.max_quarantine_share: 4 of 19 rows quarantined (21.1% > 20.0%)"
     )
 
 

@@ -31,7 +31,7 @@ from kernel.config import Settings
 from kernel.context import Context
 from kernel.records import Records
 from kernel.storage import Storage
-from quality.ids import GATE_FRESHNESS, GATE_VOLUME
+from quality.ids import BATCH_GATES, GATE_MIN_ROWS, GATE_QUARANTINE_SHARE, GATE_VOLUME
 from quality.report import (
     assert_no_personal_values,
     run_file_name,
@@ -174,7 +174,7 @@ def test_run_page_shows_rules_counts_and_statuses_from_the_system_tables(
 
     results = _system(lakehouse.root, "quality_results", RUN_1)
     for r in results:
-        if r["rule_id"] in (GATE_FRESHNESS, GATE_VOLUME):
+        if r["rule_id"] in BATCH_GATES:  # in the gates table (below) and the freshness line
             continue
         row = _row(sections[r["batch_id"]], r["rule_id"])
         assert f">{r['action']}<" in row
@@ -184,16 +184,30 @@ def test_run_page_shows_rules_counts_and_statuses_from_the_system_tables(
         outcome = "pass" if r["success"] else {"warn": "warn", "quarantine": "quarantined",
                                                "fail": "FAILED"}[r["action"]]
         assert f">{outcome}</span>" in row
-    # The volume gate and the freshness gate.
-    assert "volume" in page and "Freshness gate" in page
+    # The batch gates, from their own results: what they observed and their outcome (the
+    # header-only file has no record: it passed the minimum-rows gate, nothing else ran).
+    assert "Freshness gate" in page
     assert "≤ 20.0%" in page  # the contract's maximum quarantined share
+    gates = [r for r in results if r["rule_id"] in BATCH_GATES and r["batch_id"]]
+    assert {r["batch_id"] for r in gates} == set(batches)
+    observed = {
+        GATE_MIN_ROWS: lambda r: f"{r['element_count']:,} records",
+        GATE_QUARANTINE_SHARE:
+            lambda r: f"{r['unexpected_count']:,} of {r['element_count']:,} rows",
+        GATE_VOLUME: lambda r: html.escape(r["check"]),
+    }
+    for r in gates:
+        assert re.search(rf'title="{re.escape(r["rule_id"])}">[a-z ]+</td><td>'
+                         rf'{re.escape(observed[r["rule_id"]](r))}[^<]*</td><td>[^<]+</td>'
+                         r'<td><span class="badge ok">pass</span>', sections[r["batch_id"]])
 
     for batch_id, b in batches.items():
         section = sections[batch_id]
         assert deliveries[batch_id]["file_name"] in section
         assert f"{b['quarantined']:,} quarantined" in section
-        share = f"{b['quarantined']:,} of {b['rows_in']:,} rows"
-        assert share in section
+        if b["rows_in"]:  # no malformed record here: the share gate's rows are the batch's
+            share = f"{b['quarantined']:,} of {b['rows_in']:,} rows"
+            assert share in section
     quarantined = sum(b["quarantined"] for b in batches.values())
     assert quarantined > 0, "the generated delivery has records to quarantine"
 
@@ -229,7 +243,11 @@ def test_failed_batch_and_refused_delivery_are_flagged(lakehouse: Lakehouse) -> 
     assert head == "quality gate failed"
     for part in parts.split("; "):
         assert f"<li>{html.escape(part)}</li>" in section
-    assert "gate max_quarantine_share" in page.split("Needs attention", 1)[1].split("</ul>")[0]
+    # The headline names the failed gate with what it observed (its own quality result).
+    attention = page.split("Needs attention", 1)[1].split("</ul>")[0]
+    (gate,) = [r for r in _system(lakehouse.root, "quality_results", RUN_2)
+               if r["rule_id"] == GATE_QUARANTINE_SHARE and r["batch_id"] == failed["batch_id"]]
+    assert f"{GATE_QUARANTINE_SHARE}: {html.escape(gate['check'])}" in attention
     assert f'href="#batch-{failed["batch_id"]}"' in page
     # The check-digit rule failed but nothing was quarantined: the batch failed whole.
     row = _row(section, "national_id.check_digit")

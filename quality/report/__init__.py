@@ -1,0 +1,128 @@
+"""The steward-facing quality report: one self-contained HTML page per run, and an index.
+
+The report is built from the system-zone tables only, read without a JVM
+(:mod:`quality.report.data`), worded as a view model (:mod:`quality.report.view`, the batches
+in :mod:`quality.report.batch`) and rendered by Jinja2 templates with autoescape
+(:mod:`quality.report.render`, ``templates/``). It shows file names, digests, rule ids, reasons
+and counts: never a record, never a value.
+
+The pages are plain HTML with inline CSS (no JavaScript, no external resource), so they open
+offline in any browser::
+
+    write_all("/path/to/lakehouse")   # every run page and index.html
+    write_run_report(root, "cli-0123456789ab")
+    write_index(root)
+
+By default the pages go to the root's reports folder (``system/reports/quality/``, see
+:attr:`kernel.layout.Layout.reports_dir`) as ``<run id>.html`` and ``index.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from kernel.layout import Layout
+from quality.report import render, view
+from quality.report.data import SystemTables
+from quality.report.view import RunSummary, run_file_name
+
+__all__ = [
+    "RunSummary",
+    "SystemTables",
+    "assert_no_personal_values",
+    "main",
+    "render_index",
+    "render_run",
+    "run_file_name",
+    "write_all",
+    "write_index",
+    "write_run_report",
+]
+
+
+def render_run(tables: SystemTables, run_id: str) -> str:
+    """The HTML page of run ``run_id`` (a page saying so when the run left no record)."""
+    return render.run_html(view.run_page(tables, run_id))
+
+
+def render_index(tables: SystemTables) -> str:
+    """The HTML index: one row per run, newest first, each linking to its page."""
+    return render.index_html(view.index_page(tables))
+
+
+def _out_dir(root: str, out_dir: str | None) -> Path:
+    """The folder the pages go to (created): ``out_dir``, else the root's reports folder."""
+    path = Path(out_dir) if out_dir else Layout(root).reports_dir
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write(path: Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (a temporary file, then a rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_run_report(root: str, run_id: str, out_dir: str | None = None) -> Path:
+    """Write the page of run ``run_id`` as ``<out_dir>/<run id>.html`` and return its path.
+
+    ``out_dir`` defaults to the root's reports folder (``<root>/system/reports/quality/``).
+    """
+    tables = SystemTables.load(root)
+    return _write(_out_dir(root, out_dir) / run_file_name(run_id), render_run(tables, run_id))
+
+
+def write_index(root: str, out_dir: str | None = None) -> Path:
+    """Write ``<out_dir>/index.html`` (one row per run, newest first) and return its path."""
+    tables = SystemTables.load(root)
+    return _write(_out_dir(root, out_dir) / "index.html", render_index(tables))
+
+
+def write_all(root: str, out_dir: str | None = None) -> list[Path]:
+    """Regenerate every run page and the index; the index is the last path returned."""
+    tables = SystemTables.load(root)
+    target = _out_dir(root, out_dir)
+    paths = [_write(target / run_file_name(rid), render_run(tables, rid))
+             for rid in tables.run_ids()]
+    paths.append(_write(target / "index.html", render_index(tables)))
+    return paths
+
+
+def assert_no_personal_values(html_text: str, values: Iterable[str], min_length: int = 2) -> None:
+    """Fail when any of ``values`` (personal data) appears in the page.
+
+    Each value is looked for as delivered, trimmed, NFKC-normalised and upper-cased, in the
+    page text and in its unescaped form. Values shorter than ``min_length`` are skipped (a
+    one-character code says nothing). The error names how many values leaked and their
+    positions in ``values``, never the values themselves.
+    """
+    haystacks = (html_text, html.unescape(html_text))
+    leaked: list[int] = []
+    for i, value in enumerate(values):
+        forms = {value, value.strip(), unicodedata.normalize("NFKC", value).strip()}
+        forms |= {f.upper() for f in forms}
+        forms |= {html.escape(f, quote=True) for f in forms}
+        if any(len(f) >= min_length and f in h for f in forms for h in haystacks):
+            leaked.append(i)
+    if leaked:
+        shown = ", ".join(str(i) for i in leaked[:20])
+        raise AssertionError(
+            f"{len(leaked)} personal value(s) appear in the report (positions {shown})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m quality.report <root> [out dir]``: regenerate every page and the index;
+    returns the exit status (2 without a root)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print("usage: python -m quality.report <lakehouse root> [out dir]", file=sys.stderr)
+        return 2
+    paths = write_all(args[0], args[1] if len(args) > 1 else None)
+    print(f"✓ {len(paths) - 1} run page(s) and {paths[-1]}")
+    return 0
