@@ -78,7 +78,7 @@ def _deliver(path: Path, root: Path, contract: FeedContract) -> None:
         shutil.copyfile(src, inbox / src.name)
 
 
-def context(spark: SparkSession, root: Path) -> object:
+def context(spark: SparkSession, root: Path) -> Context:
     """A job run of the pipeline on ``spark`` writing under ``root`` (a fresh run id)."""
     from kernel.config import Settings
     from kernel.records import Records

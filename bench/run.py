@@ -32,16 +32,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from bench import freetext, machine
 from bench import pipeline as bp
 from bench.probes import Probes, StageTiming, installed
 from bench.report import Figure, median, speedup_figure, time_figure, write
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_KEY = "bench-key-NOT-FOR-PRODUCTION-0123456789abcdef"
@@ -188,108 +198,183 @@ def run(cfg: Config, spark: Any = None) -> tuple[Path, Path, list[Figure]]:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(cfg: Config, spark: Any, work: Path, share: machine.CpuShare,
-         started: datetime.datetime) -> tuple[Path, Path, list[Figure]]:
+@dataclass
+class _Step:
+    """The run's progress bar: each step advances it by one (and, off a terminal, logs a line)."""
+
+    progress: Progress
+    task: TaskID
+
+    def __call__(self, text: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` as the step ``text``; its result."""
+        self.progress.update(self.task, description=text)
+        if not console.is_terminal:  # a log: one line per step instead of a live bar
+            console.print(f"{datetime.datetime.now():%H:%M:%S} {text}")
+        out = fn()
+        self.progress.advance(self.task)
+        return out
+
+    def skip(self) -> None:
+        """Count a step that has nothing to do."""
+        self.progress.advance(self.task)
+
+
+@dataclass
+class _Inputs:
+    """What every round measures on: the deliveries for N and 4N, the free-text sample and the
+    evaluation set (both as cached frames)."""
+
+    d: bp.Deliveries
+    d4: bp.Deliveries
+    texts: list[str | None]
+    sample: DataFrame
+    ev_texts: list[str | None]
+    evalset: DataFrame
+
+
+@dataclass
+class _Once:
+    """What is measured once, not per round: recall (deterministic), the per-text costs in one
+    process, the share of texts the prefilter lets through, and the optional profile."""
+
+    recall_ours: freetext.Recall
+    recall_naive: freetext.Recall
+    costs: freetext.PerText
+    profile_text: str | None
+    prefiltered: float = 0.0
+
+
+def _total_steps(cfg: Config) -> int:
+    """The steps of a run: Spark, the three inputs, recall and the per-text costs; the warm-up;
+    six per round; the profile."""
+    return 6 + (1 if cfg.warmup else 0) + 6 * cfg.repeat + (1 if cfg.profile else 0)
+
+
+def _prepare(cfg: Config, spark: Any, work: Path, step: _Step) -> _Inputs:
+    """Generate the deliveries for N and 4N persons and the free-text remarks under ``work``."""
     n, n4 = cfg.persons, 4 * cfg.persons
+    d = step(f"generating deliveries for {n:,} persons…",
+             lambda: bp.generate(work / "src-n", n, cfg.seed, START))
+    d4 = step(f"generating deliveries for {n4:,} persons (4N)…",
+              lambda: bp.generate(work / "src-4n", n4, cfg.seed, START))
+    texts = step(f"generating {cfg.texts:,} free-text remarks…",
+                 lambda: freetext.remarks(n, cfg.seed, START, cfg.texts))
+    sample = freetext.frame(spark, texts)
+    ev_texts, ev_names = freetext.eval_texts()
+    evalset = freetext.frame(spark, ev_texts, ev_names)
+    return _Inputs(d, d4, texts, sample, ev_texts, evalset)
+
+
+def _warm_up(cfg: Config, spark: Any, probes: Probes, work: Path, inputs: _Inputs) -> None:
+    """One unmeasured pass of every measurement on at most 1,000 persons and 500 texts."""
+    small = bp.generate(work / "src-warm", min(cfg.persons, 1000), cfg.seed, START)
+    bp.bare_conversion(spark, small.full, work / "bare-warm")
+    bp.full_load(spark, probes, small, work / "run-warm")
+    bp.incremental_day(spark, probes, small, work / "run-warm")
+    freetext.measure(freetext.frame(spark, inputs.texts[:500]))
+    freetext.measure(inputs.evalset, "names")
+    shutil.rmtree(work / "run-warm", ignore_errors=True)
+
+
+def _round(i: int, cfg: Config, spark: Any, probes: Probes, work: Path, inputs: _Inputs,
+           rounds: Rounds, step: _Step) -> None:
+    """Round ``i``: (a) to (f) once each, appended to ``rounds``; the tables removed after."""
+    d, d4 = inputs.d, inputs.d4
+    tag = f"round {i}/{cfg.repeat}:"
+    root, bare = work / f"run-n-{i}", work / f"bare-n-{i}"
+    rounds.bare.append(step(f"{tag} bare conversion, N…",
+                            partial(bp.bare_conversion, spark, d.full, bare)))
+    rounds.full.append(step(f"{tag} pipeline full load, N…",
+                            partial(bp.full_load, spark, probes, d, root)))
+    rounds.validation.append(step(f"{tag} full scan of the conformed batch…",
+                                  partial(bp.validation_vs_scan, spark, probes, root,
+                                          rounds.full[-1])))
+    rounds.incremental.append(step(f"{tag} incremental day, N…",
+                                   partial(bp.incremental_day, spark, probes, d, root)))
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(bare, ignore_errors=True)
+
+    def four() -> None:
+        rounds.bare_4n.append(bp.bare_conversion(spark, d4.full, work / f"bare-4n-{i}"))
+        root4 = work / f"run-4n-{i}"
+        rounds.full_4n.append(bp.full_load(spark, probes, d4, root4))
+        shutil.rmtree(root4, ignore_errors=True)
+        shutil.rmtree(work / f"bare-4n-{i}", ignore_errors=True)
+
+    step(f"{tag} bare conversion and pipeline, 4N…", four)
+
+    def texts_round() -> None:
+        rounds.text_sample.append(freetext.measure(inputs.sample))
+        rounds.text_eval.append(freetext.measure(inputs.evalset, "names"))
+
+    step(f"{tag} free-text masking, ours and naive…", texts_round)
+
+
+def _once(cfg: Config, spark: Any, probes: Probes, work: Path, inputs: _Inputs,
+          step: _Step) -> _Once:
+    """Recall on the evaluation set, the per-text costs and (with ``--profile``) the profile."""
+    recall_ours, recall_naive = step("recall on the evaluation set…", freetext.recall)
+    costs = step("free text: costs per text in one process…",
+                 partial(freetext.per_text, inputs.texts))
+    profile_text = None
+    if cfg.profile:
+        profile_text = step("profiling one full load (cProfile)…",
+                            lambda: _profile(spark, probes, inputs.d, work / "run-profile"))
+    return _Once(recall_ours, recall_naive, costs, profile_text)
+
+
+def _measure(cfg: Config, spark: Any, work: Path) -> tuple[Any, Rounds, _Inputs, _Once]:
+    """Every measurement under a progress bar: the session used (``spark`` or a new one), the
+    rounds, their inputs and what is measured once."""
     rounds = Rounds()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
-    steps = 6 + (1 if cfg.warmup else 0) + 6 * cfg.repeat + (1 if cfg.profile else 0)
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("starting Spark…", total=steps)
-
-        def step(text: str, fn: Callable[[], Any]) -> Any:
-            progress.update(task, description=text)
-            if not console.is_terminal:  # a log: one line per step instead of a live bar
-                console.print(f"{datetime.datetime.now():%H:%M:%S} {text}")
-            out = fn()
-            progress.advance(task)
-            return out
-
+        step = _Step(progress, progress.add_task("starting Spark…", total=_total_steps(cfg)))
         if spark is None:
             spark = step("starting Spark…", _session)
         else:
-            progress.advance(task)
+            step.skip()
         probes = Probes(spark)
-        d = step(f"generating deliveries for {n:,} persons…",
-                 lambda: bp.generate(work / "src-n", n, cfg.seed, START))
-        d4 = step(f"generating deliveries for {n4:,} persons (4N)…",
-                  lambda: bp.generate(work / "src-4n", n4, cfg.seed, START))
-        texts = step(f"generating {cfg.texts:,} free-text remarks…",
-                     lambda: freetext.remarks(n, cfg.seed, START, cfg.texts))
-        sample = freetext.frame(spark, texts)
-        ev_texts, ev_names = freetext.eval_texts()
-        evalset = freetext.frame(spark, ev_texts, ev_names)
-
+        inputs = _prepare(cfg, spark, work, step)
         with installed(probes):
             if cfg.warmup:
-                def warm() -> None:
-                    small = bp.generate(work / "src-warm", min(n, 1000), cfg.seed, START)
-                    bp.bare_conversion(spark, small.full, work / "bare-warm")
-                    bp.full_load(spark, probes, small, work / "run-warm")
-                    bp.incremental_day(spark, probes, small, work / "run-warm")
-                    freetext.measure(freetext.frame(spark, texts[:500]))
-                    freetext.measure(evalset, "names")
-                    shutil.rmtree(work / "run-warm", ignore_errors=True)
-
-                step("warming up (not measured)…", warm)
+                step("warming up (not measured)…",
+                     partial(_warm_up, cfg, spark, probes, work, inputs))
             for i in range(1, cfg.repeat + 1):
-                tag = f"round {i}/{cfg.repeat}:"
-                root, bare = work / f"run-n-{i}", work / f"bare-n-{i}"
-                rounds.bare.append(step(f"{tag} bare conversion, N…",
-                                        partial(bp.bare_conversion, spark, d.full, bare)))
-                rounds.full.append(step(f"{tag} pipeline full load, N…",
-                                        partial(bp.full_load, spark, probes, d, root)))
-                rounds.validation.append(step(f"{tag} full scan of the conformed batch…",
-                                              partial(bp.validation_vs_scan, spark, probes, root,
-                                                      rounds.full[-1])))
-                rounds.incremental.append(step(f"{tag} incremental day, N…",
-                                               partial(bp.incremental_day, spark, probes, d, root)))
-                shutil.rmtree(root, ignore_errors=True)
-                shutil.rmtree(bare, ignore_errors=True)
+                _round(i, cfg, spark, probes, work, inputs, rounds, step)
+            once = _once(cfg, spark, probes, work, inputs, step)
+        once.prefiltered = freetext.prefiltered_share(inputs.sample)
+        inputs.sample.unpersist()
+        inputs.evalset.unpersist()
+    return spark, rounds, inputs, once
 
-                def four(i: int = i) -> None:
-                    rounds.bare_4n.append(bp.bare_conversion(spark, d4.full, work / f"bare-4n-{i}"))
-                    root4 = work / f"run-4n-{i}"
-                    rounds.full_4n.append(bp.full_load(spark, probes, d4, root4))
-                    shutil.rmtree(root4, ignore_errors=True)
-                    shutil.rmtree(work / f"bare-4n-{i}", ignore_errors=True)
 
-                step(f"{tag} bare conversion and pipeline, 4N…", four)
+def _recall_figure(once: _Once) -> Figure:
+    """(c) recall on the evaluation set, ours against the naive UDF's (computed once)."""
+    ours, naive = once.recall_ours, once.recall_naive
+    ratio = ours.recall / naive.recall if naive.recall else float("inf")
+    return Figure("freetext_recall", "(c) recall on the evaluation set", ours.recall,
+                  naive.recall, ratio, unit="share", target=1.0, direction="min",
+                  ratio_label="ours / baseline", runs_ours=[ours.recall],
+                  runs_baseline=[naive.recall],
+                  note=f"{ours.labels} labelled spans; deterministic: computed once")
 
-                def texts_round() -> None:
-                    rounds.text_sample.append(freetext.measure(sample))
-                    rounds.text_eval.append(freetext.measure(evalset, "names"))
 
-                step(f"{tag} free-text masking, ours and naive…", texts_round)
-            recall_ours, recall_naive = step("recall on the evaluation set…", freetext.recall)
-            costs = step("free text: costs per text in one process…",
-                         partial(freetext.per_text, texts))
-            profile_text = None
-            if cfg.profile:
-                profile_text = step("profiling one full load (cProfile)…",
-                                    lambda: _profile(spark, probes, d, work / "run-profile"))
-        prefiltered = freetext.prefiltered_share(sample)
-        sample.unpersist()
-        evalset.unpersist()
-
-    figs = figures(rounds)
-    figs.append(Figure("freetext_recall", "(c) recall on the evaluation set", recall_ours.recall,
-                       recall_naive.recall, recall_ours.recall / recall_naive.recall
-                       if recall_naive.recall else float("inf"), unit="share", target=1.0,
-                       direction="min", ratio_label="ours / baseline",
-                       runs_ours=[recall_ours.recall], runs_baseline=[recall_naive.recall],
-                       note=f"{recall_ours.labels} labelled spans; deterministic: computed once"))
-    load = share.stop()
+def _result(cfg: Config, spark: Any, started: datetime.datetime, load: dict[str, Any],
+            rounds: Rounds, inputs: _Inputs, once: _Once) -> dict[str, Any]:
+    """The JSON document of the run (without its figures, which :func:`write` adds)."""
+    d, d4 = inputs.d, inputs.d4
     spark_conf = spark.sparkContext.getConf()
-    result: dict[str, Any] = {
+    return {
         "date": started.date().isoformat(),
         "started_at": started.isoformat(timespec="seconds"),
         "machine": machine.describe(),
         "machine_load": load,
         "config": {
-            "persons": n, "repeat": cfg.repeat, "texts": len(texts), "seed": cfg.seed,
-            "warmup": cfg.warmup, "spark_master": spark_conf.get("spark.master"),
+            "persons": cfg.persons, "repeat": cfg.repeat, "texts": len(inputs.texts),
+            "seed": cfg.seed, "warmup": cfg.warmup,
+            "spark_master": spark_conf.get("spark.master"),
             "shuffle_partitions": int(spark_conf.get("spark.sql.shuffle.partitions", "0")),
             "driver_memory": spark_conf.get("spark.driver.memory"),
             "feed": bp.FEED, "dataset": "gold.person_coverage (household registry only: "
@@ -316,17 +401,29 @@ def _run(cfg: Config, spark: Any, work: Path, share: machine.CpuShare,
                                                           for v in rounds.validation])),
                        "spark_jobs_scan": int(median([v.jobs_scan for v in rounds.validation]))},
         "freetext": {
-            "sample": {"texts": len(texts), "prefiltered_share": round(prefiltered, 4),
+            "sample": {"texts": len(inputs.texts), "prefiltered_share": round(once.prefiltered, 4),
                        "agree": [x.agree for x in rounds.text_sample]},
-            "evalset": {"texts": len(ev_texts), "agree": [x.agree for x in rounds.text_eval]},
-            "recall_ours": vars(recall_ours), "recall_naive": vars(recall_naive),
-            "per_text_ms": {k: round(v, 4) for k, v in vars(costs).items()},
+            "evalset": {"texts": len(inputs.ev_texts),
+                        "agree": [x.agree for x in rounds.text_eval]},
+            "recall_ours": vars(once.recall_ours), "recall_naive": vars(once.recall_naive),
+            "per_text_ms": {k: round(v, 4) for k, v in vars(once.costs).items()},
         },
     }
+
+
+def _run(cfg: Config, spark: Any, work: Path, share: machine.CpuShare,
+         started: datetime.datetime) -> tuple[Path, Path, list[Figure]]:
+    """Measure, then write the JSON and Markdown results (and the profile) and print the
+    figures."""
+    spark, rounds, inputs, once = _measure(cfg, spark, work)
+    figs = figures(rounds)
+    figs.append(_recall_figure(once))
+    load = share.stop()
+    result = _result(cfg, spark, started, load, rounds, inputs, once)
     name = cfg.name or result["date"]
-    if profile_text is not None:
+    if once.profile_text is not None:
         cfg.out.mkdir(parents=True, exist_ok=True)
-        (cfg.out / f"{name}-profile.txt").write_text(profile_text, encoding="utf-8")
+        (cfg.out / f"{name}-profile.txt").write_text(once.profile_text, encoding="utf-8")
         result["profile"] = f"{name}-profile.txt"
     js, md = write(cfg.out, name, result, figs)
     _print_figures(figs)

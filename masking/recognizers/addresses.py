@@ -1,0 +1,72 @@
+"""The address recognizer (:class:`TwAddressRecognizer`): 縣市 + 鄉鎮市區 + 村里/鄰 or 路街
+(+段 巷 弄) + 號 (+樓), the county optional.
+
+Contract: an address ends with its number (號, then floor and room); it needs no cue and scores
+higher when it starts with a county or city (:data:`COUNTIES`: those of
+:data:`kernel.twid.COUNTIES` and the five merged in 2010, written with 台 or 臺); without a
+county its first name must not start with a verb or particle (``遷入``, ``住``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from kernel.twid import COUNTIES as TW_COUNTIES
+from masking.recognizers.base import CJK, TW_ADDRESS, TaiwanRecognizer, cjk_class_without
+
+# --------------------------------------------------------------------------------------------
+# Addresses.
+
+FORMER_COUNTIES: Final = ("臺北縣", "桃園縣", "臺中縣", "臺南縣", "高雄縣")
+"""The counties merged into cities in 2010 (still written in old addresses)."""
+COUNTIES: Final = tuple(dict.fromkeys(
+    name for c in (*TW_COUNTIES, *FORMER_COUNTIES) for name in (c, c.replace("臺", "台"))))
+"""The 22 counties and cities and the counties merged in 2010, written with 台 or 臺."""
+
+# Characters that do not belong to a place or road name: verbs and particles before an address.
+_ADDRESS_STOP: Final = "住址居於在至到往寄送改為遷入搬設籍原現及與和或的請經由向已將即其該係"
+_PLACE: Final = cjk_class_without(_ADDRESS_STOP)  # first character of a name without county
+_NUM: Final = r"(?:[0-9]+|[一二三四五六七八九十百零〇]+)"
+_COUNTY: Final = "(?:" + "|".join(COUNTIES) + ")"
+
+
+def _names(first: str, longest: int, ends: str) -> str:
+    """A place name: ``first`` character class, up to ``longest`` characters, then ``ends``."""
+    return rf"(?:{first}[{CJK}]{{0,{longest - 1}}}?{ends})"
+
+
+_DISTRICT: Final = _names(f"[{CJK}]", 3, "[鄉鎮市區]")
+_DISTRICT_FREE: Final = _names(_PLACE, 3, "[鄉鎮市區]")
+_NEIGHBOURHOOD: Final = r"(?:[0-9]+|[一二三四五六七八九十]+)鄰"
+_VILLAGE: Final = rf"(?:{_names(f'[{CJK}]', 3, '[村里]')}{_NEIGHBOURHOOD}?|{_NEIGHBOURHOOD})"
+_VILLAGE_FREE: Final = rf"(?:{_names(_PLACE, 3, '[村里]')}{_NEIGHBOURHOOD}?)"
+_SECTION: Final = rf"(?:[東西南北]?{_NUM}段)?"
+_ROAD: Final = "(?:" + _names(f"[{CJK}]", 6, "(?:路|街|大道)") + _SECTION + ")"
+_ROAD_FREE: Final = "(?:" + _names(_PLACE, 6, "(?:路|街|大道)") + _SECTION + ")"
+_NUMBER: Final = (
+    rf"(?:{_NUM}巷)?(?:{_NUM}弄)?[0-9]+(?:[-之][0-9]+)?號(?:之[0-9]+)?"
+    rf"(?:(?:{_NUM}|地下[0-9]*|B[0-9])樓(?:之[0-9]+)?|[0-9]+F)?(?:[0-9]+室)?"
+)
+# Led by a county, the names that follow may start with any character; without a county the
+# first name must not start with a verb or particle (``遷入``, ``改寄至``, ``住``).
+_ADDRESS_RE: Final = re.compile(
+    rf"(?:{_COUNTY}{_DISTRICT}?(?:{_VILLAGE}{_ROAD}?|{_ROAD})"
+    rf"|{_DISTRICT_FREE}(?:{_VILLAGE}{_ROAD}?|{_ROAD})"
+    rf"|{_VILLAGE_FREE}{_ROAD}?"
+    rf"|{_ROAD_FREE})"
+    rf"{_NUMBER}"
+)
+
+
+class TwAddressRecognizer(TaiwanRecognizer):
+    """Addresses: 縣市 + 鄉鎮市區 + 村里/鄰 or 路街 (+段 巷 弄) + 號 (+樓); 台 and 臺, full-width
+    digits; the county may be missing (``中正區忠孝東路一段12號``)."""
+
+    ENTITY = TW_ADDRESS
+
+    def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        for m in _ADDRESS_RE.finditer(folded):
+            score = 0.85 if m.group().startswith(COUNTIES) else 0.7
+            yield m.start(), m.end(), score

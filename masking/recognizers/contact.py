@@ -1,0 +1,147 @@
+"""The contact and payment recognizers: phone numbers (:class:`TwPhoneRecognizer`), e-mail
+addresses (:class:`EmailRecognizer`), bank and postal accounts
+(:class:`TwBankAccountRecognizer`).
+
+Contract: phones and accounts are both digit runs, told apart by the nearest cue before them
+(:func:`~masking.recognizers.base.nearest_cue`): a number is an account only after an account
+cue, or without a cue in the postal shape ``0001234-5678901``; after an account cue a phone is
+reported only as a mobile number written with separators (the engine keeps the higher score of
+overlapping findings), and no landline after an account, case-number or business cue. E-mail
+addresses need no cue (ASCII only, also full-width or glued to Chinese).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from masking.recognizers.base import (
+    EMAIL_ADDRESS,
+    NOT_AFTER,
+    NOT_BEFORE,
+    NOT_QUANTITY,
+    TW_BANK_ACCOUNT,
+    TW_PHONE,
+    TaiwanRecognizer,
+    nearest_cue,
+)
+
+# --------------------------------------------------------------------------------------------
+# Phone numbers.
+
+_MOBILE_RE: Final = re.compile(
+    NOT_BEFORE
+    + r"(?:(?:\+|00)886[ \-]?(?:\(0\)[ \-]?)?0?|\(0(?=9\d\d\)))"
+    + r"9(?:[ \-.)]{0,2}[0-9]){8}"
+    + NOT_AFTER
+    + r"|"
+    + NOT_BEFORE
+    + r"09(?:[ \-.]?[0-9]){8}"
+    + NOT_AFTER
+)
+_LANDLINE_RE: Final = re.compile(
+    NOT_BEFORE
+    + r"(?:\(0[2-8][0-9]{0,2}\)[ \-]?|0[2-8][0-9]{0,2}[ \-]"
+    + r"|(?:\+|00)886[ \-]?\(?[2-8][0-9]{0,2}\)?[ \-]?)"
+    + r"[0-9]{2,4}[ \-]?[0-9]{3,4}"
+    + NOT_AFTER
+)
+_LANDLINE_BARE_RE: Final = re.compile(NOT_BEFORE + r"0[2-8][0-9]{7,8}" + NOT_AFTER)
+
+
+def _digits(s: str) -> str:
+    return "".join(c for c in s if "0" <= c <= "9")
+
+
+class TwPhoneRecognizer(TaiwanRecognizer):
+    """Mobile (``0912-345-678``, ``+886 912 345 678``, ``(0912)345-678``) and landline numbers
+    (``(02)2345-6789``, ``02-23456789``, ``07-1234567``, ``049-2345678``, ``+886-2-2345-6789``).
+
+    A landline without separator (``0223456789``) counts only after a phone cue; a mobile number
+    without separator preceded by an account cue is left to the account recognizer.
+    """
+
+    ENTITY = TW_PHONE
+
+    def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        for m in _MOBILE_RE.finditer(folded):
+            text = m.group()
+            cue = nearest_cue(folded, m.start())
+            if cue == "bank" and text.isdigit():
+                continue
+            yield m.start(), m.end(), 0.9 if cue == "phone" else 0.75
+        for m in _LANDLINE_RE.finditer(folded):
+            digits = _digits(m.group())
+            national = digits[3:] if m.group().lstrip("(").startswith(("+", "00")) else digits[1:]
+            if not 8 <= len(national) <= 9:
+                continue
+            cue = nearest_cue(folded, m.start())
+            if cue in ("bank", "negative", "business"):
+                continue
+            yield m.start(), m.end(), 0.85 if cue == "phone" else 0.6
+        for m in _LANDLINE_BARE_RE.finditer(folded):
+            if nearest_cue(folded, m.start()) == "phone":
+                yield m.start(), m.end(), 0.6
+
+
+# --------------------------------------------------------------------------------------------
+# E-mail addresses.
+
+_EMAIL_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9_])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+
+class EmailRecognizer(TaiwanRecognizer):
+    """E-mail addresses, also full-width (``ｗａｎｇ＠ｇｍａｉｌ．ｃｏｍ``) and glued to Chinese.
+
+    Presidio's own ``EmailRecognizer`` starts its pattern with ``\\b`` and lets ``\\w`` (which
+    includes Chinese characters) into the local part, so ``信箱abc@x.tw`` would become one
+    finding including ``信箱``; this pattern accepts ASCII only.
+    """
+
+    ENTITY = EMAIL_ADDRESS
+
+    def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        for m in _EMAIL_RE.finditer(folded):
+            yield m.start(), m.end(), 0.95
+
+
+# --------------------------------------------------------------------------------------------
+# Bank and postal accounts.
+
+_ACCOUNT_RE: Final = re.compile(
+    NOT_BEFORE + r"[0-9](?:-?[0-9]){9,15}" + NOT_AFTER + NOT_QUANTITY
+)
+_POSTAL_RE: Final = re.compile(r"[0-9]{6,7}-[0-9]{7}")
+
+
+# A postal account written as its two labelled halves: ``局號0012345帳號1234567``.
+_POSTAL_PARTS_RE: Final = re.compile(
+    r"局號\s?[:：]?\s?(?P<office>[0-9]{7})\s?[,，、;；]?\s?帳號\s?[:：]?\s?(?P<acct>[0-9]{7})(?![0-9])"
+)
+
+
+class TwBankAccountRecognizer(TaiwanRecognizer):
+    """Bank and postal account numbers: 10 to 16 digits with optional hyphens
+    (``0001234-5678901``, ``012-345-678901``, ``123456789012``).
+
+    Reported when the nearest cue before the number is an account cue (帳號, 郵局, 銀行, 匯款,
+    戶頭, ...), or without a cue in the postal shape ``0001234-5678901``; a number after a phone,
+    ID or case-number cue is not an account. A postal account in two labelled halves
+    (``局號0012345帳號1234567``) is one finding.
+    """
+
+    ENTITY = TW_BANK_ACCOUNT
+
+    def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        for m in _ACCOUNT_RE.finditer(folded):
+            cue = nearest_cue(folded, m.start())
+            if cue == "bank":
+                yield m.start(), m.end(), 0.85
+            elif cue is None and _POSTAL_RE.fullmatch(m.group()):
+                yield m.start(), m.end(), 0.6
+        for m in _POSTAL_PARTS_RE.finditer(folded):
+            yield m.start("office"), m.end("acct"), 0.85
