@@ -6,5 +6,5 @@ with ``deltalake`` (no JVM), or on Spark with ``--engine spark``. Every query is
 the caller's role and written to the audit log, refused ones included.
 
 Nothing in this package imports pyspark or Airflow at module import: the DuckDB path starts in
-well under a second (:mod:`analytics.perf` measures it).
+well under a second (:mod:`bench.query` measures it).
 """

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from analytics import roles
 from kernel import contracts
+from kernel.layout import Layout
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -150,10 +151,9 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def table_uri(root: str, zone: str, table: str) -> str:
-    """Where ``deltalake`` finds the table: a local path, or the root's URI."""
-    base = root.removeprefix("file://").removeprefix("file:") if root.startswith("file:") \
-        else root
-    return f"{base.rstrip('/')}/{zone}/{table}"
+    """Where ``deltalake`` finds the table: a local path, or the root's URI
+    (:meth:`kernel.layout.Layout.delta_uri`)."""
+    return Layout(root).delta_uri(zone, table)
 
 
 def _pii_rank(pii: str) -> int:
@@ -219,8 +219,9 @@ def tables(root: str, contracts_dir: Path | None = None) -> list[Table]:
 def _system_tables(root: str) -> dict[str, str]:
     """The run-record tables: the known ones, and any other Delta table under ``system/``."""
     found = dict(SYSTEM_TABLES)
-    folder = Path(table_uri(root, "system", ""))
-    if folder.is_dir():
+    layout = Layout(root)
+    folder = layout.zone_dir("system") if layout.is_local else None
+    if folder is not None and folder.is_dir():
         for child in sorted(folder.iterdir()):
             if (child / "_delta_log").is_dir() and child.name not in found:
                 found[child.name] = "a run-record table of the system zone"

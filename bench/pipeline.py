@@ -36,6 +36,7 @@ from jobs import residents_coverage
 from kernel import contracts
 from kernel.context import Context
 from kernel.contracts import FeedContract
+from kernel.layout import Layout
 
 FEED = residents_coverage.FEED
 STAGES = ("land", "bronze", "silver", "publish")
@@ -72,7 +73,7 @@ def generate(folder: Path, persons: int, seed: int, start: datetime.date) -> Del
 
 def _deliver(path: Path, root: Path, contract: FeedContract) -> None:
     """Drop a file and its ``.sha256`` companion into the feed's inbox under ``root``."""
-    inbox = root / "inbox" / contract.delivery.inbox
+    inbox = Path(Layout(str(root)).inbox(contract.delivery.inbox))
     inbox.mkdir(parents=True, exist_ok=True)
     for src in (path, path.with_name(path.name + ".sha256")):
         shutil.copyfile(src, inbox / src.name)

@@ -44,6 +44,7 @@ from pyspark.sql import functions as F
 
 from jobs.person_coverage import option, to_contract
 from kernel.contracts import DatasetContract
+from kernel.storage import Storage
 
 BOM = b"\xef\xbb\xbf"
 POINTER = "latest.json"
@@ -52,8 +53,6 @@ STAGING = "_staging"
 DICTIONARY = "data_dictionary"
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
-ATOMIC_RENAME_SCHEMES = {"file", "hdfs", "viewfs"}
-"""File systems whose rename replaces a file atomically; elsewhere a PUT replaces an object."""
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TYPE_NOTES = {"date": "date, YYYY-MM-DD", "boolean": "boolean, true/false"}
 
@@ -106,117 +105,19 @@ def disclosure_settings(contract: DatasetContract) -> Disclosure | None:
 
 
 # ------------------------------------------------------------------------------ file system
-def _jvm(spark: SparkSession) -> Any:
-    return cast(Any, spark)._jvm
-
-
-def _fs(spark: SparkSession, path: str) -> tuple[Any, Any]:
-    """(FileSystem, Path) of ``path``; the raw local file system (no ``.crc`` files) locally."""
-    jvm = _jvm(spark)
-    conf = cast(Any, spark)._jsc.hadoopConfiguration()
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(conf)
-    if fs.getUri().getScheme() == "file":
-        fs = jvm.org.apache.hadoop.fs.FileSystem.getLocal(conf).getRaw()
-    return fs, hpath
-
-
-def _scheme(spark: SparkSession, path: str) -> str:
-    fs, _ = _fs(spark, path)
-    return str(fs.getUri().getScheme())
-
-
-def _exists(spark: SparkSession, path: str) -> bool:
-    fs, hpath = _fs(spark, path)
-    return bool(fs.exists(hpath))
-
-
-def _delete(spark: SparkSession, path: str) -> None:
-    fs, hpath = _fs(spark, path)
-    fs.delete(hpath, True)
-
-
-def _move(spark: SparkSession, src: str, dst: str) -> None:
-    """Rename ``src`` to ``dst`` (which must not exist), creating ``dst``'s parent."""
-    fs, spath = _fs(spark, src)
-    _, dpath = _fs(spark, dst)
-    fs.mkdirs(dpath.getParent())
-    if not fs.rename(spath, dpath):
-        raise OSError(f"could not move {src} to {dst}")
-
-
-def _write(spark: SparkSession, path: str, data: bytes) -> None:
-    fs, hpath = _fs(spark, path)
-    out = fs.create(hpath, True)
-    try:
-        out.write(bytearray(data))
-    finally:
-        out.close()
-
-
-def _read(spark: SparkSession, path: str) -> bytes:
-    fs, hpath = _fs(spark, path)
-    stream = fs.open(hpath)
-    try:
-        return bytes(_jvm(spark).org.apache.commons.io.IOUtils.toByteArray(stream))
-    finally:
-        stream.close()
-
-
-def _replace(spark: SparkSession, path: str, data: bytes, staging: str) -> None:
-    """Write a small file so that readers see the old or the new content, never a part."""
-    if _scheme(spark, path) not in ATOMIC_RENAME_SCHEMES:
-        _write(spark, path, data)  # an object store: one PUT replaces the object whole
-        return
-    tmp = f"{staging}/{POINTER}.{uuid.uuid4().hex}"
-    _write(spark, tmp, data)
-    jvm = _jvm(spark)
-    conf = cast(Any, spark)._jsc.hadoopConfiguration()
-    _, src = _fs(spark, tmp)
-    _, dst = _fs(spark, path)
-    context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(dst.toUri(), conf)
-    rename = jvm.org.apache.hadoop.fs.Options.Rename
-    options = cast(Any, spark).sparkContext._gateway.new_array(rename, 1)
-    options[0] = rename.OVERWRITE
-    context.rename(src, dst, options)
-
-
-def _single_part(spark: SparkSession, folder: str, suffix: str) -> str:
+def _single_part(st: Storage, folder: str, suffix: str) -> str:
     """The one data file Spark wrote into ``folder``."""
-    fs, hpath = _fs(spark, folder)
-    parts = [str(s.getPath().toString()) for s in fs.listStatus(hpath)
-             if s.getPath().getName().startswith("part-")
-             and s.getPath().getName().endswith(suffix)]
+    parts = [f.path for f in st.list_files(folder)
+             if f.name.startswith("part-") and f.name.endswith(suffix)]
     if len(parts) != 1:
         raise OSError(f"expected one {suffix} part file in a staging folder, found {len(parts)}")
     return parts[0]
 
 
-def _with_bom(spark: SparkSession, src: str, dst: str) -> None:
-    """``dst`` = the byte-order mark followed by the bytes of ``src`` (streamed in the JVM)."""
-    sfs, spath = _fs(spark, src)
-    dfs, dpath = _fs(spark, dst)
-    stream = sfs.open(spath)
-    try:
-        out = dfs.create(dpath, True)
-        try:
-            out.write(bytearray(BOM))
-            _jvm(spark).org.apache.hadoop.io.IOUtils.copyBytes(stream, out, 65536, False)
-        finally:
-            out.close()
-    finally:
-        stream.close()
-
-
-def _describe(spark: SparkSession, folder: str, name: str) -> ExportedFile:
+def _describe(st: Storage, folder: str, name: str) -> ExportedFile:
     """Size and SHA-256 (streamed in the JVM) of ``folder/name``."""
-    fs, hpath = _fs(spark, f"{folder}/{name}")
-    stream = fs.open(hpath)
-    try:
-        digest = str(_jvm(spark).org.apache.commons.codec.digest.DigestUtils.sha256Hex(stream))
-    finally:
-        stream.close()
-    return ExportedFile(name, int(fs.getFileStatus(hpath).getLen()), digest)
+    path = f"{folder}/{name}"
+    return ExportedFile(name, st.file_size(path), st.sha256(path))
 
 
 # ------------------------------------------------------------------------- data dictionary
@@ -294,10 +195,11 @@ def version_folder(target: str, version: str) -> str:
 def current(spark: SparkSession, target: str) -> dict[str, Any] | None:
     """The pointer of ``target`` (``version``, ``folder``, ``files``, …), or None before the first
     export. Readers open this first, then the files of ``folder``."""
-    path = f"{target.rstrip('/')}/{POINTER}"
-    if not _exists(spark, path):
+    st = Storage(spark, target)
+    path = f"{st.root}/{POINTER}"
+    if not st.file_exists(path):
         return None
-    return cast(dict[str, Any], json.loads(_read(spark, path).decode("utf-8")))
+    return cast(dict[str, Any], json.loads(st.read_bytes(path).decode("utf-8")))
 
 
 def export_open_data(
@@ -317,6 +219,7 @@ def export_open_data(
     if not _VERSION.match(version):
         raise ValueError(f"{contract.name}: invalid export version label {version!r}")
     spark = df.sparkSession
+    st = Storage(spark, target)
     root = target.rstrip("/")
     final = version_folder(root, version)
     pointed = current(spark, root)
@@ -337,38 +240,38 @@ def export_open_data(
             frame.write.option("header", True).option("encoding", "UTF-8").option(
                 "quote", '"').option("escape", '"').option("nullValue", "").option(
                 "dateFormat", "yyyy-MM-dd").csv(f"{staging}/_csv")
-            _with_bom(spark, _single_part(spark, f"{staging}/_csv", ".csv"),
-                      f"{staging}/{table}.csv")
-            _delete(spark, f"{staging}/_csv")
+            st.copy_after(BOM, _single_part(st, f"{staging}/_csv", ".csv"),
+                          f"{staging}/{table}.csv")
+            st.delete_tree(f"{staging}/_csv")
             names.append(f"{table}.csv")
         if "parquet" in chosen:
             frame.write.parquet(f"{staging}/_parquet")
-            _move(spark, _single_part(spark, f"{staging}/_parquet", ".parquet"),
-                  f"{staging}/{table}.parquet")
-            _delete(spark, f"{staging}/_parquet")
+            st.rename(_single_part(st, f"{staging}/_parquet", ".parquet"),
+                      f"{staging}/{table}.parquet")
+            st.delete_tree(f"{staging}/_parquet")
             names.append(f"{table}.parquet")
         names += [f"{DICTIONARY}.md", f"{DICTIONARY}.json"]
         doc = dictionary(contract, version, names)
-        _write(spark, f"{staging}/{DICTIONARY}.md", dictionary_markdown(doc).encode("utf-8"))
-        _write(spark, f"{staging}/{DICTIONARY}.json",
+        st.write_bytes(f"{staging}/{DICTIONARY}.md", dictionary_markdown(doc).encode("utf-8"))
+        st.write_bytes(f"{staging}/{DICTIONARY}.json",
                json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
-        files = tuple(_describe(spark, staging, n) for n in names)
+        files = tuple(_describe(st, staging, n) for n in names)
         extra = dict(metadata or {})
         manifest = {"dataset": contract.name, "contract_version": contract.version,
                     "version": version, "rows": rows, "files": [asdict(f) for f in files],
                     "metadata": extra}
-        _write(spark, f"{staging}/{MANIFEST}",
+        st.write_bytes(f"{staging}/{MANIFEST}",
                json.dumps(manifest, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
-        if _exists(spark, final):  # not pointed at: left by an interrupted export
-            _delete(spark, final)
-        _move(spark, staging, final)
+        if st.file_exists(final):  # not pointed at: left by an interrupted export
+            st.delete_tree(final)
+        st.rename(staging, final)
         pointer = {"dataset": contract.name, "version": version,
                    "folder": f"{VERSIONS}/{version}", "files": [*names, MANIFEST],
                    "rows": rows, "metadata": extra}
-        _replace(spark, f"{root}/{POINTER}",
-                 json.dumps(pointer, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
-                 f"{root}/{STAGING}")
+        st.replace(f"{root}/{POINTER}",
+                   json.dumps(pointer, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+                   f"{root}/{STAGING}")
     finally:
         frame.unpersist()
-        _delete(spark, staging)
+        st.delete_tree(staging)
     return OpenDataExport(contract.name, version, final, rows, files)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kernel.layout import local_path
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_KEY_LENGTH = 32
 
@@ -43,8 +45,8 @@ class Settings:
 
     @property
     def is_local(self) -> bool:
-        """True when the storage root is a local directory."""
-        return "://" not in self.root or self.root.startswith("file:")
+        """True when the storage root is a local directory (:func:`kernel.layout.local_path`)."""
+        return local_path(self.root) is not None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

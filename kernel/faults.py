@@ -39,6 +39,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kernel.layout import local_path
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -95,13 +97,6 @@ def point(name: str) -> None:
         kill()
 
 
-def _local(path: str) -> Path | None:
-    """The local folder of a storage path, or None on a remote file system."""
-    if path.startswith("file:"):
-        return Path("/" + path[len("file:"):].lstrip("/"))
-    return None if "://" in path else Path(path)
-
-
 def _data_files(folder: Path) -> set[str]:
     if not folder.exists():
         return set()
@@ -139,7 +134,7 @@ def writing(zone: str, table: str, path: str) -> Iterator[None]:
     ``write:<zone>/<table>``, a watcher kills the process as soon as the write's first new
     data file appears (before Delta commits it; :func:`held` makes sure of it for appends and
     overwrites)."""
-    local = _local(path)
+    local = local_path(path)
     if armed() != f"write:{zone}/{table}" or local is None:
         yield
         return

@@ -11,7 +11,7 @@ I/O), so the commands and services that read without a JVM use it as the jobs do
 - the system zone: run records (Delta tables), ``locks/``, ``audit/``, ``lineage/`` and
   ``reports/quality/``;
 - open-data files: ``<root>/opendata/files/<table>/``;
-- the sandbox's agency sources (simulator data): ``<root>/sources/``.
+- the sandbox's agency sources (simulator data): ``<root>/sources/<agency>/<table>/``.
 
 The root is a local directory (``/data/lakehouse``, ``file:/data/lakehouse``) or any URI Hadoop
 understands (``s3a://bucket/path``).
@@ -32,6 +32,16 @@ def local_path(uri: str) -> Path | None:
     if uri.startswith("file:"):
         return Path("/" + uri[len("file:"):].lstrip("/"))
     return None if "://" in uri else Path(uri)
+
+
+def split_table(name: str) -> tuple[str, str] | None:
+    """``(zone, table)`` of a table named ``<zone>.<table>`` with a known zone
+    (``gold.person_coverage``; ``silver.moi.residents``: the table is everything after the
+    first dot), else ``None`` (a path, or a name without a zone)."""
+    zone, _, table = name.partition(".")
+    if zone not in ZONES or not table or "/" in name:
+        return None
+    return zone, table
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,11 @@ class Layout:
         """The drop folder ``<root>/inbox/<agency>/<feed>``."""
         return f"{self.root}/inbox/{inbox}"
 
+    @property
+    def inbox_dir(self) -> Path:
+        """The local folder of every drop folder, ``<root>/inbox`` (local roots)."""
+        return self._on_disk("inbox")
+
     def landing(self, feed: str) -> str:
         """The landing folder of a feed (one sub-folder per landed batch)."""
         return f"{self.root}/landing/{feed}"
@@ -138,3 +153,11 @@ class Layout:
     def sources_dir(self) -> Path:
         """The sandbox's agency sources (the API simulator's data; local roots)."""
         return self._on_disk("sources")
+
+    def source_dir(self, feed: str) -> Path:
+        """The sandbox's data of the agency source of ``feed`` (``nhia.insured_status``):
+        ``<root>/sources/<agency>/<table>`` (local roots)."""
+        agency, _, table = feed.partition(".")
+        if not agency or not table:
+            raise ValueError(f"a feed is named <agency>.<table>, not {feed!r}")
+        return self.sources_dir / agency / table

@@ -12,6 +12,7 @@ so readers see the previous version or the new one, never a mixture.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+ATOMIC_RENAME_SCHEMES = frozenset({"file", "hdfs", "viewfs"})
+"""File systems whose rename replaces a file atomically; elsewhere a PUT replaces an object."""
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,31 @@ class Storage:
         if not ok:
             raise OSError(f"could not copy {src} to {dst}")
 
+    def copy_after(self, head: bytes, src: str, dst: str) -> None:
+        """Write ``dst`` as ``head`` followed by the bytes of ``src`` (a byte-order mark before a
+        Spark-written CSV), streamed in the JVM (across file systems if needed)."""
+        sfs, spath = self._fs(src)
+        dfs, dpath = self._fs(dst)
+        stream = sfs.open(spath)
+        try:
+            out = dfs.create(dpath, True)
+            try:
+                out.write(bytearray(head))
+                self._jvm.org.apache.hadoop.io.IOUtils.copyBytes(stream, out, 65536, False)
+            finally:
+                out.close()
+        finally:
+            stream.close()
+
+    def sha256(self, path: str) -> str:
+        """The SHA-256 of a file (hex), streamed in the JVM."""
+        fs, hpath = self._fs(path)
+        stream = fs.open(hpath)
+        try:
+            return str(self._jvm.org.apache.commons.codec.digest.DigestUtils.sha256Hex(stream))
+        finally:
+            stream.close()
+
     def delete(self, path: str) -> None:
         """Delete a file (no error if it is already gone)."""
         fs, hpath = self._fs(path)
@@ -322,3 +350,23 @@ class Storage:
         fs.mkdirs(dpath.getParent())
         if not fs.rename(spath, dpath):
             raise OSError(f"could not move {src} to {dst}")
+
+    def replace(self, path: str, data: bytes, scratch: str) -> None:
+        """Write a small file so that readers see its old or its new content, never a part:
+        where a rename replaces a file atomically (:data:`ATOMIC_RENAME_SCHEMES`), a temporary
+        file under ``scratch`` renamed over ``path``; on an object store one PUT (an object is
+        replaced whole)."""
+        fs, dst = self._fs(path)
+        if str(fs.getUri().getScheme()) not in ATOMIC_RENAME_SCHEMES:
+            self.write_bytes(path, data)
+            return
+        tmp = f"{scratch.rstrip('/')}/{dst.getName()}.{uuid.uuid4().hex}"
+        self.write_bytes(tmp, data)
+        _, src = self._fs(tmp)
+        jvm = self._jvm
+        context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(dst.toUri(),
+                                                                      self._hadoop_conf)
+        rename = jvm.org.apache.hadoop.fs.Options.Rename
+        options = cast(Any, self.spark).sparkContext._gateway.new_array(rename, 1)
+        options[0] = rename.OVERWRITE
+        context.rename(src, dst, options)

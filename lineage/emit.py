@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-LINEAGE_DIR = "system/lineage"
+from kernel.layout import Layout
+
 DEFAULT_ENDPOINT = "api/v1/lineage"
 _RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -51,22 +52,32 @@ class FileEmitter:
     """One JSON line per event in ``<root>/system/lineage/events-YYYY-MM-DD.jsonl``.
 
     The day is the event's ``eventTime`` (UTC). Appends are serialised across processes by an
-    exclusive ``flock`` on a lock file in the folder, so lines never interleave.
+    exclusive ``flock`` on a lock file in the folder, so lines never interleave. The folder is
+    :attr:`kernel.layout.Layout.lineage_dir`: on a remote storage root there is none, and every
+    emission fails (send the events to an endpoint instead: ``OPENLINEAGE_URL``).
     """
 
     def __init__(self, root: str) -> None:
-        self.folder = Path(root.removeprefix("file://")) / LINEAGE_DIR
+        self.layout = Layout(root)
+        self.folder = self.layout.lineage_dir if self.layout.is_local else None
+
+    def _local_folder(self) -> Path:
+        if self.folder is None:
+            raise LineageEmitError(f"lineage files need a local storage root, not "
+                                   f"{self.layout.root}: set OPENLINEAGE_URL")
+        return self.folder
 
     def path_for(self, event: Mapping[str, Any]) -> Path:
         """The file an event is written to."""
-        return self.folder / f"events-{_event_day(event)}.jsonl"
+        return self._local_folder() / f"events-{_event_day(event)}.jsonl"
 
     def emit(self, event: Mapping[str, Any]) -> None:
         """Append the event as one line."""
         line = json.dumps(event, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        folder = self._local_folder()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(self.folder / ".lineage.lock", "a+b") as lock:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(folder / ".lineage.lock", "a+b") as lock:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
                 try:
                     with open(self.path_for(event), "ab") as f:

@@ -3,8 +3,9 @@
 Each stage of a feed and each publish is one job: a START event when it begins and a COMPLETE
 (or FAIL) event when it ends, written under ``<root>/system/lineage/`` (or sent to
 ``OPENLINEAGE_URL``). Datasets are named ``<zone>/<table>`` in the namespace of the storage
-root; the published dataset carries its schema, ownership, Delta version and the column lineage
-from each agency field to the published column, masked columns flagged ``masking: true``.
+root (its URI, :attr:`kernel.layout.Layout.uri`); the published dataset carries its schema,
+ownership, Delta version and the column lineage from each agency field to the published column,
+masked columns flagged ``masking: true``.
 Silver outputs carry the batch's data-quality assertions (rule ids and outcomes: no values).
 Events carry names, counts and rule ids only: never a value from the data.
 """
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
 JOB_NAMESPACE = "convergence-lakehouse"
 
 
-def namespace(root: str) -> str:
-    """The datasets' namespace: the storage root as a URI."""
-    return root if "://" in root else f"file://{root}"
-
-
 def feed_schema(contract: FeedContract, typed: bool) -> list[tuple[str, str, str]]:
     """(name, type, description) of a feed's columns: strings in bronze, typed in silver."""
     return [
@@ -42,7 +38,7 @@ def source_dataset(ctx: Context, contract: FeedContract, owners: list[str]) -> D
     (pulls; named by the contract's endpoint or table, without credentials)."""
     d = contract.delivery
     if d.kind == "file_drop":
-        return dataset(namespace(ctx.settings.root), f"inbox/{d.inbox}", owners=owners,
+        return dataset(ctx.layout.uri, f"inbox/{d.inbox}", owners=owners,
                        documentation=contract.title)
     scheme = "https" if d.kind == "api_pull" else "postgres"
     name = str(d.options.get("endpoint") or d.options.get("table") or contract.name)
@@ -55,7 +51,7 @@ def stage_datasets(
     versions: bool = True,
 ) -> tuple[list[Dataset], list[Dataset]]:
     """The inputs and outputs of one stage of a feed (with their Delta versions if asked)."""
-    ns, st, feed = namespace(ctx.settings.root), ctx.storage, contract.name
+    ns, st, feed = ctx.layout.uri, ctx.storage, contract.name
     owners = [f"agency:{contract.owner.get('agency', '')}",
               f"steward:{contract.owner.get('steward', '')}"]
 
@@ -82,7 +78,7 @@ def publish_datasets(ctx: Context, dc: DatasetContract) -> tuple[list[Dataset], 
     lineage from agency fields) of a publish."""
     from kernel import contracts
 
-    ns, st = namespace(ctx.settings.root), ctx.storage
+    ns, st = ctx.layout.uri, ctx.storage
     inputs = []
     for name in dc.inputs:
         fc = contracts.feed(name)

@@ -13,11 +13,8 @@ a value from the data.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from kernel import contracts
+from kernel.layout import Layout, split_table
 
-__all__ = ["main", "write_lineage_report"]
+__all__ = ["write_lineage_report"]
 
 Row = dict[str, Any]
 
@@ -70,11 +68,12 @@ class _Report:
     runs: list[_Run] = field(default_factory=list)
 
 
-def _table_path(root: str, dataset: str) -> str:
-    zone, _, name = dataset.partition(".")
-    if not zone or not name:
+def _zone_and_name(dataset: str) -> tuple[str, str]:
+    """``(zone, name)`` of a dataset named ``<zone>.<name>``."""
+    parts = split_table(dataset)
+    if parts is None:
         raise ValueError(f"dataset must be <zone>.<name>, not {dataset!r}")
-    return f"{root.rstrip('/')}/{zone}/{name}"
+    return parts
 
 
 def _history_entry(path: str, version: int | None) -> tuple[Row, int]:
@@ -94,7 +93,7 @@ def _system(root: str, name: str) -> list[Row]:
     """The rows of ``<root>/system/<name>``, or none when the table does not exist."""
     from deltalake import DeltaTable
 
-    path = f"{root.rstrip('/')}/system/{name}"
+    path = Layout(root).delta_uri("system", name)
     try:
         rows: list[Row] = DeltaTable(path).to_pyarrow_table().to_pylist()
     except Exception:  # a missing system table is an empty one
@@ -117,10 +116,13 @@ def _before(row: Row, cutoff: datetime) -> bool:
 
 
 def _runs(root: str, jobs: set[str], cutoff: datetime) -> list[_Run]:
-    """The runs of ``jobs`` started by ``cutoff``, from ``<root>/system/lineage/*.jsonl``."""
+    """The runs of ``jobs`` started by ``cutoff``, from ``<root>/system/lineage/*.jsonl`` (none
+    on a remote root: its events went to an endpoint)."""
     runs: list[_Run] = []
     open_runs: dict[tuple[str, str], _Run] = {}
-    for path in sorted(Path(root, "system", "lineage").glob("*.jsonl")):
+    layout = Layout(root)
+    files = sorted(layout.lineage_dir.glob("*.jsonl")) if layout.is_local else []
+    for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
@@ -146,8 +148,10 @@ def _runs(root: str, jobs: set[str], cutoff: datetime) -> list[_Run]:
 
 
 def _gather(root: str, dataset: str, version: int | None) -> _Report:
-    path = _table_path(root, dataset)
-    entry, latest = _history_entry(path, version)
+    zone, name = _zone_and_name(dataset)
+    layout = Layout(root)
+    path = layout.table(zone, name)
+    entry, latest = _history_entry(layout.delta_uri(zone, name), version)
     raw = entry.get("userMetadata") or "{}"
     meta: Row = json.loads(raw) if isinstance(raw, str) else dict(raw)
     committed = datetime.fromtimestamp(int(entry["timestamp"]) / 1000, tz=UTC)
@@ -414,26 +418,3 @@ def write_lineage_report(root: str, dataset: str, out: str, version: int | None 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_render(rep), encoding="utf-8")
     return path
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``lakehouse lineage report DATASET [--version N] --out FILE.html`` (root from
-    ``LAKEHOUSE_ROOT``); returns the exit code."""
-    parser = argparse.ArgumentParser(prog="lakehouse lineage report",
-                                     description="Write an auditor's lineage report (HTML).")
-    parser.add_argument("dataset", help="published dataset, e.g. gold.person_coverage")
-    parser.add_argument("--version", type=int, default=None, help="version (default: latest)")
-    parser.add_argument("--out", required=True, help="the HTML file to write")
-    args = parser.parse_args(argv)
-    root = os.environ.get("LAKEHOUSE_ROOT", "./lakehouse")
-    try:
-        path = write_lineage_report(root, args.dataset, args.out, args.version)
-    except (ValueError, KeyError, OSError) as exc:
-        print(f"lineage report: {exc}", file=sys.stderr)
-        return 1
-    print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

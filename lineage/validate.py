@@ -1,8 +1,11 @@
 """Offline validation of RunEvents against the OpenLineage JSON Schemas (spec 2-0-2).
 
-The schemas are the copies in ``OPENLINEAGE_SPEC_DIR`` (default ``<repo>/../shared/specs/
-openlineage``): ``OpenLineage.json`` and ``facets/*.json``, each registered by its ``$id`` in a
-``referencing.Registry`` so that every ``$ref`` resolves without network access. The event is
+The schemas are copies: ``OpenLineage.json`` and ``facets/*.json`` in the folder
+``LAKEHOUSE_OPENLINEAGE_SCHEMA_DIR`` names (formerly ``OPENLINEAGE_SPEC_DIR``, still read), by
+default ``shared/specs/openlineage/`` beside the checkout (``<repo>/../shared``). Each is
+registered by its ``$id`` in a ``referencing.Registry`` so that every ``$ref`` resolves without
+network access. Where they are missing, validating raises :class:`SpecMissing` (and
+:func:`spec_problem` says what is missing and how to provide it). The event is
 validated against ``OpenLineage.json#/$defs/RunEvent`` and every facet against the schema its
 ``_schemaURL`` names (the file by URL, the ``$defs`` entry by the fragment); the facet's key must
 be the one its schema file declares (``schema``, ``columnLineage``, ...).
@@ -25,6 +28,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 RUN_EVENT_REF = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+SCHEMA_DIR_ENV = "LAKEHOUSE_OPENLINEAGE_SCHEMA_DIR"
+"""The setting naming the folder of the schema copies."""
+LEGACY_SCHEMA_DIR_ENV = "OPENLINEAGE_SPEC_DIR"
 
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
@@ -32,25 +38,44 @@ _DATE_TIME = re.compile(
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
+class SpecMissing(FileNotFoundError):
+    """The OpenLineage JSON Schemas are not in the folder they are looked for in."""
+
+
 def spec_dir() -> Path:
-    """The folder of the copied schemas (``OPENLINEAGE_SPEC_DIR`` or next to the repository)."""
-    configured = os.environ.get("OPENLINEAGE_SPEC_DIR")
+    """The folder of the copied schemas: ``LAKEHOUSE_OPENLINEAGE_SCHEMA_DIR`` (or the former
+    ``OPENLINEAGE_SPEC_DIR``), else ``shared/specs/openlineage`` beside the checkout."""
+    configured = os.environ.get(SCHEMA_DIR_ENV) or os.environ.get(LEGACY_SCHEMA_DIR_ENV)
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parents[2] / "shared" / "specs" / "openlineage"
+
+
+def spec_problem(folder: Path | None = None) -> str | None:
+    """Why the schemas cannot be loaded from ``folder`` (default :func:`spec_dir`): what is
+    missing and how to provide it; ``None`` when ``OpenLineage.json`` is there."""
+    where = folder or spec_dir()
+    if (where / "OpenLineage.json").is_file():
+        return None
+    return (f"the OpenLineage JSON Schemas (spec 2-0-2) are not in {where}: put OpenLineage.json "
+            f"and facets/*.json there (shared/specs/openlineage/ beside the checkout), or set "
+            f"{SCHEMA_DIR_ENV} to the folder that holds them")
 
 
 class _Spec:
     """The loaded schemas: a registry by ``$id`` and the facet key each facet file declares."""
 
     def __init__(self, folder: Path) -> None:
+        problem = spec_problem(folder)
+        if problem is not None:
+            raise SpecMissing(problem)
         files = [folder / "OpenLineage.json", *sorted((folder / "facets").glob("*.json"))]
         self.documents: dict[str, dict[str, Any]] = {}
         for path in files:
             document = json.loads(path.read_text(encoding="utf-8"))
             self.documents[document["$id"]] = document
         if RUN_EVENT_REF.split("#")[0] not in self.documents:
-            raise FileNotFoundError(f"no OpenLineage.json (spec 2-0-2) in {folder}")
+            raise SpecMissing(f"no OpenLineage.json (spec 2-0-2) in {folder}")
         self.registry: Registry[Any] = Registry().with_resources(
             (uri, Resource.from_contents(doc, default_specification=DRAFT202012))
             for uri, doc in self.documents.items()

@@ -21,7 +21,8 @@ Where the API is (first found wins):
    bearer token stays with the API's host);
 3. neither: the embedded default. The bundled simulator (:mod:`sandbox.simulator.<agency>`)
    is started on localhost for the duration of the pull, serving the generator's data under
-   ``<root>/<simulator_data>`` (default ``sources/nhia/insured_status``) with the credentials
+   ``<root>/<simulator_data>`` (default :meth:`kernel.layout.Layout.source_dir`,
+   ``sources/<agency>/<table>``: ``sources/nhia/insured_status``) with the credentials
    of its ``simulator.json`` (unless the settings name a client id and secret). Only on a
    local storage root; otherwise the pull is refused with the reason.
 
@@ -70,6 +71,7 @@ from typing import IO, TYPE_CHECKING, Any
 from kernel.contracts import ContractError, FeedContract
 from kernel.errors import DeliveryError
 from pull import Pulled
+from pull.connections import airflow_connection
 
 if TYPE_CHECKING:
     from kernel.context import Context
@@ -97,7 +99,8 @@ class ApiOptions:
     settings_prefix: str = ""
     """Settings prefix (default ``LAKEHOUSE_<AGENCY>``)."""
     simulator_data: str = ""
-    """The bundled simulator's data under the root (default ``sources/<agency>/<table>``)."""
+    """The bundled simulator's data under the root (default: the layout's
+    ``sources/<agency>/<table>``, :meth:`kernel.layout.Layout.source_dir`)."""
 
     @classmethod
     def from_contract(cls, contract: FeedContract) -> ApiOptions:
@@ -116,13 +119,12 @@ class ApiOptions:
             except (TypeError, ValueError):
                 raise ContractError(contract.path, f"{where}.{key}",
                                     f"expected {kind.__name__}") from None
-        agency, table = contract.name.split(".", 1)
+        agency = contract.name.split(".", 1)[0]
         opts = cls(**values)
         opts = dataclasses.replace(
             opts,
             connection=opts.connection or f"{agency}_api",
             settings_prefix=opts.settings_prefix or f"LAKEHOUSE_{agency.upper()}",
-            simulator_data=opts.simulator_data or f"sources/{agency}/{table}",
         )
         if opts.page_size < 1 or opts.max_retries < 1 or opts.timeout_seconds <= 0:
             raise ContractError(contract.path, where,
@@ -144,24 +146,18 @@ class Source:
 
 # ---------------------------------------------------------------------------- configuration
 def _from_airflow(env: Mapping[str, str], conn_id: str) -> Source | None:
-    """The source from the Airflow connection ``conn_id``, inside an Airflow task or when the
-    connection is defined in the environment (``AIRFLOW_CONN_<ID>``); None otherwise."""
-    if f"AIRFLOW_CONN_{conn_id.upper()}" not in env and "AIRFLOW_CTX_DAG_ID" not in env:
+    """The source from the Airflow connection ``conn_id`` (:func:`pull.connections.
+    airflow_connection`): host (with its scheme, or the connection's schema / type
+    ``http``/``https``, and port) = base URL, login = client id, password = client secret."""
+    conn = airflow_connection(env, conn_id)
+    if conn is None:
         return None
-    try:
-        from airflow.sdk import Connection
-
-        conn = Connection.get(conn_id)
-    except Exception:  # not defined, or Airflow not reachable: nothing from Airflow
-        return None
-    if conn is None or not conn.host:
-        return None
-    host = str(conn.host).rstrip("/")
+    host = conn.host.rstrip("/")
     if "://" not in host:
         scheme = next((s for s in (conn.schema, conn.conn_type) if s in ("http", "https")),
                       "https")
         host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
-    return Source(public_url(host), str(conn.login or ""), str(conn.password or ""))
+    return Source(public_url(host), conn.login, conn.password)
 
 
 def configured_source(ctx: Context, opts: ApiOptions) -> Source | None:
@@ -185,7 +181,8 @@ def embedded_source(ctx: Context, contract: FeedContract, opts: ApiOptions) -> I
     if root is None:
         raise DeliveryError(f"no API configured ({hint}); the bundled simulator serves a "
                             "local storage root only")
-    data = root / opts.simulator_data
+    data = root / opts.simulator_data if opts.simulator_data else \
+        ctx.layout.source_dir(contract.name)
     if not (data / "simulator.json").is_file():
         raise DeliveryError(f"no API configured ({hint}) and no simulator data in {data} "
                             "(run 'lakehouse generate')")

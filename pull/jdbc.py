@@ -45,6 +45,7 @@ from pyspark.sql import functions as F
 from kernel.contracts import FeedContract
 from kernel.errors import DeliveryError
 from pull import Pulled
+from pull.connections import airflow_connection
 
 if TYPE_CHECKING:
     from kernel.context import Context
@@ -115,25 +116,17 @@ def _timeout(env: Mapping[str, str]) -> int:
 
 
 def _from_airflow(env: Mapping[str, str]) -> DbTarget | None:
-    """The target from the Airflow connection, inside an Airflow task or when the connection is
-    defined in the environment (``AIRFLOW_CONN_<ID>``); None otherwise."""
-    conn_id = _get(env, CONN_ENV, DEFAULT_CONN_ID)
-    if f"AIRFLOW_CONN_{conn_id.upper()}" not in env and "AIRFLOW_CTX_DAG_ID" not in env:
+    """The target from the Airflow connection (:func:`pull.connections.airflow_connection`;
+    id ``LAKEHOUSE_BENEFITS_DB_CONN``, default ``benefits_db``): host, port, schema = database,
+    login = user, password, extra = driver parameters."""
+    conn = airflow_connection(env, _get(env, CONN_ENV, DEFAULT_CONN_ID))
+    if conn is None:
         return None
-    try:
-        from airflow.sdk import Connection
-
-        conn = Connection.get(conn_id)
-    except Exception:  # not defined, or Airflow not reachable: no target from Airflow
-        return None
-    if conn is None or not conn.host:
-        return None
-    extra = conn.extra_dejson if isinstance(conn.extra_dejson, dict) else {}
     return DbTarget(
-        host=str(conn.host), port=int(conn.port or 5432),
-        database=str(conn.schema or "benefits"), user=str(conn.login or DEFAULT_USER),
-        password=str(conn.password or ""),
-        params=tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+        host=conn.host, port=conn.port or 5432,
+        database=conn.schema or "benefits", user=conn.login or DEFAULT_USER,
+        password=conn.password,
+        params=tuple(sorted((str(k), str(v)) for k, v in conn.extra.items())),
         timeout=_timeout(env),
     )
 

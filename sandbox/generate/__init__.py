@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.generate.household import DeliveryReport, IssueRates
+from kernel.layout import Layout
+from sandbox.generate.household import DeliveryReport
+from sandbox.generate.issues import IssueRates
 from sandbox.generate.population import Person, Population
 
 __all__ = ["WRITERS", "GenerationReport", "IssueRates", "generate", "main"]
@@ -89,7 +91,7 @@ def generate(
     unknown = sorted(set(feeds or ()) - WRITERS.keys())
     if unknown:
         raise KeyError(f"no writer for {unknown}; known feeds: {', '.join(WRITERS)}")
-    inbox = Path(root) / "inbox"
+    inbox = Layout(str(root)).inbox_dir
     population = Population(
         n=persons,
         seed=seed,

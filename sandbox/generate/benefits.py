@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernel.twid import roc_month
-from sandbox.generate.household import DeliveryReport, IssueRates
+from sandbox.generate.household import DeliveryReport
+from sandbox.generate.issues import IssueCounter, IssueRates
 from sandbox.generate.population import Person, unit_hash
 from sandbox.generate.roles import roles
 
@@ -168,14 +169,7 @@ class _Rows:
         self.as_of = start - datetime.timedelta(days=1)
         self.last = last_payment_month(start)
         self.report = DeliveryReport(feed=FEED)
-
-    def _hit(self, kind: str, rng: random.Random) -> bool:
-        roll = rng.random()
-        self.report.eligible[kind] += 1
-        if roll < getattr(self.rates, kind):
-            self.report.issues[kind] += 1
-            return True
-        return False
+        self._hit = IssueCounter(rates, self.report).hit
 
     def of(self, p: Person) -> Iterator[str]:
         r = roles(p, self.seed, self.as_of)

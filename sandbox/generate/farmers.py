@@ -44,7 +44,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from kernel.contracts import feed
 from kernel.twid import fullwidth, roc_date, roc_month
-from sandbox.generate.household import DeliveredFile, DeliveryReport, IssueRates, write_digest
+from sandbox.generate.household import DeliveredFile, DeliveryReport, write_digest
+from sandbox.generate.issues import IssueCounter, IssueRates
 from sandbox.generate.population import Person, unit_hash
 from sandbox.generate.roles import roles
 
@@ -163,25 +164,14 @@ def _impossible(d: datetime.date, rng: random.Random) -> str:
 class _RecordMaker:
     """Turns a farmer into a ``<農民>`` element, injecting issues and counting them."""
 
-    def __init__(self, wires: dict[str, str], row_tag: str, rates: IssueRates, seed: int) -> None:
+    def __init__(self, wires: dict[str, str], row_tag: str, counter: IssueCounter,
+                 events: Counter[str]) -> None:
         self.wires = wires
         self.row_tag = row_tag
-        self.rates = rates
-        self.seed = seed
-        self.issues: Counter[str] = Counter()
-        self.eligible: Counter[str] = Counter()
-        self.events: Counter[str] = Counter()
-
-    def hit(self, kind: str, rng: random.Random, eligible: bool = True) -> bool:
-        """Draw whether an (``eligible``) record gets issue ``kind``; count it."""
-        roll = rng.random()  # drawn whether eligible or not: a stable stream
-        if not eligible:
-            return False
-        self.eligible[kind] += 1
-        if roll < getattr(self.rates, kind):
-            self.issues[kind] += 1
-            return True
-        return False
+        self.counter = counter
+        self.hit = counter.hit
+        self.rates = counter.rates
+        self.events = events
 
     def record(self, f: Farmer, allowance: str, rng: random.Random) -> str:
         p = f.person
@@ -235,14 +225,11 @@ class _RecordMaker:
     def _absent(self, rng: random.Random) -> str:
         """How an absent value is written: ``nil``, ``pair``, ``self_closing`` or ``omitted``."""
         roll, form = rng.random(), rng.random()
-        for kind in ("empty_element", "missing_element"):
-            self.eligible[kind] += 1
         missing, empty = self.rates.missing_element, self.rates.empty_element
-        if roll < missing:
-            self.issues["missing_element"] += 1
+        emptied = self.counter.count("empty_element", missing <= roll < missing + empty)
+        if self.counter.count("missing_element", roll < missing):
             how = "omitted"
-        elif roll < missing + empty:
-            self.issues["empty_element"] += 1
+        elif emptied:
             how = "pair" if form < 0.5 else "self_closing"
         else:
             how = "nil"
@@ -275,8 +262,9 @@ def write_farmer_deliveries(
     files = [_XmlFile(out_dir / f"{FILE_PREFIX}{roc_month(day)}.xml", str(opts["root_tag"]), day)
              for day in produced]
     rngs = [random.Random(f"{seed}:{FEED}:rows:{roc_month(day)}") for day in produced]
+    report = DeliveryReport(feed=FEED)
     maker = _RecordMaker({f.name: f.wire for f in contract.fields}, str(opts["row_tag"]),
-                         rates, seed)
+                         IssueCounter(rates, report), report.events)
     for p in population:
         f = farmer(p, seed, as_of)
         if f is None:
@@ -286,10 +274,6 @@ def write_farmer_deliveries(
                 continue  # lost before the first file: listed there only
             allowance = f.elderly_allowance(seed, day - datetime.timedelta(days=1))
             out.write(maker.record(f, allowance, rng))
-    report = DeliveryReport(feed=FEED)
     for out, day in zip(files, produced, strict=True):
         report.files.append(out.close(day.replace(day=1)))
-    report.issues.update(maker.issues)
-    report.eligible.update(maker.eligible)
-    report.events.update(maker.events)
     return report

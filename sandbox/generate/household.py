@@ -17,19 +17,19 @@ from __future__ import annotations
 import codecs
 import datetime
 import hashlib
-import heapq
 import os
 import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, ClassVar
+from typing import BinaryIO
 
 from kernel.contracts import feed
 from kernel.twid import fullwidth, roc_date
 from sandbox.generate import names
+from sandbox.generate.issues import Duplicator, IssueCounter, IssueRates
 from sandbox.generate.population import (
     EUDC_COUNT,
     EUDC_FIRST,
@@ -42,9 +42,6 @@ from sandbox.generate.population import (
     unit_hash,
 )
 
-if TYPE_CHECKING:
-    from sandbox.generate.roles import RoleShares
-
 FEED = "moi.household_registry"
 FILE_PREFIX = "MOI_HHR_"
 
@@ -53,7 +50,6 @@ CHANGE_TYPES = (BIRTH, MOVE_IN, MOVE_OUT, DEATH, CORRECTION)
 _LATER_MIX = ((MOVE_IN, 0.50), (MOVE_OUT, 0.65), (DEATH, 0.75), (CORRECTION, 1.0))
 _RECENT_BIRTH = datetime.timedelta(days=365)
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
-_RESERVOIR = 1000  # earlier rows kept as candidates for duplicates across files
 
 # --- CP950 with the EUDC area ------------------------------------------------------------------
 
@@ -110,124 +106,6 @@ def encode_cp950(text: str) -> bytes:
 def decode_cp950(data: bytes) -> str:
     """CP950 bytes to text as ``MS950`` reads them, EUDC area included."""
     return data.decode("cp950", _EUDC_HANDLER)
-
-
-# --- Issues ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IssueRates:
-    """Rates of the known data issues; each the chance that an eligible row gets the issue."""
-
-    fullwidth_id: float = 0.02
-    """IDs typed with full-width letters and digits (``Ａ１２３４５６７８９``)."""
-    padded_spaces: float = 0.02
-    """Leading or trailing spaces (ASCII or ideographic) on one field of the row."""
-    six_digit_date: float = 0.02
-    """Dates before 2011 (ROC year < 100) written with 6 digits (``780315``)."""
-    impossible_date: float = 0.01
-    """One date of the row impossible (``1080230``, month 13, day 32, …)."""
-    duplicate_within: float = 0.01
-    """The row repeated later in the same file."""
-    duplicate_across: float = 0.01
-    """(Files after the first) a row of an earlier file repeated, byte for byte."""
-    tai_variant: float = 0.03
-    """Addresses with 臺 written 台."""
-    invalid_check_digit: float = 0.002
-    """An ID with a wrong check digit."""
-    eudc_name: float = 0.005
-    """Names with a rare character (EUDC); a property of the person, see below."""
-    comma_in_address: float = 0.005
-    """Persons whose address a clerk typed with an ASCII comma (the field is then quoted)."""
-    # Feed 2 (fixed-width mainframe extract)
-    truncated_file: float = 0.0
-    """(Per file) the writing job was killed: a short last record and no trailer. Such a file
-    is refused whole, so the default is 0; tests and drills raise it."""
-    # Feed 3 (labor pension CSV)
-    thousands_separator: float = 0.05
-    """Numbers written with thousands separators (``"45,800"``)."""
-    percent_sign: float = 0.05
-    """Rates written with a percent sign (``6%``)."""
-    repeated_header: float = 0.5
-    """(Per file) two extracts concatenated: the header repeated in the middle of the file."""
-    # Feed 4 (NHI API; applied by the simulator)
-    api_throttle: float = 0.05
-    """Requests answered ``429 Too Many Requests`` with ``Retry-After``."""
-    api_unavailable: float = 0.03
-    """Requests answered ``503 Service Unavailable``."""
-    # Feed 5 (farmers XML)
-    empty_element: float = 0.3
-    """Absent values written as an empty element (``<資格喪失日期></資格喪失日期>`` or ``<x/>``)."""
-    missing_element: float = 0.3
-    """Absent values whose element is omitted entirely."""
-    fullwidth_decimal: float = 0.05
-    """Land area written with full-width digits and decimal point (``０．３５``)."""
-    # Feed 6 (benefits database)
-    payment_update: float = 0.02
-    """Payment rows updated after their first version (amount corrected, or cancelled: 0)."""
-    remark_pii: float = 0.3
-    """Payment rows whose clerk's remark holds personal data in free form."""
-    # Cross-agency anomalies (shares of the population's roles: every writer agrees)
-    payment_after_death: float = 0.35
-    """Of deceased pension recipients: payments that go on 1-4 months after the month of
-    death (the case list of gold.deceased_with_active_payments)."""
-    dual_enrollment: float = 0.05
-    """Of working-age farmers: also enrolled in ordinary labor insurance (gold.dual_enrollment;
-    the two are mutually exclusive by law)."""
-
-    HOUSEHOLD_ISSUES: ClassVar[tuple[str, ...]] = (
-        "fullwidth_id", "padded_spaces", "six_digit_date", "impossible_date", "duplicate_within",
-        "duplicate_across", "tai_variant", "invalid_check_digit", "eudc_name", "comma_in_address")
-    """The issues of feed 1 (the household registry writer injects exactly these)."""
-    POPULATION_ISSUES: ClassVar[frozenset[str]] = frozenset({"eudc_name"})
-    """Issues that belong to the person, not the row: applied when the population is built,
-    only counted by the writer."""
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"issue rate {f.name}={value} is not between 0 and 1")
-
-    @classmethod
-    def kinds(cls) -> tuple[str, ...]:
-        """The names of the issues, in declaration order."""
-        return tuple(f.name for f in fields(cls))
-
-    @classmethod
-    def none(cls) -> IssueRates:
-        """Clean deliveries: every rate 0."""
-        return cls(**dict.fromkeys(cls.kinds(), 0.0))
-
-    @classmethod
-    def parse(cls, items: Iterable[str], base: IssueRates | None = None) -> IssueRates:
-        """Rates from ``name=value`` strings (a CLI's arguments) over ``base`` (the defaults).
-
-        >>> IssueRates.parse(["fullwidth_id=0.05"]).fullwidth_id
-        0.05
-        """
-        values = {k: getattr(base or cls(), k) for k in cls.kinds()}
-        for item in items:
-            key, sep, raw = item.partition("=")
-            key = key.strip()
-            if not sep or key not in values:
-                kinds = ", ".join(cls.kinds())
-                raise ValueError(f"expected <issue>=<rate>, issue one of {kinds}: {item!r}")
-            try:
-                values[key] = float(raw)
-            except ValueError:
-                raise ValueError(f"rate of {key} is not a number: {raw!r}") from None
-        return cls(**values)
-
-    def role_shares(self) -> RoleShares:
-        """The role shares the cross-agency anomaly rates set (see :mod:`.roles`)."""
-        from sandbox.generate.roles import RoleShares
-
-        return RoleShares(dual=self.dual_enrollment, paid_after_death=self.payment_after_death)
-
-    def population_params(self, base: PopulationParams | None = None) -> PopulationParams:
-        """``base`` (the defaults) with the person-level issue rates of these rates."""
-        return replace(base or PopulationParams(), eudc_name=self.eudc_name)
 
 
 # --- Report ------------------------------------------------------------------------------------
@@ -350,23 +228,12 @@ class _RowMaker:
 
     DATE_FIELDS = ("birth_date", "change_date", "death_date")
 
-    def __init__(self, columns: Sequence[str], rates: IssueRates, seed: int) -> None:
+    def __init__(self, columns: Sequence[str], counter: IssueCounter, seed: int) -> None:
         self.columns = tuple(columns)
-        self.rates = rates
+        self.counter = counter
+        self.hit = counter.hit
+        self.rates = counter.rates
         self.seed = seed
-        self.issues: Counter[str] = Counter()
-        self.eligible: Counter[str] = Counter()
-
-    def hit(self, kind: str, rng: random.Random, eligible: bool = True) -> bool:
-        """Draw whether an (``eligible``) row gets issue ``kind``; count it."""
-        roll = rng.random()  # drawn whether eligible or not: a stable stream
-        if not eligible:
-            return False
-        self.eligible[kind] += 1
-        if roll < getattr(self.rates, kind):
-            self.issues[kind] += 1
-            return True
-        return False
 
     def line(self, ev: _Event, rng: random.Random) -> str:
         p = ev.person
@@ -402,9 +269,8 @@ class _RowMaker:
                 values[key] = roc_date(d, six_digit=six)
         if self.hit("tai_variant", rng, "臺" in p.address):
             values["address"] = values["address"].replace("臺", "台")
-        self.eligible["comma_in_address"] += 1
-        if unit_hash(self.seed, "comma_in_address", p.index) < self.rates.comma_in_address:
-            self.issues["comma_in_address"] += 1
+        comma = unit_hash(self.seed, "comma_in_address", p.index) < self.rates.comma_in_address
+        if self.counter.count("comma_in_address", comma):
             cut = len(p.county) + len(p.district)
             values["address"] = values["address"][:cut] + "," + values["address"][cut:]
         if self.hit("padded_spaces", rng):
@@ -412,48 +278,8 @@ class _RowMaker:
             pad = rng.choice((" ", "  ", "\u3000"))
             where = rng.randrange(3)
             values[key] = (pad if where != 1 else "") + values[key] + (pad if where != 0 else "")
-        self.eligible["eudc_name"] += 1
-        if p.has_eudc_name:
-            self.issues["eudc_name"] += 1
+        self.counter.count("eudc_name", p.has_eudc_name)
         return csv_line([values[c] for c in self.columns])
-
-
-class _Duplicator:
-    """Repeats rows later in the same file and carries rows over to later files."""
-
-    def __init__(self, maker: _RowMaker) -> None:
-        self.maker = maker
-        self.earlier: list[str] = []  # rows of earlier files (a reservoir sample)
-        self.sample: list[str] = []
-        self.seen = 0
-        self.pending: list[tuple[int, int, str]] = []  # (after fresh row, order, line)
-        self.fresh = 0
-
-    def start_file(self) -> None:
-        self.pending = []
-        self.fresh = 0
-        self.earlier = list(self.sample)
-
-    def emit(self, out: _DeliveryFile, line: str, rng: random.Random) -> None:
-        out.write(line)
-        self.fresh += 1
-        if self.maker.hit("duplicate_within", rng):
-            heapq.heappush(self.pending, (self.fresh + rng.randint(1, 50), self.fresh, line))
-        if self.maker.hit("duplicate_across", rng, bool(self.earlier)):
-            out.write(rng.choice(self.earlier))
-        while self.pending and self.pending[0][0] <= self.fresh:
-            out.write(heapq.heappop(self.pending)[2])
-        self.seen += 1
-        if len(self.sample) < _RESERVOIR:
-            self.sample.append(line)
-        else:
-            j = rng.randrange(self.seen)
-            if j < _RESERVOIR:
-                self.sample[j] = line
-
-    def end_file(self, out: _DeliveryFile) -> None:
-        while self.pending:
-            out.write(heapq.heappop(self.pending)[2])
 
 
 def _rng(seed: int, purpose: str, day: int) -> random.Random:
@@ -541,8 +367,9 @@ def write_household_deliveries(
     out_dir.mkdir(parents=True, exist_ok=True)
     file_dates = [start + datetime.timedelta(days=d) for d in range(days)]
     report = DeliveryReport(feed=FEED)
-    maker = _RowMaker(columns, rates, seed)
-    dup = _Duplicator(maker)
+    counter = IssueCounter(rates, report)
+    maker = _RowMaker(columns, counter, seed)
+    dup: Duplicator[str] = Duplicator(counter)
     select = [_rng(seed, "select", d) for d in range(days)]
     selected: list[list[Person]] = [[] for _ in range(days)]
 
@@ -573,6 +400,4 @@ def write_household_deliveries(
             dup.emit(out, maker.line(change, rng), rng)
         dup.end_file(out)
         report.files.append(out.close(file_date))
-    report.issues.update(maker.issues)
-    report.eligible.update(maker.eligible)
     return report

@@ -20,7 +20,7 @@ Who is insured comes from :func:`sandbox.generate.roles.roles` (as of the day be
 
 Names are cut at 12 bytes, never inside a two-byte character (then padded with a space), and
 padded with ASCII spaces. The known data issues are injected at the rates of
-:class:`~sandbox.generate.household.IssueRates` (:data:`LABOR_ISSUES`) and counted in the
+:class:`~sandbox.generate.issues.IssueRates` (:data:`LABOR_ISSUES`) and counted in the
 :class:`~sandbox.generate.household.DeliveryReport`. In a byte-counted field a full-width
 ID (two bytes a character) keeps only its first five characters, as the mainframe's 10-byte
 field holds them; a six-digit date is right-aligned (a space first). A truncated file (the
@@ -35,10 +35,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import heapq
 import os
 import random
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,13 +44,8 @@ from typing import BinaryIO
 
 from kernel.contracts import FeedContract, feed
 from kernel.twid import fullwidth, roc_date
-from sandbox.generate.household import (
-    DeliveredFile,
-    DeliveryReport,
-    IssueRates,
-    encode_cp950,
-    write_digest,
-)
+from sandbox.generate.household import DeliveredFile, DeliveryReport, encode_cp950, write_digest
+from sandbox.generate.issues import Duplicator, IssueCounter, IssueRates
 from sandbox.generate.population import Person, unit_hash
 from sandbox.generate.roles import EMPLOYERS, SALARY_GRADES, Roles, employer, roles
 
@@ -83,7 +76,6 @@ LABOR_ISSUES = ("fullwidth_id", "padded_spaces", "six_digit_date", "impossible_d
 ``report.issues`` also counts ``name_cut``, the names longer than their 12 bytes."""
 _LATER_MIX = ((SALARY_CHANGE, 0.6), (WITHDRAW, 0.85), ("move", 1.0))
 _PADS = (" ", "  ", "\u3000")
-_RESERVOIR = 1000  # earlier records kept as candidates for duplicates across files
 _FLUSH = 4096
 
 
@@ -139,26 +131,14 @@ class _RecordMaker:
 
     DATE_FIELDS = ("birth_date", "action_date")
 
-    def __init__(self, rates: IssueRates, contract: FeedContract) -> None:
-        self.rates = rates
+    def __init__(self, counter: IssueCounter, contract: FeedContract) -> None:
+        self.counter = counter
+        self.hit = counter.hit
         self.spans: dict[str, tuple[int, int]] = {}
         for f in contract.fields:
             if f.bytes is None:
                 raise ValueError(f"{contract.name}: field {f.name} has no byte span")
             self.spans[f.name] = f.bytes
-        self.issues: Counter[str] = Counter()
-        self.eligible: Counter[str] = Counter()
-
-    def hit(self, kind: str, rng: random.Random, eligible: bool = True) -> bool:
-        """Draw whether an (``eligible``) record gets issue ``kind``; count it."""
-        roll = rng.random()  # drawn whether eligible or not: a stable stream
-        if not eligible:
-            return False
-        self.eligible[kind] += 1
-        if roll < getattr(self.rates, kind):
-            self.issues[kind] += 1
-            return True
-        return False
 
     def encode(self, rec: _Record, rng: random.Random) -> bytes:
         p, e = rec.person, rec.enrolment
@@ -187,10 +167,8 @@ class _RecordMaker:
             else:
                 salary = f"{e.salary:6d}"
         name_bytes, cut = fit(name, self.width("name"))
-        self.eligible["name_cut"] += 1
-        self.issues["name_cut"] += int(cut)
-        self.eligible["eudc_name"] += 1
-        self.issues["eudc_name"] += int(p.has_eudc_name)
+        self.counter.count("name_cut", cut)
+        self.counter.count("eudc_name", p.has_eudc_name)
         values = {
             "insurance_unit_no": e.unit_no.encode("ascii"), "employer_ubn": e.ubn.encode("ascii"),
             "national_id": fit(national_id, self.width("national_id"))[0], "name": name_bytes,
@@ -263,44 +241,6 @@ class _FixedWidthFile:
         hexdigest = self.digest.hexdigest()
         write_digest(self.path, hexdigest)
         return DeliveredFile(self.path, self.file_date, self.rows, hexdigest)
-
-
-class _Duplicator:
-    """Repeats records later in the same file and carries records over to later files."""
-
-    def __init__(self, maker: _RecordMaker) -> None:
-        self.maker = maker
-        self.earlier: list[bytes] = []
-        self.sample: list[bytes] = []
-        self.seen = 0
-        self.pending: list[tuple[int, int, bytes]] = []  # (after fresh record, order, record)
-        self.fresh = 0
-
-    def start_file(self) -> None:
-        self.pending = []
-        self.fresh = 0
-        self.earlier = list(self.sample)
-
-    def emit(self, out: _FixedWidthFile, record: bytes, rng: random.Random) -> None:
-        out.write(record)
-        self.fresh += 1
-        if self.maker.hit("duplicate_within", rng):
-            heapq.heappush(self.pending, (self.fresh + rng.randint(1, 50), self.fresh, record))
-        if self.maker.hit("duplicate_across", rng, bool(self.earlier)):
-            out.write(rng.choice(self.earlier))
-        while self.pending and self.pending[0][0] <= self.fresh:
-            out.write(heapq.heappop(self.pending)[2])
-        self.seen += 1
-        if len(self.sample) < _RESERVOIR:
-            self.sample.append(record)
-        else:
-            j = rng.randrange(self.seen)
-            if j < _RESERVOIR:
-                self.sample[j] = record
-
-    def end_file(self, out: _FixedWidthFile) -> None:
-        while self.pending:
-            out.write(heapq.heappop(self.pending)[2])
 
 
 def _rng(seed: int, purpose: str, day: int) -> random.Random:
@@ -409,8 +349,9 @@ def write_labor_deliveries(
     as_of = start - datetime.timedelta(days=1)
     file_dates = [start + datetime.timedelta(days=d) for d in range(days)]
     report = DeliveryReport(feed=FEED)
-    maker = _RecordMaker(rates, contract)
-    dup = _Duplicator(maker)
+    counter = IssueCounter(rates, report)
+    maker = _RecordMaker(counter, contract)
+    dup: Duplicator[bytes] = Duplicator(counter)
     employers = _Employers(seed)
     select = [_rng(seed, "select", d) for d in range(days)]
     selected: list[list[tuple[Person, Enrolment | None]]] = [[] for _ in range(days)]
@@ -448,6 +389,4 @@ def write_labor_deliveries(
                 report.events[rec.action] += 1
                 dup.emit(out, maker.encode(rec, rng), rng)
         finish(out, d)
-    report.issues.update(maker.issues)
-    report.eligible.update(maker.eligible)
     return report

@@ -42,14 +42,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from kernel.layout import Layout
 from kernel.twid import fullwidth
-from sandbox.generate.household import DeliveredFile, DeliveryReport, IssueRates
+from sandbox.generate.household import DeliveredFile, DeliveryReport
+from sandbox.generate.issues import IssueCounter, IssueRates
 from sandbox.generate.population import Person, unit_hash
 from sandbox.generate.roles import SALARY_GRADES, employer, roles
 
 FEED = "nhia.insured_status"
-SOURCE_DIR = Path("sources") / "nhia" / "insured_status"
-"""The simulator's data, relative to the lakehouse root."""
 RECORDS_FILE = "records.jsonl"
 CONFIG_FILE = "simulator.json"
 NHI_START = datetime.date(1995, 3, 1)
@@ -72,8 +72,9 @@ _UNION_GRADES = SALARY_GRADES[:4]
 
 
 def source_dir(root: Path) -> Path:
-    """The simulator's data folder under lakehouse ``root``."""
-    return Path(root) / SOURCE_DIR
+    """The simulator's data folder under lakehouse ``root``
+    (:meth:`kernel.layout.Layout.source_dir`: ``<root>/sources/nhia/insured_status``)."""
+    return Layout(str(root)).source_dir(FEED)
 
 
 @functools.cache
@@ -105,14 +106,11 @@ class _Maker:
         self.change_rate = change_rate
         self.rng = random.Random(f"{seed}:{FEED}:rows")
         self.report = DeliveryReport(feed=FEED)
+        self.counter = IssueCounter(rates, self.report)
 
     def hit(self, kind: str) -> bool:
-        roll = self.rng.random()  # drawn for every record: a stable stream
-        self.report.eligible[kind] += 1
-        if roll < getattr(self.rates, kind):
-            self.report.issues[kind] += 1
-            return True
-        return False
+        """Draw whether the record gets issue ``kind`` (every record is eligible); count it."""
+        return self.counter.hit(kind, self.rng)
 
     def record(self, p: Person) -> tuple[datetime.date, dict[str, Any]] | None:
         """(change date, served record) of ``p``, or None when ``p`` is not insured."""

@@ -25,23 +25,16 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import heapq
 import os
 import random
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from kernel.contracts import feed
 from kernel.twid import fullwidth, is_valid_business_id, roc_month
-from sandbox.generate.household import (
-    DeliveredFile,
-    DeliveryReport,
-    IssueRates,
-    csv_field,
-    write_digest,
-)
+from sandbox.generate.household import DeliveredFile, DeliveryReport, csv_field, write_digest
+from sandbox.generate.issues import REPEAT_WITHIN, IssueCounter, IssueRates, Repeats
 from sandbox.generate.population import Person
 from sandbox.generate.roles import EMPLOYERS, employer, roles
 
@@ -132,23 +125,23 @@ class _Extract:
     def __init__(self, sink: _Sink) -> None:
         self.sink = sink
         self.rows = 0
-        self.fresh = 0
-        self.pending: list[tuple[int, int, bytes]] = []  # (after fresh row, order, line)
+        self.later: Repeats[bytes] = Repeats()
 
-    def emit(self, line: bytes, repeat_after: int | None) -> None:
+    def write(self, line: bytes) -> None:
         self.sink.put(line)
         self.rows += 1
-        self.fresh += 1
+
+    def emit(self, line: bytes, repeat_after: int | None) -> None:
+        self.write(line)
+        self.later.fresh_row()
         if repeat_after is not None:
-            heapq.heappush(self.pending, (self.fresh + repeat_after, self.fresh, line))
-        while self.pending and self.pending[0][0] <= self.fresh:
-            self.sink.put(heapq.heappop(self.pending)[2])
-            self.rows += 1
+            self.later.repeat(line, repeat_after)
+        for again in self.later.due():
+            self.write(again)
 
     def finish(self) -> None:
-        while self.pending:
-            self.sink.put(heapq.heappop(self.pending)[2])
-            self.rows += 1
+        for again in self.later.rest():
+            self.write(again)
 
 
 class _MonthFile:
@@ -201,22 +194,9 @@ class _MonthFile:
 class _RowMaker:
     """Turns a contribution into a CSV line, injecting issues and counting them."""
 
-    def __init__(self, columns: Sequence[str], rates: IssueRates) -> None:
+    def __init__(self, columns: Sequence[str], counter: IssueCounter) -> None:
         self.columns = tuple(columns)
-        self.rates = rates
-        self.issues: Counter[str] = Counter()
-        self.eligible: Counter[str] = Counter()
-
-    def hit(self, kind: str, rng: random.Random, eligible: bool = True) -> bool:
-        """Draw whether an (``eligible``) row gets issue ``kind``; count it."""
-        roll = rng.random()  # drawn whether eligible or not: a stable stream
-        if not eligible:
-            return False
-        self.eligible[kind] += 1
-        if roll < getattr(self.rates, kind):
-            self.issues[kind] += 1
-            return True
-        return False
+        self.hit = counter.hit
 
     def line(self, month: str, ubn: str, national_id: str, wage: int, self_rate: float,
              rng: random.Random) -> bytes:  # fmt: skip
@@ -281,11 +261,11 @@ def write_pension_deliveries(
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of = start - datetime.timedelta(days=1)
     report = DeliveryReport(feed=FEED)
-    maker = _RowMaker(columns, rates)
+    counter = IssueCounter(rates, report)
+    maker = _RowMaker(columns, counter)
     files = [_MonthFile(out_dir, m, header, seed, rates) for m in months]
     for f in files:
-        maker.eligible["repeated_header"] += 1
-        maker.issues["repeated_header"] += int(f.repeated_header)
+        counter.count("repeated_header", f.repeated_header)
     ubns: dict[int, str] = {}
     for p in population:
         r = roles(p, seed, as_of)
@@ -296,11 +276,9 @@ def write_pension_deliveries(
         for f in files:
             line = maker.line(f.roc, ubns[r.employer], p.national_id, r.wage, r.self_rate, f.rng)
             repeat = maker.hit("duplicate_within", f.rng)
-            after = f.rng.randint(1, 50)
+            after = f.rng.randint(1, REPEAT_WITHIN)
             f.extract(r.employer).emit(line, after if repeat else None)
             report.events["contribution"] += 1
     for f in files:
         report.files.append(f.close())
-    report.issues.update(maker.issues)
-    report.eligible.update(maker.eligible)
     return report

@@ -73,3 +73,22 @@ def test_files(storage, root):
     storage.delete(f"{inbox}/a.csv")
     assert storage.list_files(inbox) == []
     assert storage.list_files(f"{root}/nowhere") == []
+
+
+def test_digest_and_a_copy_after_a_head(storage, root):
+    import hashlib
+
+    data = "縣市,人數\n臺北市,3\n".encode()
+    storage.write_bytes(f"{root}/x/part-0.csv", data)
+    storage.copy_after(b"\xef\xbb\xbf", f"{root}/x/part-0.csv", f"{root}/y/t.csv")
+    assert Path(root, "y", "t.csv").read_bytes() == b"\xef\xbb\xbf" + data
+    assert storage.sha256(f"{root}/y/t.csv") == hashlib.sha256(b"\xef\xbb\xbf" + data).hexdigest()
+    assert storage.file_size(f"{root}/y/t.csv") == len(data) + 3
+
+
+def test_replace_a_small_file_through_a_scratch_folder(storage, root):
+    path = f"{root}/opendata/files/t/latest.json"
+    storage.replace(path, b'{"version": "1"}', f"{root}/opendata/files/t/_staging")
+    storage.replace(path, b'{"version": "2"}', f"{root}/opendata/files/t/_staging")
+    assert storage.read_bytes(path) == b'{"version": "2"}'
+    assert storage.list_files(f"{root}/opendata/files/t/_staging") == []  # renamed over it

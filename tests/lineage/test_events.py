@@ -6,7 +6,6 @@ import copy
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from lineage.events import (
     lineage_run_id,
     run_event,
 )
-from lineage.validate import spec_dir, validate_event
+from lineage.validate import validate_event
 
 NS = "file:///srv/lakehouse"
 AT = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -90,6 +89,7 @@ def _event(event_type: str, **extra: Any) -> dict[str, Any]:
     )
 
 
+@pytest.mark.usefixtures("spec")
 @pytest.mark.parametrize("event_type", ["START", "COMPLETE"])
 def test_start_and_complete_validate(event_type: str) -> None:
     event = _event(event_type)
@@ -100,6 +100,7 @@ def test_start_and_complete_validate(event_type: str) -> None:
     assert "errorMessage" not in event["run"]["facets"]
 
 
+@pytest.mark.usefixtures("spec")
 def test_fail_carries_error_message_and_validates() -> None:
     event = _event("FAIL", error="gate 'leak' failed on column county: 3 values")
     assert validate_event(event) == []
@@ -161,6 +162,7 @@ def test_run_ids() -> None:
         "namespace": "airflow", "name": "gold_person_coverage.publish"}
 
 
+@pytest.mark.usefixtures("spec")
 def test_minimal_event_validates() -> None:
     event = run_event("START", run_id=str(uuid.uuid4()), job_namespace="ns", job_name="job",
                       event_time=datetime(2026, 1, 1, 8))
@@ -168,6 +170,7 @@ def test_minimal_event_validates() -> None:
     assert event["inputs"] == [] and event["outputs"] == []
 
 
+@pytest.mark.usefixtures("spec")
 def test_invalid_events_are_reported() -> None:
     event = _event("COMPLETE")
     del event["eventTime"]
@@ -192,6 +195,7 @@ def test_invalid_events_are_reported() -> None:
     assert "$.job.facets.type: facet key 'type' where its schema declares ['jobType']" in errors
 
 
+@pytest.mark.usefixtures("spec")
 def test_unknown_facet_schema_is_reported() -> None:
     event = _event("START")
     event["run"]["facets"]["custom"] = {"_producer": "urn:x", "_schemaURL":
@@ -199,12 +203,3 @@ def test_unknown_facet_schema_is_reported() -> None:
     assert validate_event(event) == [
         "$.run.facets.custom: no local schema for _schemaURL "
         "https://example.org/spec/Custom.json#/$defs/Custom"]
-
-
-def test_spec_dir_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    default = spec_dir()
-    assert (default / "OpenLineage.json").is_file()
-    monkeypatch.setenv("OPENLINEAGE_SPEC_DIR", str(tmp_path))
-    assert spec_dir() == tmp_path
-    with pytest.raises(FileNotFoundError):
-        validate_event(_event("START"))

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
+from cli.main import main
 from jobs import residents_coverage
 from kernel import contracts
 from kernel.config import Settings
 from kernel.context import Context
 from kernel.records import Records
 from kernel.storage import Storage
-from lineage.report import main, write_lineage_report
+from lineage.report import write_lineage_report
 from sandbox.generate import generate
 from sandbox.generate.household import decode_cp950
 from stages.feed import run_feed
@@ -113,9 +114,10 @@ def test_report_of_each_version_after_newer_publishes(published, root, tmp_path)
 def test_main_writes_the_report(published, root, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LAKEHOUSE_ROOT", root)
     out = tmp_path / "cli.html"
-    assert main([DATASET, "--version", "0", "--out", str(out)]) == 0
+    assert main(["lineage", "report", DATASET, "--version", "0", "--out", str(out)]) == 0
     assert out.exists() and f"{DATASET} version 0" in out.read_text(encoding="utf-8")
-    assert main([DATASET, "--version", "9", "--out", str(tmp_path / "x.html")]) == 1
+    assert main(["lineage", "report", DATASET, "--version", "9", "--out",
+                 str(tmp_path / "x.html")]) == 1
     assert "no version 9" in capsys.readouterr().err
 
 

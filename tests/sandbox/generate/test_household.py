@@ -363,21 +363,6 @@ def test_six_digit_dates_only_before_2011(files: list[tuple[Path, bytes]]) -> No
                     assert parsed is not None and parsed.year < 2011
 
 
-def test_issue_rates_parse() -> None:
-    rates = IssueRates.parse(["fullwidth_id=0.05", " tai_variant = 0.5"])
-    assert rates.fullwidth_id == 0.05 and rates.tai_variant == 0.5
-    assert rates.padded_spaces == IssueRates().padded_spaces
-    assert IssueRates.parse([], base=IssueRates.none()) == IssueRates.none()
-    for bad in (["nope=0.1"], ["fullwidth_id"], ["fullwidth_id=x"], ["fullwidth_id=1.5"]):
-        with pytest.raises(ValueError):
-            IssueRates.parse(bad)
-    assert IssueRates().invalid_check_digit == 0.002
-    assert set(IssueRates.kinds()) >= {
-        "fullwidth_id", "padded_spaces", "six_digit_date", "impossible_date", "duplicate_within",
-        "duplicate_across", "tai_variant", "invalid_check_digit", "eudc_name",
-    }  # fmt: skip
-
-
 # --- population ----------------------------------------------------------------------------------
 
 

@@ -6,8 +6,8 @@ root, then times the command ``lakehouse query "SELECT county, age_band, count(*
 subprocess — wall time, process start included — several times, and reports the median. The
 command's CSV output is checked against the same aggregate computed with pyarrow.
 
-    .venv/bin/python -m analytics.perf                 # 1,000,000 persons, median of 5
-    .venv/bin/python -m analytics.perf --rows 200000 --repeat 3 --budget 2
+    .venv/bin/python -m bench.query                 # 1,000,000 persons, median of 5
+    .venv/bin/python -m bench.query --rows 200000 --repeat 3 --budget 2
 
 Exit code 1 when the median exceeds ``--budget`` seconds or the result is wrong.
 """
@@ -28,23 +28,20 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kernel.layout import Layout
+from kernel.twid import COUNTIES, age_band_of
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-COUNTIES = ("臺北市", "新北市", "桃園市", "臺中市", "臺南市", "高雄市", "基隆市", "新竹市",
-            "嘉義市", "新竹縣", "苗栗縣", "彰化縣", "南投縣", "雲林縣", "嘉義縣", "屏東縣",
-            "宜蘭縣", "花蓮縣", "臺東縣", "澎湖縣", "金門縣", "連江縣")
+COMMAND = [sys.executable, "-m", "cli.main", "query"]
+"""``lakehouse query``, as the console script runs it (:func:`cli.main.entry`)."""
 SALARY_BANDS = ("<30000", "30000-39999", "40000-45799", "45800+")
 SNAPSHOT = date(2024, 11, 30)
 SQL = ("SELECT county, age_band, count(*) AS persons, "
        "count(*) FILTER (WHERE in_labor_insurance) AS labor_insured "
        "FROM gold.person_coverage GROUP BY county, age_band ORDER BY county, age_band")
-
-
-def age_band(age: int) -> str:
-    """The 5-year band of an age (``0-4`` … ``95-99``, ``100+``)."""
-    return "100+" if age >= 100 else f"{age // 5 * 5}-{age // 5 * 5 + 4}"
 
 
 def person_coverage(rows: int, seed: int = 7) -> pa.Table:
@@ -55,7 +52,7 @@ def person_coverage(rows: int, seed: int = 7) -> pa.Table:
     rng = np.random.default_rng(seed)
     keys = rng.bytes(32 * rows).hex()
     birth_year = rng.integers(SNAPSHOT.year - 104, SNAPSHOT.year + 1, rows).astype("int32")
-    bands = np.array([age_band(a) for a in range(0, 105)], dtype=object)
+    bands = np.array([age_band_of(a) for a in range(0, 105)], dtype=object)
     county_idx = rng.integers(0, len(COUNTIES) + 1, rows)  # the last index: unknown (null)
     counties = np.array([*COUNTIES, None], dtype=object)[county_idx]
     sex = np.array(["1", "2"], dtype=object)[rng.integers(0, 2, rows)]
@@ -84,7 +81,7 @@ def write_table(root: Path, table: pa.Table) -> Path:
     """Write ``table`` as ``gold/person_coverage`` (one Delta commit) under ``root``."""
     from deltalake import write_deltalake
 
-    path = root / "gold" / "person_coverage"
+    path = Path(Layout(str(root)).delta_uri("gold", "person_coverage"))
     write_deltalake(str(path), table, mode="overwrite")
     return path
 
@@ -108,20 +105,12 @@ def expected(table: pa.Table) -> list[tuple[str, str, int, int]]:
     return sorted(rows)
 
 
-def command() -> list[str]:
-    """``lakehouse query`` as the installed CLI runs it: ``cli.main`` when it has the
-    command wired in, else ``cli.analytics`` (the same functions, without the other commands)."""
-    text = (REPO_ROOT / "convergence" / "cli.py").read_text(encoding="utf-8")
-    module = "cli.main" if "cli.analytics" in text else "cli.analytics"
-    return [sys.executable, "-m", module, "query"]
-
-
 def timed_run(root: Path, sql: str) -> tuple[float, str]:
     """Run the query command once as a subprocess; wall seconds and its CSV output."""
     env = {**os.environ, "LAKEHOUSE_ROOT": str(root), "LAKEHOUSE_ROLE": "analyst",
            "LAKEHOUSE_USER": "perf-check"}
     start = time.perf_counter()
-    proc = subprocess.run([*command(), sql, "--format", "csv"], env=env, cwd=REPO_ROOT,
+    proc = subprocess.run([*COMMAND, sql, "--format", "csv"], env=env, cwd=REPO_ROOT,
                           capture_output=True, text=True, encoding="utf-8")
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
@@ -138,7 +127,7 @@ def parse_csv(text: str) -> list[tuple[str, str, int, int]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build, time, check and report (see the module docstring)."""
-    ap = argparse.ArgumentParser(prog="python -m analytics.perf", description=__doc__.split(
+    ap = argparse.ArgumentParser(prog="python -m bench.query", description=__doc__.split(
         "\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
@@ -153,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         files, size = parquet_files(path)
         print(f"built gold.person_coverage: {args.rows:,} rows, {files} Parquet file(s), "
               f"{size / 1e6:.1f} MB, in {time.perf_counter() - t0:.1f} s ({path})")
-        print(f"command: {' '.join(command()[1:])} \"{SQL}\" --format csv")
+        print(f"command: {' '.join(COMMAND[1:])} \"{SQL}\" --format csv")
         times = []
         output = ""
         for i in range(args.repeat):
