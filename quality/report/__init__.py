@@ -20,9 +20,8 @@ By default the pages go to the root's reports folder (``system/reports/quality/`
 from __future__ import annotations
 
 import html
-import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from kernel.layout import Layout
@@ -34,7 +33,6 @@ __all__ = [
     "RunSummary",
     "SystemTables",
     "assert_no_personal_values",
-    "main",
     "render_index",
     "render_run",
     "run_file_name",
@@ -114,15 +112,3 @@ def assert_no_personal_values(html_text: str, values: Iterable[str], min_length:
         shown = ", ".join(str(i) for i in leaked[:20])
         raise AssertionError(
             f"{len(leaked)} personal value(s) appear in the report (positions {shown})")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m quality.report <root> [out dir]``: regenerate every page and the index;
-    returns the exit status (2 without a root)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        print("usage: python -m quality.report <lakehouse root> [out dir]", file=sys.stderr)
-        return 2
-    paths = write_all(args[0], args[1] if len(args) > 1 else None)
-    print(f"✓ {len(paths) - 1} run page(s) and {paths[-1]}")
-    return 0
