@@ -1,9 +1,9 @@
 """``lakehouse tables``, ``lakehouse describe`` and ``lakehouse query``: the analysts' commands.
 
-``convergence/cli.py`` adds them with :func:`add_parsers`; ``python -m cli.analytics`` runs
-them on their own. Importing this module imports neither pyspark nor Airflow (nor DuckDB,
-deltalake or rich: each is imported when a command needs it), so ``lakehouse query`` on the
-DuckDB engine starts in a fraction of a second.
+``cli/main.py`` adds them with :func:`add_parsers`; ``python -m cli.analytics`` runs them on
+their own. Importing this module imports neither pyspark nor Airflow (nor DuckDB, deltalake or
+rich: each is imported when a command needs it), so ``lakehouse query`` on the DuckDB engine
+starts in a fraction of a second.
 
 Exit codes: 0 done, 1 the query failed (SQL error, table not published), 2 refused (role,
 table, zone named) or a usage error.
@@ -16,12 +16,15 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cli.common import caller as _who
+from cli.common import fail as _fail
+from cli.common import first_line as _first_line
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from rich.console import Console
 
     from analytics.catalog import Snapshot, Table
-    from analytics.roles import Identity
 
 FORMATS = ("table", "csv", "json")
 
@@ -30,25 +33,6 @@ def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
-
-
-def _fail(message: str) -> None:
-    """One line on stderr (no markup interpretation of the message)."""
-    from rich.text import Text
-
-    line = Text("✗ ", style="red")
-    line.append(message)
-    _console(stderr=True).print(line)
-
-
-def _who() -> Identity | None:
-    from analytics.roles import UnknownRole, identity
-
-    try:
-        return identity()
-    except UnknownRole as exc:
-        _fail(str(exc))
-        return None
 
 
 def _root() -> str:
@@ -323,17 +307,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one clear line, as cli.main does
         _fail(f"{args.command} failed: {type(exc).__name__}: {_first_line(exc)}")
         return 1
-
-
-def _first_line(exc: BaseException) -> str:
-    from audit.log import check_no_personal_values
-
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    try:
-        check_no_personal_values(text)
-    except ValueError:
-        return "(message withheld: it quotes what looks like personal data)"
-    return text
 
 
 if __name__ == "__main__":

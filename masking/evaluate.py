@@ -5,23 +5,18 @@ A finding is a true positive when it overlaps a labelled span of the same entity
 (names and addresses have fuzzy edges: ``住臺北市…`` vs ``臺北市…``). Precision counts the
 findings that match a label, recall the labels that some finding matches.
 
-``python -m masking.evaluate [PATH] [--errors]`` prints a table for the whole set and one for the
-holdout part, and exits non-zero when a target of :data:`TARGETS` is missed on either.
+``lakehouse eval-pii [PATH] [--errors]`` (:func:`run`) prints a table for the whole set and one
+for the holdout part, and exits non-zero when a target of :data:`TARGETS` is missed on either.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-
-from rich.console import Console
-from rich.table import Table
 
 from masking.recognizers import (
     EMAIL_ADDRESS,
@@ -50,6 +45,8 @@ TARGETS: Final[dict[str, tuple[float, float]]] = {
     TW_ADDRESS: (0.90, 0.95),
 }
 """Minimum (precision, recall) per entity."""
+SPLITS: Final = ("all", "holdout")
+"""The parts of the set reported: the whole set, and the holdout part apart."""
 
 
 @dataclass(frozen=True)
@@ -175,72 +172,38 @@ def missed_targets(scores: dict[str, Scores]) -> list[str]:
     return [e for e, s in scores.items() if e in TARGETS and not s.meets(TARGETS[e])]
 
 
-def _table(title: str, scores: dict[str, Scores]) -> Table:
-    table = Table(title=title)
-    for col in ("entity", "precision", "recall", "tp", "fp", "fn", "target P/R", "ok"):
-        table.add_column(col, justify="left" if col == "entity" else "right")
-    for entity, s in scores.items():
-        target = TARGETS.get(entity)
-        ok = "—" if target is None else ("yes" if s.meets(target) else "[red]NO[/red]")
-        table.add_row(
-            entity,
-            f"{s.precision:.3f}",
-            f"{s.recall:.3f}",
-            str(s.tp),
-            str(s.fp),
-            str(s.fn),
-            f"{target[0]:.2f}/{target[1]:.2f}" if target else "",
-            ok,
-        )
-    return table
+@dataclass(frozen=True)
+class Evaluation:
+    """The analyzer's findings on every record of an evaluation set, and how long it took."""
+
+    path: Path
+    records: tuple[Record, ...]
+    found: tuple[tuple[Span, ...], ...]
+    seconds: float
+
+    def texts(self, split: str = "all") -> int:
+        """The number of records of ``split`` (``all``: every record)."""
+        return sum(split in ("all", r.split) for r in self.records)
+
+    def scores(self, split: str = "all") -> dict[str, Scores]:
+        """Scores per entity on the records of ``split`` (``all``: every record)."""
+        return score((r.spans, f) for r, f in zip(self.records, self.found, strict=True)
+                     if split in ("all", r.split))
+
+    def errors(self) -> list[tuple[str, Record, Span]]:
+        """``("FN", record, label)`` for every label no finding matches and ``("FP", record,
+        finding)`` for every finding matching no label, record by record."""
+        out: list[tuple[str, Record, Span]] = []
+        for r, f in zip(self.records, self.found, strict=True):
+            out += [("FN", r, s) for s in r.spans if not any(matches(x, s) for x in f)]
+            out += [("FP", r, x) for x in f if not any(matches(x, s) for s in r.spans)]
+        return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: print the scores (all and holdout); 1 when a target is missed."""
-    parser = argparse.ArgumentParser(description="Evaluate the Taiwanese PII recognizers.")
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--errors", action="store_true", help="list missed and wrong findings")
-    args = parser.parse_args(argv)
-
-    console = Console()
-    records = load(args.path)
+def run(path: Path | str = DEFAULT_PATH) -> Evaluation:
+    """The analyzer on every record of the evaluation set at ``path``, timed
+    (``lakehouse eval-pii`` prints its scores for :data:`SPLITS`)."""
+    records = tuple(load(path))
     started = time.perf_counter()
-    found = [find(r) for r in records]
-    elapsed = time.perf_counter() - started
-
-    results: dict[str, dict[str, Scores]] = {}
-    for split in ("all", "holdout"):
-        pairs = [
-            (r.spans, f) for r, f in zip(records, found, strict=True) if split in ("all", r.split)
-        ]
-        results[split] = score(pairs)
-        n = len(pairs)
-        console.print(_table(f"{args.path.name}: {split} ({n} texts)", results[split]))
-
-    console.print(
-        f"analyzed {len(records)} texts in {elapsed:.2f} s "
-        f"({len(records) / elapsed if elapsed else float('inf'):.0f} texts/s)"
-    )
-    if args.errors:
-        for r, f in zip(records, found, strict=True):
-            fns = [s for s in r.spans if not any(matches(x, s) for x in f)]
-            fps = [x for x in f if not any(matches(x, s) for s in r.spans)]
-            for kind, spans in (("FN", fns), ("FP", fps)):
-                for s in spans:
-                    console.print(
-                        f"{kind} #{r.id} {s.entity} {r.text[s.start : s.end]!r} in {r.text!r}",
-                        markup=False,
-                    )
-
-    failed = {split: missed_targets(s) for split, s in results.items()}
-    if any(failed.values()):
-        for split, entities in failed.items():
-            if entities:
-                console.print(f"[red]targets missed ({split}): {', '.join(entities)}[/red]")
-        return 1
-    console.print("all targets met")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    found = tuple(tuple(find(r)) for r in records)
+    return Evaluation(Path(path), records, found, time.perf_counter() - started)

@@ -47,7 +47,20 @@ def _from_airflow(env: Mapping[str, str]) -> tuple[str, str | None] | None:
 
 
 class MissingKeyError(RuntimeError):
-    """No usable pseudonymisation key: publishing is refused."""
+    """No usable pseudonymisation key: the action that needs one is refused, and the message
+    names it (``refusing to publish: …``, ``refusing to re-identify: …``)."""
+
+
+PUBLISH = "publish"
+REIDENTIFY = "re-identify"
+_ADVICE = {
+    PUBLISH: f"Set it to a secret of at least {MIN_KEY_LENGTH} characters held outside the "
+             "code and the data.",
+    REIDENTIFY: "Set it to the key the data was published with (each published version "
+                "records its key id).",
+}
+"""What to do about a missing key, per action: a new secret to publish, the published
+version's key to re-identify (any other key finds nobody)."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +79,10 @@ class PseudonymKey:
         return "k-" + hashlib.sha256(b"convergence-key-id\x00" + secret).hexdigest()[:12]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> PseudonymKey:
-        """The key from the environment; refuses a missing or short key with a clear message."""
+    def from_env(cls, env: Mapping[str, str] | None = None, action: str = PUBLISH
+                 ) -> PseudonymKey:
+        """The key from the environment; refuses a missing or short key with a clear message
+        naming ``action``, the work that needs the key (:data:`PUBLISH`, :data:`REIDENTIFY`)."""
         e = os.environ if env is None else env
         raw = e.get(KEY_ENV, "")
         conn_key_id = None
@@ -77,14 +92,13 @@ class PseudonymKey:
                 raw, conn_key_id = found
         if not raw:
             raise MissingKeyError(
-                f"refusing to publish: no pseudonymisation key ({KEY_ENV} is not set and no "
+                f"refusing to {action}: no pseudonymisation key ({KEY_ENV} is not set and no "
                 f"Airflow connection {e.get(KEY_CONN_ENV, DEFAULT_CONN_ID)} holds one). "
-                f"Set it to a secret of at least {MIN_KEY_LENGTH} characters held outside the "
-                "code and the data."
+                f"{_ADVICE.get(action, _ADVICE[PUBLISH])}"
             )
         if len(raw) < MIN_KEY_LENGTH:
             raise MissingKeyError(
-                f"refusing to publish: the pseudonymisation key in {KEY_ENV} is too short "
+                f"refusing to {action}: the pseudonymisation key in {KEY_ENV} is too short "
                 f"({len(raw)} characters; at least {MIN_KEY_LENGTH} are required)."
             )
         secret = raw.encode("utf-8")

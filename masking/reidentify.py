@@ -5,6 +5,9 @@ person); the published data carries only ``person_key``. A steward gives the key
 the lakehouse recomputes the keyed pseudonym of every identifier in the silver zone with the
 key the dataset was published with and returns the identifiers that match. The audit log
 records who, when, why, which key id and whether a person was found, never the identifier.
+
+:func:`check_request` refuses a request before anything starts (no Spark, no key needed), so
+importing this module imports no pyspark: a refused caller is told at once.
 """
 
 from __future__ import annotations
@@ -13,13 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-
-from masking.keys import PseudonymKey
-
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
     from kernel.context import Context
+    from masking.keys import PseudonymKey
 
 PERSON_KEY = re.compile(r"^[0-9a-f]{64}$")
 STEWARD_ROLES = ("steward",)
@@ -39,6 +40,8 @@ class Match:
 
 def identifiers(ctx: Context) -> DataFrame:
     """``(national_id, table)`` for every silver entity of a feed that has a ``national_id``."""
+    from pyspark.sql import functions as F
+
     from kernel import contracts
 
     frames = []
@@ -56,13 +59,11 @@ def identifiers(ctx: Context) -> DataFrame:
     return out
 
 
-def reidentify(ctx: Context, person_key: str, reason: str, key: PseudonymKey,
-               role: str) -> list[Match]:
-    """The identifiers behind ``person_key`` (normally one), audited; refused unless the
-    caller's role is a steward's and the reason is given without personal data."""
+def check_request(person_key: str, reason: str, role: str) -> None:
+    """Refuse a request that may not go on, in this order: a caller who is not a steward
+    (whatever else the request holds), then a malformed ``person_key``, then a missing reason or
+    one holding personal data. Needs neither Spark nor the key: a caller learns at once."""
     from audit.log import check_no_personal_values
-    from kernel.text import normalise_identifier
-    from masking.pseudonymize import hmac_hex, with_key
 
     if role not in STEWARD_ROLES:
         raise ReidentificationRefused(
@@ -75,6 +76,19 @@ def reidentify(ctx: Context, person_key: str, reason: str, key: PseudonymKey,
         check_no_personal_values(reason, "the reason")
     except ValueError as exc:
         raise ReidentificationRefused(f"{exc}: write the reason without personal data") from None
+
+
+def reidentify(ctx: Context, person_key: str, reason: str, key: PseudonymKey,
+               role: str) -> list[Match]:
+    """The identifiers behind ``person_key`` (normally one), audited; refused
+    (:func:`check_request`) unless the caller's role is a steward's and the reason is given
+    without personal data."""
+    from pyspark.sql import functions as F
+
+    from kernel.text import normalise_identifier
+    from masking.pseudonymize import hmac_hex, with_key
+
+    check_request(person_key, reason, role)
     ids = identifiers(ctx).where(F.col("national_id").isNotNull())
     keyed = with_key(ids, key).select(
         normalise_identifier(F.col("national_id")).alias("national_id"), "table",

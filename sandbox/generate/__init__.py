@@ -10,7 +10,6 @@ would, injecting the feed's known data issues, and reports what it wrote.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import importlib
 from collections.abc import Callable, Iterable, Sequence
@@ -105,28 +104,3 @@ def generate(
         for name in feeds or WRITERS:
             report.feeds[name] = writer(name)(inbox, population, seed, start, days, rates)
     return report
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``generate ROOT [--persons N] [--seed S] [--days D] [--start YYYY-MM-DD]
-    [--rate issue=value …]``; prints one line per file written."""
-    parser = argparse.ArgumentParser(prog="generate", description=__doc__.splitlines()[0])
-    parser.add_argument("root", type=Path, help="lakehouse root; files go to <root>/inbox/")
-    parser.add_argument("--persons", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--days", type=int, default=3)
-    parser.add_argument("--start", type=datetime.date.fromisoformat,
-                        default=datetime.date(2024, 11, 1))  # fmt: skip
-    kinds = ", ".join(IssueRates.kinds())
-    parser.add_argument("--rate", action="append", default=[], metavar="ISSUE=RATE",
-                        help=f"issue rate, issue one of {kinds}")  # fmt: skip
-    parser.add_argument("--feed", action="append", choices=sorted(WRITERS))
-    args = parser.parse_args(argv)
-    report = generate(args.root, args.persons, args.seed, args.days, args.start,
-                      IssueRates.parse(args.rate), args.feed)  # fmt: skip
-    for name, feed_report in report.feeds.items():
-        for f in feed_report.files:
-            print(f"{name}\t{f.path}\t{f.rows} rows\tsha256 {f.sha256}")
-        issues = ", ".join(f"{k}={v}" for k, v in sorted(feed_report.issues.items()))
-        print(f"{name}\tissues: {issues}")
-    return 0

@@ -15,10 +15,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from analytics import perf, query
+from analytics import query
 from analytics.query import QueryFailed, QueryRefused, run
 from analytics.roles import Identity
 from audit.log import entries, verify
+from bench import query as perf
 from cli.analytics import main
 from kernel.layout import Layout
 from tests.analytics.test_catalog import (

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from masking import evaluate as ev
 from masking.evalset import build
 from masking.recognizers import ENTITIES, PREFILTER, needs_analysis
@@ -58,9 +59,9 @@ def test_targets_met(split: str | None) -> None:
 
 
 def test_main_exits_zero_and_nonzero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ev.main([str(ev.DEFAULT_PATH)]) == 0
+    assert main(["eval-pii", str(ev.DEFAULT_PATH)]) == 0
     assert "texts/s" in capsys.readouterr().out
     bad = tmp_path / "bad.jsonl"
     record = {"text": "本案已結案", "spans": [{"start": 0, "end": 2, "entity": "PERSON"}]}
     bad.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert ev.main([str(bad)]) == 1
+    assert main(["eval-pii", str(bad)]) == 1

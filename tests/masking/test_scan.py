@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from masking import scan as scan_module
+from cli.main import main
 from masking.leak import Finding
 from masking.scan import ScanInputError, resolve, scan_path
 
@@ -50,7 +50,7 @@ def test_scan_csv_and_parquet_paths(spark, root, tmp_path: Path):
 def test_main_prints_findings_without_values_and_exits_1(spark, root, capsys, monkeypatch):
     _candidate(spark).write.format("delta").save(f"{root}/gold/test_main")
     monkeypatch.setattr("kernel.spark.session", lambda *a, **k: spark)
-    assert scan_module.main(["gold.test_main", "--root", root]) == 1
+    assert main(["scan-pii", "gold.test_main", "--root", root]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == ["gold.test_main\tremark\tPERSON\t1", "gold.test_main\tremark\tTW_PHONE\t1"]
     assert not any("陳大文" in line or "0912" in line for line in out)
@@ -59,6 +59,6 @@ def test_main_prints_findings_without_values_and_exits_1(spark, root, capsys, mo
 def test_main_clean_and_missing(spark, root, capsys, monkeypatch):
     _candidate(spark).drop("remark").write.format("delta").save(f"{root}/gold/test_clean")
     monkeypatch.setattr("kernel.spark.session", lambda *a, **k: spark)
-    assert scan_module.main(["gold.test_clean", "--root", root]) == 0
+    assert main(["scan-pii", "gold.test_clean", "--root", root]) == 0
     assert capsys.readouterr().out == ""
-    assert scan_module.main(["gold.nothing_here", "--root", root]) == 2
+    assert main(["scan-pii", "gold.nothing_here", "--root", root]) == 2

@@ -16,7 +16,7 @@ import pytest
 
 from kernel.contracts import feed
 from kernel.twid import is_valid_person_id, parse_roc_date
-from sandbox.generate import GenerationReport, generate, main
+from sandbox.generate import GenerationReport, generate
 from sandbox.generate import names as name_lists
 from sandbox.generate.household import (
     CHANGE_TYPES,
@@ -403,12 +403,3 @@ def test_permute_serial_is_a_permutation() -> None:
     assert all(0 <= v < 10_000_000 for v in values)
     with pytest.raises(ValueError):
         permute_serial(10_000_000, 1)
-
-
-def test_main_prints_the_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [str(tmp_path), "--persons", "200", "--days", "2", "--rate", "fullwidth_id=0.5",
-            "--feed", "moi.household_registry"]
-    assert main(argv) == 0
-    out = capsys.readouterr().out
-    assert out.count("MOI_HHR_") == 2
-    assert "fullwidth_id=" in out

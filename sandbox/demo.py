@@ -1,0 +1,278 @@
+"""The demo runner (``make demo``, ``lakehouse demo``): the main job end to end, on a laptop.
+
+It generates the six feeds' deliveries for a synthetic population, prepares Airflow's metadata
+database (SQLite under ``AIRFLOW_HOME``), runs every feed DAG and then every publishing DAG
+through Airflow's own runner in one process (``python -m sandbox.dagrun``: ``dag.test()``
+each, one Spark session shared), and summarises what arrived, what was quarantined and what was
+published. Progress shows as it goes: a spinner naming the running DAG and one ``✓``/``✗``
+line per DAG as it finishes (one line per step when the output is not a terminal). Airflow's
+own output goes to ``AIRFLOW_HOME/demo.log``.
+
+Without ``LAKEHOUSE_PSEUDONYM_KEY`` the demo publishes with :data:`DEMO_KEY`, and says so:
+development only, never in production.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kernel.config import REPO_ROOT, Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DEMO_KEY = "demo-key-NOT-FOR-PRODUCTION-0123456789abcdef"
+DEMO_PERSONS = 3000
+FAIL_MARKER = "AirflowFailException: "
+"""What a lakehouse task's failure looks like in Airflow's output; the reason follows it."""
+
+DagResults = dict[str, tuple[str, list[str]]]
+"""Per DAG id: its final state (``success``, ``failed``, ``not run``…) and its problems."""
+
+
+@functools.cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def default_start(days: int) -> date:
+    """The first delivery day such that the last of ``days`` daily deliveries is today (in
+    Taiwan): the snapshot of a publish today then describes fresh data."""
+    from stages.tasks import today
+
+    return today() - timedelta(days=days - 1)
+
+
+# ----------------------------------------------------------------------------- Airflow
+def airflow_env(settings: Settings) -> dict[str, str]:
+    """The environment of the embedded Airflow: SQLite metadata DB, the project's DAGs."""
+    env = dict(os.environ)
+    home = Path(env.get("AIRFLOW_HOME", str(REPO_ROOT / ".airflow")))
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
+        "LAKEHOUSE_ROOT": settings.root,
+    })
+    if settings.is_local and "AIRFLOW__OPENLINEAGE__TRANSPORT" not in env \
+            and not env.get("OPENLINEAGE_URL"):
+        # The OpenLineage provider's own events (DAG runs, tasks) next to the jobs' events.
+        import json
+
+        folder = Path(settings.root) / "system" / "lineage" / "airflow"
+        folder.mkdir(parents=True, exist_ok=True)
+        env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+            {"type": "file", "log_file_path": str(folder / "events.jsonl"), "append": True})
+    env.setdefault("AIRFLOW__OPENLINEAGE__NAMESPACE", "airflow")
+    return env
+
+
+def _airflow(args: list[str], env: dict[str, str], log: Path) -> tuple[int, list[str]]:
+    """Run an Airflow command, its output appended to ``log``; returns the exit code and the
+    problems the lakehouse's tasks reported (their AirflowFailException lines)."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    start = log.stat().st_size if log.exists() else 0
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ airflow {' '.join(args)}\n")
+        out.flush()
+        rc = subprocess.call([airflow, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+    with log.open(encoding="utf-8", errors="replace") as f:
+        f.seek(start)
+        problems = [line.split(FAIL_MARKER, 1)[1].strip() for line in f if FAIL_MARKER in line]
+    return rc, list(dict.fromkeys(problems))
+
+
+def run_dags(dag_ids: Sequence[str], env: dict[str, str], log: Path,
+             progress: Callable[[str], object] | None = None,
+             finished: Callable[[str, str, list[str]], object] | None = None) -> DagResults:
+    """Run DAGs through Airflow in one process (``sandbox.dagrun``: ``dag.test()`` each,
+    one Spark session shared), output appended to ``log``; per DAG its final state and the
+    problems its tasks reported (their AirflowFailException lines). ``progress(dag_id)`` is
+    called as a DAG starts, ``finished(dag_id, state, problems)`` as it ends."""
+    out: DagResults = {d: ("not run", []) for d in dag_ids}
+    current: str | None = None
+    problems: list[str] = []
+    with log.open("a", encoding="utf-8") as sink:
+        sink.write(f"\n$ python -m sandbox.dagrun {' '.join(dag_ids)}\n")
+        proc = subprocess.Popen([sys.executable, "-m", "sandbox.dagrun", *dag_ids],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, encoding="utf-8", errors="replace")
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sink.write(line)
+            if line.startswith("DAGRUN "):
+                current, problems = line.split()[1], []
+                if progress:
+                    progress(current)
+            elif line.startswith("DAGRUN-END ") and current:
+                out[current] = (line.split()[2], list(dict.fromkeys(problems)))
+                if finished:
+                    finished(current, *out[current])
+                current = None
+            elif FAIL_MARKER in line:
+                problems.append(line.split(FAIL_MARKER, 1)[1].strip())
+        proc.wait()
+    return out
+
+
+# ----------------------------------------------------------------------------- the demo
+@contextmanager
+def _progress(text: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with ``text`` on a terminal, a line per step otherwise (a log, CI); yields
+    the function that names the next step."""
+    con = _console()
+    if not con.is_terminal:
+        con.print(f"… {text}", style="dim")
+        yield lambda step: con.print(f"… {step}", style="dim")
+        return
+    with con.status(text) as status:
+        yield lambda step: status.update(step)
+
+
+def _dag_reporter(total: int, update: Callable[[str], None]
+                  ) -> tuple[Callable[[str], None], Callable[[str, str, list[str]], None]]:
+    """``(started, finished)`` callbacks of :func:`run_dags`: the spinner names the running
+    DAG, and each DAG's ``✓``/``✗`` line is printed as it finishes, with its time."""
+    started_at: dict[str, float] = {}
+
+    def started(dag_id: str) -> None:
+        """The spinner names the DAG now running."""
+        started_at[dag_id] = time.monotonic()
+        update(f"Airflow: DAG {dag_id} (dag.test, {len(started_at)}/{total})…")
+
+    def finished(dag_id: str, state: str, problems: list[str]) -> None:
+        """The DAG's line, its time and its problems, now."""
+        seconds = time.monotonic() - started_at.get(dag_id, time.monotonic())
+        mark = "[green]✓[/green]" if state == "success" else "[red]✗[/red]"
+        _console().print(f"{mark} DAG {dag_id}: {state} ({seconds:.0f} s)")
+        for p in problems:  # a reason is never read as markup (it may hold brackets)
+            from rich.text import Text
+
+            _err().print(Text("  ✗ ", style="red").append(p))
+
+    return started, finished
+
+
+def _generate(settings: Settings, persons: int, seed: int) -> None:
+    from sandbox.generate import generate
+
+    with _progress(f"generating deliveries for {persons:,} persons…"):
+        report = generate(Path(settings.root), persons=persons, seed=seed,
+                          start=default_start(3))
+    _console().print(f"[green]✓[/green] generated: {report}")
+
+
+def _dag_ids() -> list[str]:
+    """Every feed DAG, then every publishing DAG."""
+    from kernel import contracts
+
+    return [c.name for c in contracts.feeds()] + [f"publish.{d.table}"
+                                                  for d in contracts.datasets()]
+
+
+def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
+    """Generate deliveries, run every feed DAG and publishing DAG through Airflow, summarise;
+    the exit status: 0 when every DAG run succeeded."""
+    con, err = _console(), _err()
+    if not os.environ.get("LAKEHOUSE_PSEUDONYM_KEY"):
+        os.environ["LAKEHOUSE_PSEUDONYM_KEY"] = DEMO_KEY
+        con.print("[yellow]![/yellow] LAKEHOUSE_PSEUDONYM_KEY is not set: using the demo key "
+                  "(for this demo only; never in production)")
+    settings = Settings.from_env()
+    if not settings.is_local:
+        err.print("the demo writes to a local storage root only (LAKEHOUSE_ROOT is a URI)")
+        return 2
+    env = airflow_env(settings)
+    log = Path(env["AIRFLOW_HOME"]) / "demo.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    con.print(f"storage root: {settings.root}; Airflow home: {env['AIRFLOW_HOME']} "
+              f"(output in {log})")
+    _generate(settings, persons, seed)
+    with _progress("preparing the Airflow metadata database (SQLite)…"):
+        if _airflow(["db", "migrate"], env, log)[0] != 0:
+            err.print(f"[red]✗[/red] airflow db migrate failed: see {log}")
+            return 1
+    dag_ids = _dag_ids()
+    with _progress("running the DAGs through Airflow…") as update:
+        results = run_dags(dag_ids, env, log, *_dag_reporter(len(dag_ids), update))
+    for dag_id, (state, _) in results.items():
+        if state == "not run":  # the runner stopped before it: no line was printed for it
+            con.print(f"[red]✗[/red] DAG {dag_id}: not run")
+    _summary(settings)
+    failed = [d for d, (state, _) in results.items() if state != "success"]
+    if failed:
+        err.print(f"[red]✗[/red] DAG runs failed: {', '.join(failed)} (details in {log})")
+        return 1
+    return 0
+
+
+def _summary(settings: Settings) -> None:
+    """Rows received, quarantined and published, and where to look."""
+    from pyspark.sql import functions as F
+    from rich.table import Table
+
+    from kernel import contracts
+    from kernel.records import Records
+    from kernel.spark import session
+    from kernel.storage import Storage
+
+    con = _console()
+    st = Storage(session(settings), settings.root)
+    rec = Records(st)
+    table = Table(title="Convergence Lakehouse: what the demo did")
+    table.add_column("")
+    feeds = contracts.feeds()
+    for fc in feeds:
+        table.add_column(fc.name, justify="right")
+    deliveries = rec.read("deliveries")
+    batches = rec.latest("batches", ["batch_id", "stage"])
+    rows: dict[str, list[str]] = {k: [] for k in (
+        "files landed", "files resent (not ingested again)", "files refused", "records received",
+        "quarantined", "duplicates removed", "silver events", "silver entity rows")}
+    for fc in feeds:
+        d = deliveries.where(F.col("feed") == fc.name).groupBy("status").count().collect()
+        dc = {r["status"]: r["count"] for r in d}
+        s = batches.where((F.col("feed") == fc.name) & (F.col("stage") == "silver")).agg(
+            F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates"), F.sum("rows_out")).first()
+        assert s is not None
+        n_entity = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
+        for key, value in zip(rows, (dc.get("landed", 0), dc.get("duplicate", 0),
+                                     dc.get("refused", 0), s[0] or 0, s[1] or 0, s[2] or 0,
+                                     s[3] or 0, n_entity), strict=True):
+            rows[key].append(f"{value:,}")
+    for key, values in rows.items():
+        table.add_row(key, *values)
+    con.print(table)
+    for dc_ in contracts.datasets():
+        if st.exists(dc_.zone, dc_.table):
+            n = st.read(dc_.zone, dc_.table).count()
+            meta = st.commit_metadata(dc_.zone, dc_.table)
+            con.print(f"published {dc_.name}: {n:,} rows, version "
+                      f"{st.version(dc_.zone, dc_.table)}, key id {meta.get('key_id')} → "
+                      f"{st.path(dc_.zone, dc_.table)}")
+        else:
+            con.print(f"[red]✗[/red] {dc_.name} is not published")
+    con.print(f"quality reports: {settings.root}/system/reports/quality/index.html · "
+              "quarantine: LAKEHOUSE_ROLE=steward lakehouse quarantine list FEED · "
+              f"audit: lakehouse audit verify · lineage: {settings.root}/system/lineage/ · "
+              "Airflow UI: make airflow")
