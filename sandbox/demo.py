@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kernel.config import REPO_ROOT, Settings
+from kernel.layout import Layout
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,7 +80,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         # The OpenLineage provider's own events (DAG runs, tasks) next to the jobs' events.
         import json
 
-        folder = Path(settings.root) / "system" / "lineage" / "airflow"
+        folder = Layout(settings.root).lineage_dir / "airflow"
         folder.mkdir(parents=True, exist_ok=True)
         env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
             {"type": "file", "log_file_path": str(folder / "events.jsonl"), "append": True})
@@ -272,7 +273,8 @@ def _summary(settings: Settings) -> None:
                       f"{st.path(dc_.zone, dc_.table)}")
         else:
             con.print(f"[red]✗[/red] {dc_.name} is not published")
-    con.print(f"quality reports: {settings.root}/system/reports/quality/index.html · "
+    layout = Layout(settings.root)
+    con.print(f"quality reports: {layout.reports_dir / 'index.html'} · "
               "quarantine: LAKEHOUSE_ROLE=steward lakehouse quarantine list FEED · "
-              f"audit: lakehouse audit verify · lineage: {settings.root}/system/lineage/ · "
+              f"audit: lakehouse audit verify · lineage: {layout.lineage_dir}/ · "
               "Airflow UI: make airflow")
