@@ -7,6 +7,12 @@ above zero (a cancelled payment has amount 0) and its ``payment_month`` is a cal
 after the month of death recorded by the household registry (``moi.residents.death_date``,
 recorded on or before the snapshot date). A payment for the month of death itself is due and
 not listed. Future payment months are listed too: they are exactly the ones to stop.
+
+The candidate holds the business columns; the dataset's masking plan
+(:mod:`masking.dataset_plan`) makes ``person_key`` of ``national_id``, ``death_month`` of
+``death_date`` and ``remark_masked`` of the clerk's ``remark`` (every name, identifier, phone,
+e-mail, account and address replaced by its entity tag, the deceased's registered ``name``
+passed to the scrub as a known name), and drops the raw columns.
 """
 
 from __future__ import annotations
@@ -17,26 +23,25 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.person_coverage import PAYMENTS, RESIDENTS, by_person, require, to_contract
+from jobs.person_coverage import PAYMENTS, RESIDENTS, by_person, require
 from kernel.contracts import DatasetContract
-from masking.keys import PseudonymKey
-from masking.pseudonymize import pseudonymize
+from masking.generalize import first_of_month
 
 
 def deceased_with_active_payments(
-    inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
-    contract: DatasetContract,
+    inputs: Mapping[str, DataFrame], snapshot_date: date, contract: DatasetContract
 ) -> DataFrame:
-    """One row per listed payment: ``person_key``, ``death_month`` (first day of the month of
-    death), ``payment_id``, ``payment_month``, ``benefit_type``, ``amount``."""
+    """One row per listed payment: ``national_id``, ``name`` (registered), ``death_date``,
+    ``payment_id``, ``payment_month``, ``benefit_type``, ``amount``, ``remark`` (the latest
+    version's, unmasked). ``contract`` is not read: the listing has no options."""
+    del contract
     residents, payments = by_person(*require(inputs, RESIDENTS, PAYMENTS))
     deaths = residents.where(
         F.col("death_date").isNotNull() & (F.col("death_date") <= F.lit(snapshot_date))
-    ).select("national_id", F.trunc("death_date", "month").alias("death_month"))
+    ).select("national_id", "name", "death_date")
     active = payments.where(F.col("amount") > 0).select(
-        "national_id", "payment_id", "payment_month", "benefit_type", "amount"
+        "national_id", "payment_id", "payment_month", "benefit_type", "amount", "remark"
     )
-    listed = active.join(deaths, "national_id").where(
-        F.trunc("payment_month", "month") > F.col("death_month")
+    return active.join(deaths, "national_id").where(
+        first_of_month(F.col("payment_month")) > first_of_month(F.col("death_date"))
     )
-    return to_contract(pseudonymize(listed, key, "national_id", "person_key"), contract)

@@ -12,7 +12,9 @@ a person is listed when, at that month end:
   ``2``, occupational accident only, is allowed alongside farmers' insurance).
 
 One row per person, month and employer (``employer_ubn``); ``month`` is the first day of the
-month whose last day was evaluated.
+month whose last day was evaluated, handed over in its published form (the masking plan checks
+it is a month's first day); ``national_id`` becomes ``person_key`` in the dataset's masking plan
+(:mod:`masking.dataset_plan`).
 """
 
 from __future__ import annotations
@@ -32,11 +34,8 @@ from jobs.person_coverage import (
     month_ends,
     option,
     require,
-    to_contract,
 )
 from kernel.contracts import DatasetContract
-from masking.keys import PseudonymKey
-from masking.pseudonymize import pseudonymize
 
 DEFAULT_MONTHS = 12
 ORDINARY = "1"
@@ -50,11 +49,10 @@ def month_table(like: DataFrame, snapshot_date: date, n: int) -> DataFrame:
 
 
 def dual_enrollment(
-    inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
-    contract: DatasetContract,
+    inputs: Mapping[str, DataFrame], snapshot_date: date, contract: DatasetContract
 ) -> DataFrame:
-    """``person_key, month, association_code, employer_ubn`` of every dual enrolment at a month
-    end of the range (see the module docstring)."""
+    """``national_id, month, association_code, employer_ubn`` of every dual enrolment at a month
+    end of the range (see the module docstring). Option: ``months``."""
     farmers, events = by_person(*require(inputs, FARMERS, LABOR_EVENTS))
     months = F.broadcast(
         month_table(farmers, snapshot_date, int(option(contract, "months", DEFAULT_MONTHS)))
@@ -68,4 +66,4 @@ def dual_enrollment(
     dual = eligible.join(
         insured.select("national_id", "month", "employer_ubn"), ["national_id", "month"]
     ).select("national_id", "month", "association_code", "employer_ubn").distinct()
-    return to_contract(pseudonymize(dual, key, "national_id", "person_key"), contract)
+    return dual

@@ -18,6 +18,13 @@ options ``disclosure.low``/``disclosure.high``, default 1 and 2) are suppressed 
 null, ``suppressed`` true), with complementary suppression over the totals of each dimension
 (:func:`masking.disclosure.suppress_small_cells`, all four dimensions, the month included, which
 is also what :func:`masking.disclosure.check_disclosure` assumes by default).
+
+The counts are taken over generalised dimensions, so the transform generalises before it
+aggregates, with the policy functions of :mod:`masking.generalize` (``county``, ``age_band``):
+``month``, ``county`` and ``age_band`` are handed over in their published form, and the
+dataset's masking plan (:mod:`masking.dataset_plan`) checks them (a county of
+:data:`kernel.twid.COUNTIES`, an age band of :data:`kernel.twid.AGE_BANDS`, the unknown label of
+the contract option ``unknown_label``, a month's first day) instead of applying them.
 """
 
 from __future__ import annotations
@@ -42,24 +49,24 @@ from jobs.person_coverage import (
     month_ends,
     option,
     require,
-    to_contract,
 )
 from kernel.contracts import DatasetContract
 from kernel.twid import AGE_BANDS, COUNTIES
+from masking.dataset_plan import UNKNOWN_OPTION
 from masking.disclosure import suppress_small_cells
 from masking.generalize import age_band, county
-from masking.keys import PseudonymKey
 
 DEFAULT_MONTHS = 12
 UNKNOWN = "不詳"
+"""The unknown label unless the contract's option ``unknown_label`` names another."""
 SEXES = {"1": "男", "2": "女"}
 DIMENSIONS = ("month", "county", "age_band", "sex")
 COUNT = "persons"
 
 
-def grid(like: DataFrame, snapshot_date: date, n: int) -> DataFrame:
-    """Every cell (month, county, age band, sex) of the published table."""
-    unknown = (UNKNOWN,)
+def grid(like: DataFrame, snapshot_date: date, n: int, label: str = UNKNOWN) -> DataFrame:
+    """Every cell (month, county, age band, sex) of the published table (``label``: unknown)."""
+    unknown = (label,)
     rows = product(
         [m for m, _ in month_ends(snapshot_date, n)],
         (*COUNTIES, *unknown), (*AGE_BANDS, *unknown), (*SEXES.values(), *unknown),
@@ -70,11 +77,12 @@ def grid(like: DataFrame, snapshot_date: date, n: int) -> DataFrame:
 
 
 def insured_counts(
-    residents: DataFrame, events: DataFrame, snapshot_date: date, n: int
+    residents: DataFrame, events: DataFrame, snapshot_date: date, n: int, label: str = UNKNOWN
 ) -> DataFrame:
     """``month, county, age_band, sex, persons``: the true counts of the whole grid (zeros
-    included), before any suppression. ``residents`` and ``events`` are the silver tables with
-    normalised identifiers (:func:`jobs.person_coverage.by_person`)."""
+    included), before any suppression, ``label`` for what is unknown. ``residents`` and
+    ``events`` are the silver tables with normalised identifiers
+    (:func:`jobs.person_coverage.by_person`)."""
     months = F.broadcast(month_table(events, snapshot_date, n))
     insured = (
         labor_spells(events).join(months, insured_at(F.col("at")))
@@ -84,30 +92,29 @@ def insured_counts(
     sex = F.col("sex")
     people = insured.join(demo, "national_id", "left").select(
         "month",
-        F.coalesce(county(F.col("address")), F.lit(UNKNOWN)).alias("county"),
-        F.coalesce(age_band(F.col("birth_date"), F.col("at")), F.lit(UNKNOWN)).alias("age_band"),
-        F.when(sex == "1", SEXES["1"]).when(sex == "2", SEXES["2"]).otherwise(UNKNOWN).alias("sex"),
+        F.coalesce(county(F.col("address")), F.lit(label)).alias("county"),
+        F.coalesce(age_band(F.col("birth_date"), F.col("at")), F.lit(label)).alias("age_band"),
+        F.when(sex == "1", SEXES["1"]).when(sex == "2", SEXES["2"]).otherwise(label).alias("sex"),
     )
     dims = list(DIMENSIONS)
     counted = people.groupBy(*dims).agg(F.count(F.lit(1)).alias(COUNT))
-    return grid(events, snapshot_date, n).join(counted, dims, "left").select(
+    return grid(events, snapshot_date, n, label).join(counted, dims, "left").select(
         *dims, F.coalesce(F.col(COUNT), F.lit(0)).cast("long").alias(COUNT)
     )
 
 
 def insured_by_county_age_sex(
-    inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
-    contract: DatasetContract,
+    inputs: Mapping[str, DataFrame], snapshot_date: date, contract: DatasetContract
 ) -> DataFrame:
     """``month, county, age_band, sex, persons, suppressed``: the protected counts (see the
-    module docstring). ``key`` is not used: the table holds no person-level column."""
-    del key
+    module docstring), every dimension in its published form. Options: ``months``,
+    ``disclosure``, ``unknown_label``."""
     residents, events = by_person(*require(inputs, RESIDENTS, LABOR_EVENTS))
     rule = disclosure_settings(contract)
     if rule is None or rule.dimensions != DIMENSIONS or rule.count_column != COUNT:
         raise ValueError(f"{contract.name}: options.disclosure must name dimensions "
                          f"{list(DIMENSIONS)} and count_column {COUNT}")
     n = int(option(contract, "months", DEFAULT_MONTHS))
-    cells = insured_counts(residents, events, snapshot_date, n)
-    protected = suppress_small_cells(cells, list(DIMENSIONS), COUNT, low=rule.low, high=rule.high)
-    return to_contract(protected, contract)
+    label = str(option(contract, UNKNOWN_OPTION, UNKNOWN))
+    cells = insured_counts(residents, events, snapshot_date, n, label)
+    return suppress_small_cells(cells, list(DIMENSIONS), COUNT, low=rule.low, high=rule.high)

@@ -42,9 +42,10 @@ from typing import Any, cast
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.person_coverage import option, to_contract
+from jobs.person_coverage import option
 from kernel.contracts import DatasetContract
 from kernel.storage import Storage
+from masking.dataset_plan import to_contract
 
 BOM = b"\xef\xbb\xbf"
 POINTER = "latest.json"

@@ -1,12 +1,17 @@
-"""gold.person_coverage: one row per person known to any feed, pseudonymised; and the person-level
-derivations the other published datasets share (county, age band, labor-insurance spells, month
-windows, contract-shaped output).
+"""gold.person_coverage: one row per person known to any feed; and the person-level derivations
+the other published datasets share (labor-insurance spells, demographics, month windows).
 
 Every transform of a published dataset has the signature of :data:`Transform`: the silver tables
 in (``inputs`` maps silver table names, entities such as ``moi.residents`` and event tables such
-as ``bli.labor_insurance_enrollment``, to DataFrames), the published rows out, shaped exactly as
-the contract's columns. The snapshot date, the key and the contract are parameters: no paths, no
-clock, no environment.
+as ``bli.labor_insurance_enrollment``, to DataFrames), the candidate out: the dataset's *business
+columns*, computed and not masked. The snapshot date and the contract are parameters: no paths,
+no clock, no environment, no key. The publish path then applies the dataset's masking plan,
+derived from the contract (:func:`masking.dataset_plan.apply_dataset_plan`): a column with a
+masking policy is handed over as its input (``national_id`` for ``person_key``, ``birth_date``
+for ``birth_year`` and ``age_band``, ``address`` for ``county``, ...), which the plan masks and
+drops; a column the transform must generalise itself (to aggregate over it) is handed over in
+its published form, generalised with the functions of :mod:`masking.generalize`, and the plan
+checks it. The plan shapes the result to the contract's columns and types.
 
 Time semantics: every flag is evaluated *as of the snapshot date*. Labor insurance is rebuilt
 from the enrolment events (the latest event per person and insurance unit on or before the
@@ -17,10 +22,9 @@ calendar months up to and including the snapshot's month (never a month after th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from functools import reduce
-from itertools import pairwise
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -28,9 +32,6 @@ from pyspark.sql import functions as F
 
 from kernel.contracts import DatasetContract
 from kernel.text import normalise_identifier
-from masking.generalize import age_band, county
-from masking.keys import PseudonymKey
-from masking.pseudonymize import pseudonymize
 
 # Silver tables (entities: current state; events: every delivered change).
 RESIDENTS = "moi.residents"
@@ -40,13 +41,13 @@ NHI = "nhia.insured"
 FARMERS = "moa.farmers"
 PAYMENTS = "bli.payments"
 
-Transform = Callable[[Mapping[str, DataFrame], date, PseudonymKey, DatasetContract], DataFrame]
-"""``fn(inputs, snapshot_date, key, contract) -> DataFrame`` (see the module docstring)."""
+Transform = Callable[[Mapping[str, DataFrame], date, DatasetContract], DataFrame]
+"""``fn(inputs, snapshot_date, contract) -> DataFrame``: the candidate's business columns, before
+the dataset's masking plan (see the module docstring)."""
 
 ENROLLED_ACTIONS = ("1", "3")
 """Labor-insurance actions that leave a person insured: enrolment and insured-salary change."""
 
-DEFAULT_SALARY_EDGES = (30000, 40000, 45800)
 DEFAULT_PENSION_MONTHS = 12
 DEFAULT_BENEFIT_MONTHS = 3
 
@@ -65,14 +66,6 @@ def by_person(*frames: DataFrame) -> list[DataFrame]:
     trimmed), so that joins and the union of persons across feeds agree with ``person_key``."""
     return [f.withColumn("national_id", normalise_identifier(F.col("national_id")))
             for f in frames]  # fmt: skip
-
-
-def to_contract(df: DataFrame, contract: DatasetContract) -> DataFrame:
-    """``df`` reduced to the contract's columns, in order, cast to the contract's types."""
-    missing = [c.name for c in contract.columns if c.name not in df.columns]
-    if missing:
-        raise ValueError(f"{contract.name}: the transform produced no column(s) {missing}")
-    return df.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in contract.columns])
 
 
 def option(contract: DatasetContract, name: str, default: Any) -> Any:
@@ -114,24 +107,6 @@ def in_last_months(month: Column, snapshot: date, n: int) -> Column:
         raise ValueError("a month window needs at least one month")
     first = F.lit(add_months(snapshot, -(n - 1))).cast("date")
     return (F.trunc(month, "month") >= first) & (month <= F.lit(snapshot).cast("date"))
-
-
-def band_labels(edges: Sequence[int]) -> list[str]:
-    """Labels of the bands cut at ``edges``: ``<e0``, ``e0-(e1-1)``, ..., ``e_last+``."""
-    labels = [f"<{edges[0]}"]
-    labels += [f"{lo}-{hi - 1}" for lo, hi in pairwise(edges)]
-    return [*labels, f"{edges[-1]}+"]
-
-
-def salary_band(salary: Column, edges: Sequence[int]) -> Column:
-    """The band (:func:`band_labels`) holding ``salary``; null for a null salary."""
-    if list(edges) != sorted(set(edges)) or not edges:
-        raise ValueError("salary band edges must be increasing")
-    labels = band_labels(edges)
-    expr = F.when(salary.isNull(), F.lit(None))
-    for edge, label in zip(edges, labels, strict=False):
-        expr = expr.when(salary < edge, F.lit(label))
-    return expr.otherwise(F.lit(labels[-1]))
 
 
 # ------------------------------------------------------------------- labor-insurance spells
@@ -199,12 +174,14 @@ def _facts(df: DataFrame, **columns: Column) -> DataFrame:
 
 
 def person_coverage(
-    inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
-    contract: DatasetContract,
+    inputs: Mapping[str, DataFrame], snapshot_date: date, contract: DatasetContract
 ) -> DataFrame:
-    """The published rows: one per person known to any input, demographics generalised,
-    coverage flags as of ``snapshot_date`` (false where a feed does not know the person),
-    ``person_key``. Options: ``salary_band_edges``, ``pension_months``, ``benefit_months``.
+    """The candidate rows: one per person known to any input, with the business columns
+    ``national_id``, ``sex``, ``birth_date`` (registry, else latest labor-insurance event, else
+    farmers' registry), ``address`` (registry), ``insured_salary`` (the highest current insured
+    salary over the person's units, null when not in labor insurance), the coverage flags as of
+    ``snapshot_date`` (false where a feed does not know the person) and ``snapshot_date``.
+    Options: ``pension_months``, ``benefit_months`` (``salary_band_edges`` is the plan's).
 
     Every input contributes facts about persons (``national_id`` plus the columns it knows);
     one aggregation per person merges them, so a person known to any input gets a row."""
@@ -212,7 +189,6 @@ def person_coverage(
         inputs, RESIDENTS, LABOR_EVENTS, PENSION, NHI, FARMERS, PAYMENTS
     ))
     snap = F.lit(snapshot_date).cast("date")
-    edges = [int(e) for e in option(contract, "salary_band_edges", DEFAULT_SALARY_EDGES)]
     pension_months = int(option(contract, "pension_months", DEFAULT_PENSION_MONTHS))
     benefit_months = int(option(contract, "benefit_months", DEFAULT_BENEFIT_MONTHS))
     col = F.col
@@ -238,15 +214,12 @@ def person_coverage(
         *[F.max(c).alias(c) for c in values],
         *[F.coalesce(F.max(f), F.lit(False)).alias(f) for f in FLAGS],
     )
-    birth = F.coalesce(col("_b0"), col("_b1"), col("_b2"))
-    base = person.select(
+    return person.select(
         "national_id",
         col("sex"),
-        F.year(birth).alias("birth_year"),
-        age_band(birth, snap).alias("age_band"),
-        county(col("address")).alias("county"),
+        F.coalesce(col("_b0"), col("_b1"), col("_b2")).alias("birth_date"),
+        col("address"),
         *FLAGS,
-        salary_band(col("_salary"), edges).alias("insured_salary_band"),
+        col("_salary").alias("insured_salary"),
         snap.alias("snapshot_date"),
     )
-    return to_contract(pseudonymize(base, key, "national_id", "person_key"), contract)

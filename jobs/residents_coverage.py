@@ -4,9 +4,10 @@
 database). The benchmark (``bench/``) and the publishing, lineage and reliability tests need a
 dataset that one file-drop feed can publish: :func:`contract` is the same contract (name,
 table, columns, masking, gates) with ``moi.household_registry`` as its only input and
-:func:`residents_coverage` as its transform. Every resident, pseudonymised (``person_key``,
-HMAC-SHA256), birth date generalised to year and age band, address to county; the other
-feeds' flags null.
+:func:`residents_coverage` as its transform. Every resident, with the other feeds' flags null;
+the dataset's masking plan (:mod:`masking.dataset_plan`) then pseudonymises ``national_id``
+(``person_key``, HMAC-SHA256), generalises the birth date to year and age band and the address
+to county, as for ``gold.person_coverage``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,8 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.person_coverage import to_contract
 from kernel import contracts
 from kernel.contracts import DatasetContract
-from masking.generalize import age_band, county
-from masking.keys import PseudonymKey
-from masking.pseudonymize import pseudonymize
 
 FEED = "moi.household_registry"
 TRANSFORM = "jobs.residents_coverage:residents_coverage"
@@ -37,19 +34,20 @@ def contract() -> DatasetContract:
                                transform=TRANSFORM)
 
 
-def residents_coverage(inputs: Mapping[str, DataFrame], snapshot_date: date, key: PseudonymKey,
-                       contract: DatasetContract) -> DataFrame:
-    """One row per resident: demographics generalised, ``is_deceased``; the flags of the other
-    feeds null (not inputs of this dataset)."""
+def residents_coverage(
+    inputs: Mapping[str, DataFrame], snapshot_date: date, contract: DatasetContract
+) -> DataFrame:
+    """One row per resident: the business columns of :func:`jobs.person_coverage.person_coverage`
+    (``national_id``, ``sex``, ``birth_date``, ``address``, ``is_deceased`` as of
+    ``snapshot_date``, ``snapshot_date``); the flags of the other feeds and ``insured_salary``
+    null (not inputs of this dataset). ``contract`` is not read."""
+    del contract
     snap = F.lit(snapshot_date).cast("date")
     residents = inputs["moi.residents"]
-    base = residents.select(
-        "national_id", "sex", F.year("birth_date").alias("birth_year"),
-        age_band(F.col("birth_date"), snap).alias("age_band"),
-        county(F.col("address")).alias("county"),
+    return residents.select(
+        "national_id", "sex", "birth_date", "address",
         F.coalesce(F.col("death_date") <= snap, F.lit(False)).alias("is_deceased"),
         *[F.lit(None).cast("boolean").alias(c) for c in OTHER_FLAGS],
-        F.lit(None).cast("string").alias("insured_salary_band"),
+        F.lit(None).cast("int").alias("insured_salary"),
         snap.alias("snapshot_date"),
     )
-    return to_contract(pseudonymize(base, key, "national_id", "person_key"), contract)

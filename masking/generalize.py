@@ -1,12 +1,17 @@
 """The column transforms of the masking policies (Spark built-in functions only).
 
 Each generalisation or partial mask a contract can name is implemented here once, and used by
-the masking plans (:mod:`masking.plan`) and by the transforms that aggregate over generalised
-dimensions (:mod:`jobs.insured_by_county`): the 縣市 of an address, the 5-year age band, the band
-of a number, the partial mask of an identifier.
+the masking plans (:mod:`masking.plan` for feeds, :mod:`masking.dataset_plan` for published
+datasets) and by the transforms that aggregate over generalised dimensions
+(:mod:`jobs.insured_by_county`): the 縣市 of an address, the 5-year age band, the first day of a
+month, the band of a number (fixed width, or cut at a contract's edges), the partial mask of an
+identifier.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -34,6 +39,30 @@ def age_band(birth: Column, at: Column) -> Column:
     :data:`kernel.twid.AGE_BANDS`)."""
     return age_number_band(age_years(birth, at))
 
+
+def first_of_month(day: Column) -> Column:
+    """The first day of the month of ``day`` (a date or timestamp), as a date; null for null."""
+    return F.trunc(day.cast("date"), "month")
+
+
+def band_labels(edges: Sequence[int]) -> list[str]:
+    """Labels of the bands cut at ``edges`` (increasing): ``<e0``, ``e0-(e1-1)``, ...,
+    ``e_last+`` (``[30000, 40000, 45800]``: ``<30000``, ``30000-39999``, ``40000-45799``,
+    ``45800+``). Raises :class:`ValueError` for no edges or edges not strictly increasing."""
+    if not edges or list(edges) != sorted(set(edges)):
+        raise ValueError("band edges must be strictly increasing (and at least one)")
+    labels = [f"<{edges[0]}"]
+    labels += [f"{lo}-{hi - 1}" for lo, hi in pairwise(edges)]
+    return [*labels, f"{edges[-1]}+"]
+
+
+def edges_band(value: Column, edges: Sequence[int]) -> Column:
+    """The band (:func:`band_labels`) holding ``value`` (a number); null for null."""
+    labels = band_labels(edges)
+    expr = F.when(value.isNull(), F.lit(None).cast("string"))
+    for edge, label in zip(edges, labels, strict=False):
+        expr = expr.when(value < edge, F.lit(label))
+    return expr.otherwise(F.lit(labels[-1]))
 
 
 def mask_partial(col: Column, account: bool = False) -> Column:

@@ -12,7 +12,8 @@ with Spark built-in functions (free text aside, which goes through Presidio, see
   account numbers (a column name containing ``account``) keep the last 4 only
   (``***********8901``).
 - ``generalize_year``: ``<stem>_year`` (``birth_date`` → ``birth_year``), the year (int).
-- ``generalize_month``: ``<stem>_month`` (``death_date`` → ``death_month``), ``YYYY-MM``.
+- ``generalize_month``: ``<stem>_month`` (``death_date`` → ``death_month``), ``YYYY-MM`` (the
+  month of :func:`masking.generalize.first_of_month`).
 - ``generalize_county``: ``county`` (``<x>_address`` → ``<x>_county``), the 縣市 the address
   starts with (台 read as 臺), via :func:`masking.generalize.county`.
 - ``generalize_band``: ``<name>_band`` for a number: ``25000-29999`` (width configurable); an
@@ -23,7 +24,8 @@ with Spark built-in functions (free text aside, which goes through Presidio, see
 
 ``<stem>`` is the name without a ``_date`` suffix. Columns of the input that the contract does
 not name are dropped unless listed in ``keep_extra`` (fail closed). Importing this module does
-not import Presidio.
+not import Presidio. The plan of a published dataset (columns derived from several feeds) is
+:mod:`masking.dataset_plan`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from masking.generalize import (
     age_band,
     age_number_band,
     county,
+    first_of_month,
     mask_partial,
     number_band,
 )
@@ -172,7 +175,7 @@ def apply_policies(
         elif policy == "generalize_year":
             value = F.year(c)
         elif policy == "generalize_month":
-            value = F.date_format(c, "yyyy-MM")
+            value = F.date_format(first_of_month(c), "yyyy-MM")
         elif policy == "generalize_county":
             value = county(c.cast("string"))
         elif policy == "generalize_band":

@@ -1,11 +1,14 @@
 """Publishing a dataset: build the candidate, pass every gate, commit it in one Delta version.
 
-The candidate is the contract's transform over the inputs' silver tables (:mod:`jobs`). Gates,
-in order: a pseudonymisation key, the reconciliation of every input, the leak gate over every
-text column, and for open data the disclosure gate. A refused publish leaves the last version in
-place and says which gate failed, with counts, never values. The commit metadata of every version
-names the run, the contract and input versions, the quality results, the key id and the audit
-log's head (``audit_anchor``). Publishing the same inputs again is reported up to date.
+The candidate is the contract's transform over the inputs' silver tables (:mod:`jobs`: business
+columns only), masked by the plan the contract's column policies derive
+(:func:`masking.dataset_plan.apply_dataset_plan`: keyed pseudonyms, generalisations, free-text
+scrubbing; a column handed over already generalised is checked instead). Gates, in order: a
+pseudonymisation key, the reconciliation of every input, the masking plan, the leak gate over
+every text column, and for open data the disclosure gate. A refused publish leaves the last
+version in place and says which gate failed, with counts, never values. The commit metadata of
+every version names the run, the contract and input versions, the quality results, the key id
+and the audit log's head (``audit_anchor``). Publishing the same inputs again is up to date.
 """
 
 from __future__ import annotations

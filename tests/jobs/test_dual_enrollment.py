@@ -1,4 +1,5 @@
-"""gold.dual_enrollment: farmers in ordinary labor insurance at month ends."""
+"""gold.dual_enrollment: farmers in ordinary labor insurance at month ends (the transform's
+candidate through the dataset's masking plan)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.dual_enrollment import dual_enrollment
-from tests.jobs.test_person_coverage import KEY, contract, frame, pk
+from tests.jobs.test_person_coverage import contract, frame, pk, published
 
 D = dt.date
 SNAPSHOT = D(2024, 11, 15)  # with months=3: the ends of August, September and October 2024
@@ -67,7 +68,7 @@ def test_dual_enrollment_at_month_ends(spark):
         _event(f[9], "10000011", "12121212", "3", D(2024, 9, 1), category="1"),
     ])  # fmt: skip
     inputs = {"moa.farmers": farmers, "bli.labor_insurance_enrollment": events}
-    got = dual_enrollment(inputs, SNAPSHOT, KEY, dc)
+    got = published(dual_enrollment, inputs, SNAPSHOT, dc)
     assert got.columns == ["person_key", "month", "association_code", "employer_ubn"]
     expected = [
         (f[1], AUG, "6010101", "22222222"), (f[1], SEP, "6010101", "11111111"),

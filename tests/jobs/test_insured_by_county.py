@@ -14,9 +14,10 @@ from pyspark.testing import assertDataFrameEqual
 
 from jobs.insured_by_county import UNKNOWN, insured_by_county_age_sex, insured_counts
 from jobs.opendata_export import disclosure_settings
-from jobs.person_coverage import AGE_BANDS, COUNTIES, by_person
+from jobs.person_coverage import by_person
+from kernel.twid import AGE_BANDS, COUNTIES
 from masking.disclosure import check_disclosure, suppression_flags
-from tests.jobs.test_person_coverage import KEY, contract, frame
+from tests.jobs.test_person_coverage import contract, frame, published
 
 D = dt.date
 SNAPSHOT = D(2024, 11, 15)  # with months=2: the ends of September and October 2024
@@ -102,6 +103,7 @@ def dc():
 
 
 def test_counts_and_small_cell_suppression(spark, dc):
+    assert dc.options["unknown_label"] == UNKNOWN  # the label the masking plan accepts
     two = dataclasses.replace(dc, options={**dc.options, "months": 2})
     inputs = _inputs(spark)
     counts = _expected_counts()
@@ -124,7 +126,7 @@ def test_counts_and_small_cell_suppression(spark, dc):
         spark.createDataFrame([(*c, n) for c, n in zip(cells, true, strict=True)],
                               "month date, county string, age_band string, sex string, "
                               "persons long"))  # fmt: skip
-    got = insured_by_county_age_sex(inputs, SNAPSHOT, KEY, two).cache()
+    got = published(insured_by_county_age_sex, inputs, SNAPSHOT, two).cache()
     assert got.columns == [c.name for c in dc.columns]
     flags = suppression_flags(cells, true, DIMS)
     expected = [(*c, None if f else n, f) for c, n, f in zip(cells, true, flags, strict=True)]
@@ -152,7 +154,7 @@ def test_counts_and_small_cell_suppression(spark, dc):
 
 
 def test_twelve_months_pass_the_disclosure_gate(spark, dc):
-    got = insured_by_county_age_sex(_inputs(spark), SNAPSHOT, KEY, dc).cache()
+    got = published(insured_by_county_age_sex, _inputs(spark), SNAPSHOT, dc).cache()
     assert got.count() == 12 * 23 * 22 * 3
     assert got.agg({"month": "min"}).first()[0] == D(2023, 11, 1)
     assert check_disclosure(got, DIMS, None, "persons") == []

@@ -1,8 +1,9 @@
 """gold.person_coverage on hand-built silver tables: every flag's edge cases, against rows worked
-out by hand (the person_key by an independent HMAC in Python).
+out by hand (the person_key by an independent HMAC in Python). The published rows are the
+transform's candidate through the dataset's masking plan, as the publish path builds them.
 
-The helpers (silver schemas, :func:`frame`, :func:`pk`, :data:`KEY`) are shared with the tests
-of the other published datasets.
+The helpers (silver schemas, :func:`frame`, :func:`pk`, :data:`KEY`, :func:`published`) are
+shared with the tests of the other published datasets.
 """
 
 from __future__ import annotations
@@ -18,13 +19,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.person_coverage import (
-    AGE_BANDS,
-    band_labels,
-    month_ends,
-    person_coverage,
-)
+from jobs.person_coverage import Transform, month_ends, person_coverage
 from kernel import contracts
+from kernel.twid import AGE_BANDS
+from masking.dataset_plan import apply_dataset_plan
+from masking.generalize import band_labels
 from masking.keys import PseudonymKey
 
 D = dt.date
@@ -72,6 +71,13 @@ def frame(spark: Any, table: str, rows: Sequence[Mapping[str, Any]]) -> DataFram
         assert not unknown, unknown
         data.append(tuple(full.get(f) for f in schema.fieldNames()))
     return spark.createDataFrame(data, schema)
+
+
+def published(transform: Transform, inputs: Mapping[str, DataFrame], snapshot: dt.date,
+              dc: contracts.DatasetContract) -> DataFrame:
+    """The rows the publish path builds: the transform's candidate through the dataset's
+    masking plan (:func:`masking.dataset_plan.apply_dataset_plan`, key :data:`KEY`)."""
+    return apply_dataset_plan(transform(inputs, snapshot, dc), dc, KEY, snapshot)
 
 
 def pk(national_id: str) -> str:
@@ -184,7 +190,7 @@ def coverage_contract() -> contracts.DatasetContract:
 
 
 def test_person_coverage_every_flag(spark, coverage_contract):
-    got = person_coverage(coverage_inputs(spark), SNAPSHOT, KEY, coverage_contract)
+    got = published(person_coverage, coverage_inputs(spark), SNAPSHOT, coverage_contract)
     assert got.columns == [c.name for c in coverage_contract.columns]
     expected = spark.createDataFrame(
         [(pk(p), *rest, SNAPSHOT) for p, *rest in EXPECTED], COLUMNS
@@ -197,7 +203,7 @@ def test_a_later_snapshot_moves_the_windows(spark, coverage_contract):
     """At 2025-01-10: P5's enrolment (2024-12-01) counts, P1's contribution of 2024-10 is still
     within 12 months, P3's payment (2024-09) is older than 3 months but P8's (2024-11) is not,
     P6's NHI has started."""
-    got = person_coverage(coverage_inputs(spark), D(2025, 1, 10), KEY, coverage_contract)
+    got = published(person_coverage, coverage_inputs(spark), D(2025, 1, 10), coverage_contract)
     by_key = {r["person_key"]: r for r in got.collect()}
     assert by_key[pk(P5)]["in_labor_insurance"] and by_key[pk(P5)]["insured_salary_band"] == (
         "30000-39999")
@@ -211,7 +217,7 @@ def test_inputs_are_all_required(spark, coverage_contract):
     inputs = coverage_inputs(spark)
     del inputs["moa.farmers"]
     with pytest.raises(KeyError, match=r"missing input table\(s\): moa.farmers"):
-        person_coverage(inputs, SNAPSHOT, KEY, coverage_contract)
+        person_coverage(inputs, SNAPSHOT, coverage_contract)
 
 
 def test_helpers():

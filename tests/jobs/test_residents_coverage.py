@@ -1,6 +1,6 @@
-"""The one-feed person coverage (household registry only) on hand-built residents: generalised
-demographics, ``is_deceased`` at the snapshot, the other feeds' flags null, the person_key an
-independent HMAC."""
+"""The one-feed person coverage (household registry only) on hand-built residents, through the
+dataset's masking plan: generalised demographics, ``is_deceased`` at the snapshot, the other
+feeds' flags null, the person_key an independent HMAC."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 from pyspark.testing import assertDataFrameEqual
 
 from jobs import residents_coverage
-from tests.jobs.test_person_coverage import KEY, frame, pk
+from tests.jobs.test_person_coverage import frame, pk, published
 
 D = dt.date
 SNAPSHOT = D(2024, 11, 15)
@@ -26,7 +26,8 @@ def test_one_row_per_resident_generalised_with_the_other_flags_null(spark) -> No
     ])
     dc = residents_coverage.contract()
     assert dc.inputs == ("moi.household_registry",)
-    got = residents_coverage.residents_coverage({"moi.residents": residents}, SNAPSHOT, KEY, dc)
+    got = published(residents_coverage.residents_coverage, {"moi.residents": residents},
+                    SNAPSHOT, dc)
 
     def row(pid: str, sex: str, year: int, band: str, county: str | None,
             deceased: bool) -> tuple[object, ...]:
