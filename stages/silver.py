@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -26,7 +26,6 @@ from kernel.context import Context
 from kernel.contracts import FeedContract
 from kernel.text import trim_ws
 from quality.checks import quarantine_summary, split_by_rules
-from quality.gate import GateResult, validate
 from quality.ids import (
     CHECK_SILVER,
     GATE_MIN_ROWS,
@@ -47,6 +46,9 @@ from stages.common import (
 )
 from stages.gates import volume_problem
 from stages.results import Problem, StageResult
+
+if TYPE_CHECKING:  # Great Expectations takes seconds to import: only a run that reaches the gate pays
+    from quality.gate import GateResult
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def _silver_batch(ctx: Context, contract: FeedContract, batch: Batch, conformed:
     wellformed = conformed.where("NOT _malformed").drop(
         "_malformed", "_header", bronze_job.CORRUPT)
     malformed = conformed.where("_malformed").drop("_malformed")
+    from quality.gate import validate
+
     gate = validate(wellformed, contract)
     if not _gates_pass(ctx, contract, batch, n_in, gate, result):
         return
