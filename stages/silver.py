@@ -47,7 +47,8 @@ from stages.common import (
 from stages.gates import volume_problem
 from stages.results import Problem, StageResult
 
-if TYPE_CHECKING:  # Great Expectations takes seconds to import: only a run that reaches the gate pays
+# Great Expectations takes seconds to import: only a run that reaches the gate pays for it.
+if TYPE_CHECKING:
     from quality.gate import GateResult
 
 
