@@ -56,9 +56,11 @@ bench: setup benefits-db
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Two workers (one JVM each) keep the suite well under CI's budget on 2 cores; a test file
-# stays on one worker (--dist loadfile), so its module fixtures run once.
+# stays on one worker (--dist loadfile), so its module fixtures run once. Files are handed out
+# in collection order (--no-loadscope-reorder: xdist would otherwise sort them by test count and
+# start the one-test end-to-end file last, alone), the slowest first (tests/conftest.py).
 test: setup benefits-db
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 # ruff, mypy, and the architecture: the import-linter contracts of .importlinter (layers point
 # one way, production code never reaches the sandbox, DAG files only wire, no import cycles).

@@ -25,12 +25,18 @@ os.environ.setdefault(
 
 # The slowest files first: with two xdist workers (``--dist loadfile``) they start at once and
 # the many short files fill in around them, instead of one worker running a long file alone at
-# the end. ``make test`` prints the slowest tests (``--durations``) to keep this list honest.
+# the end. ``make test`` passes ``--no-loadscope-reorder``, without which xdist hands out files
+# by number of tests (the one-test end-to-end file last). It prints the slowest tests
+# (``--durations``) to keep this list honest.
 SLOW_FIRST = (
     "tests/reliability/test_crash_safety.py",
     "tests/test_end_to_end.py",
     "tests/reliability/test_bad_input.py",
     "tests/bench/test_harness.py",
+    "tests/reliability/test_idempotency.py",
+    "tests/reliability/test_concurrency.py",
+    "tests/stages/test_pipeline.py",
+    "tests/quality/test_report.py",
 )
 
 
