@@ -61,8 +61,8 @@ _TARGETS: tuple[tuple[str, str, str], ...] = (
 )
 """(module, attribute, part): the functions timed, in the module that calls them by that name
 (a stage module imports its helpers by name; the silver stage imports the quality gate inside
-the function, so the gate is timed where it is defined); a dotted attribute is a method. A call made
-inside another timed call counts for the outer one (a run record's Delta append is a run
+the function, so the gate is timed where it is defined); a dotted attribute is a method. A call
+made inside another timed call counts for the outer one (a run record's Delta append is a run
 record, not a data write)."""
 
 
