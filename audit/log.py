@@ -47,6 +47,7 @@ ACTIONS = frozenset(
         "delivery_refused",
         "lock_takeover",
         "recovered",
+        "accept_change",
     }
 )
 GENESIS_HASH = "0" * 64

@@ -4,7 +4,9 @@
 pull records its source, record count and the watermark the next pull starts from),
 ``system/batches`` (one row per batch and stage, with the reconciliation counts),
 ``system/quality_results`` (one row per rule and batch), ``system/reconciliation`` (one row
-per batch and reconciliation check: expected and actual counts) and ``system/publishes``.
+per batch and reconciliation check: expected and actual counts), ``system/publishes`` and
+``system/acceptances`` (a steward's acceptance of a change made to a silver table outside the
+pipeline, :mod:`stages.provenance`).
 They hold counts, digests and rule ids: never a value from a personal-data column.
 """
 
@@ -42,6 +44,10 @@ SCHEMAS: dict[str, str] = {
         "release_id string, feed string, batch_id string, source_rows array<long>, "
         "corrected_columns array<string>, released_by string, reason string, run_id string, "
         "at timestamp"
+    ),
+    "acceptances": (
+        "zone string, table string, version long, operation string, feed string, "
+        "rows_changed string, accepted_by string, reason string, run_id string, at timestamp"
     ),
     "publishes": (
         "dataset string, version long, status string, reason string, rows long, key_id string, "

@@ -38,6 +38,29 @@ class FileInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class Commit:
+    """One version of a Delta table as its log records it: the operation (``WRITE``,
+    ``MERGE``, ``DELETE``, ...), the writer's ``userMetadata`` (parsed; empty when the writer
+    left none) and the operation's metrics (row counts, as Delta writes them: text)."""
+
+    version: int
+    operation: str
+    metadata: dict[str, Any]
+    metrics: dict[str, str]
+
+
+def _parsed(user_metadata: str | None) -> dict[str, Any]:
+    """``userMetadata`` as a dict (empty when absent or not a JSON object)."""
+    if not user_metadata:
+        return {}
+    try:
+        parsed = json.loads(user_metadata)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 class Storage:
     """Delta tables and files under one storage root."""
 
@@ -83,13 +106,21 @@ class Storage:
         if version is not None:
             hist = hist.where(hist.version == version)
         row = hist.orderBy(hist.version.desc()).select("userMetadata").first()
-        if not row or not row[0]:
-            return {}
-        try:
-            parsed = json.loads(row[0])
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
+        return _parsed(row[0]) if row else {}
+
+    def history(self, zone: str, name: str, after: int = -1) -> list[Commit]:
+        """The commits of a table still in its log, newer than version ``after``, oldest
+        first (none when the table does not exist)."""
+        if not self.exists(zone, name):
+            return []
+        from delta.tables import DeltaTable
+
+        hist = DeltaTable.forPath(self.spark, self.path(zone, name)).history()
+        rows = (hist.where(hist.version > after)
+                .select("version", "operation", "userMetadata", "operationMetrics").collect())
+        return sorted((Commit(int(r["version"]), str(r["operation"]), _parsed(r["userMetadata"]),
+                              dict(r["operationMetrics"] or {})) for r in rows),
+                      key=lambda c: c.version)
 
     @contextmanager
     def _metadata(self, metadata: Mapping[str, Any] | None) -> Iterator[None]:

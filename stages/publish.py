@@ -4,11 +4,13 @@ The candidate is the contract's transform over the inputs' silver tables (:mod:`
 columns only), masked by the plan the contract's column policies derive
 (:func:`masking.dataset_plan.apply_dataset_plan`: keyed pseudonyms, generalisations, free-text
 scrubbing; a column handed over already generalised is checked instead). Gates, in order: a
-pseudonymisation key, the reconciliation of every input, the masking plan, the leak gate over
-every text column, and for open data the disclosure gate. A refused publish leaves the last
-version in place and says which gate failed, with counts, never values. The commit metadata of
-every version names the run, the contract and input versions, the quality results, the key id
-and the audit log's head (``audit_anchor``). Publishing the same inputs again is up to date.
+pseudonymisation key, the reconciliation of every input, the provenance of every input
+version (:mod:`stages.provenance`: no change made outside the pipeline), the masking plan, the
+leak gate over every text column, and for open data the disclosure gate. A refused publish
+leaves the last version in place and says which gate failed, with counts, never values. The
+commit metadata of every version names the run, the contract and input versions, the quality
+results, the key id and the audit log's head (``audit_anchor``). Publishing the same inputs
+again is up to date.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from kernel.context import Context
 from kernel.contracts import DatasetContract
 from kernel.locks import lock
 from masking.keys import MissingKeyError, PseudonymKey
+from stages.provenance import provenance_problems
 from stages.results import Problem, PublishResult
 
 DEFAULT_TRANSFORM = "jobs.person_coverage:person_coverage"
@@ -70,6 +73,7 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
         res.problems.append(Problem(dc.name, "-", f"no silver data yet for {', '.join(missing)}"))
         return res
     res.problems.extend(reconciliation_problems(ctx, dc))
+    res.problems.extend(provenance_problems(ctx, dc))
     if res.problems:
         _record_publish(ctx, dc, res, inputs)
         return res

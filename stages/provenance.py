@@ -1,0 +1,170 @@
+"""Input provenance at publish: a silver version the pipeline did not write is refused.
+
+The reconciliation recorded for each batch (``bronze = silver + quarantined + duplicates``)
+proves what the pipeline wrote, not what the tables hold when a dataset is published: a Delta
+``DELETE``, ``UPDATE``, ``RESTORE`` or a stray append made outside the pipeline (a faulty fix, a
+rogue job) changes an input under the recorded counts. So before a publish reads its inputs,
+every commit still in the log of each input's silver tables (the events table and the entity)
+must be one of:
+
+- **the pipeline's**: its ``userMetadata`` names a run and a batch the feed's run records know
+  (``system/batches``), and an append to the events table wrote exactly the rows the batch's
+  silver record says it did (``rows_out``);
+- **maintenance** that keeps every row (``OPTIMIZE``, ``VACUUM``);
+- **accepted**: a steward reviewed the change and accepted it with ``lakehouse accept-change``,
+  recorded in ``system/acceptances`` and in the audit log (who, why, which version).
+
+Anything else refuses the publish, naming the table, the version, the operation and the rows it
+changed (Delta's operation metrics: counts, never values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pyspark.sql import functions as F
+
+from kernel import contracts
+from kernel.context import Context
+from kernel.contracts import DatasetContract, FeedContract
+from kernel.storage import Commit
+from stages.results import Problem
+
+ZONE = "silver"
+MAINTENANCE = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+"""Operations that rewrite files but keep every row."""
+_ROW_METRICS = (
+    ("numOutputRows", "written"),
+    ("numTargetRowsInserted", "inserted"),
+    ("numUpdatedRows", "updated"),
+    ("numTargetRowsUpdated", "updated"),
+    ("numDeletedRows", "deleted"),
+    ("numTargetRowsDeleted", "deleted"),
+)
+"""Delta's operation metrics that count changed rows, and what they say (a MERGE reports
+``numOutputRows`` too: its inserted and updated rows are named instead)."""
+
+
+def input_tables(fc: FeedContract) -> tuple[str, str]:
+    """The silver tables a publish reads of feed ``fc``: its events and its entity."""
+    return fc.name, fc.entity
+
+
+def rows_changed(commit: Commit) -> str:
+    """What a commit did to the rows, from its metrics: ``1 row(s) deleted``, …"""
+    merge = commit.operation == "MERGE"
+    parts: dict[str, int] = {}
+    for key, verb in _ROW_METRICS:
+        if merge and key == "numOutputRows":
+            continue
+        n = int(commit.metrics.get(key) or 0)
+        if n:
+            parts[verb] = parts.get(verb, 0) + n
+    if not parts:
+        return "no row count recorded"
+    return ", ".join(f"{n:,} row(s) {verb}" for verb, n in parts.items())
+
+
+def _batches(ctx: Context, feed: str) -> tuple[set[str], dict[str, int | None]]:
+    """The feed's known batch ids, and each batch's rows written to silver by its latest
+    successful silver record."""
+    rows = ctx.records.read("batches").where(F.col("feed") == feed).select(
+        "batch_id", "stage", "status", "rows_out", "at").collect()
+    known = {str(r["batch_id"]) for r in rows}
+    latest: dict[str, Any] = {}
+    for r in sorted(rows, key=lambda r: r["at"]):
+        if r["stage"] == "silver":
+            latest[str(r["batch_id"])] = r
+    written = {b: (int(r["rows_out"]) if r["rows_out"] is not None else None)
+               for b, r in latest.items() if r["status"] == "ok"}
+    return known, written
+
+
+def _accepted(ctx: Context, table: str) -> set[int]:
+    """The versions of ``silver/<table>`` a steward accepted."""
+    rows = ctx.records.read("acceptances").where(
+        (F.col("zone") == ZONE) & (F.col("table") == table)).select("version").collect()
+    return {int(r["version"]) for r in rows}
+
+
+def commit_problem(commit: Commit, events: bool, known: set[str],
+                   written: Mapping[str, int | None]) -> str | None:
+    """Why ``commit`` is not the pipeline's own (``None`` when it is, or is maintenance).
+
+    ``events``: the commit is on a feed's events table, where an append must have written
+    exactly the batch's recorded ``rows_out``."""
+    if commit.operation in MAINTENANCE:
+        return None
+    run, batch = commit.metadata.get("run_id"), commit.metadata.get("batch_id")
+    if not run or not batch or str(batch) not in known:
+        return ("was not written by the pipeline (no run and batch the run records know): "
+                f"{rows_changed(commit)}")
+    if events and commit.operation == "WRITE":
+        expected = written.get(str(batch))
+        actual = int(commit.metrics.get("numOutputRows") or 0)
+        if expected is not None and actual != expected:
+            return (f"wrote {actual:,} row(s) for batch {batch}; its silver record says "
+                    f"{expected:,} ({actual - expected:+,} rows)")
+    return None
+
+
+def feed_problems(ctx: Context, fc: FeedContract) -> list[Problem]:
+    """The commits of ``fc``'s silver tables that are neither the pipeline's, maintenance, nor
+    accepted: one problem each."""
+    known, written = _batches(ctx, fc.name)
+    problems = []
+    for table in input_tables(fc):
+        accepted = _accepted(ctx, table)
+        for commit in ctx.storage.history(ZONE, table):
+            if commit.version in accepted:
+                continue
+            why = commit_problem(commit, table == fc.name, known, written)
+            if why:
+                problems.append(Problem(fc.name, "-", (
+                    f"provenance gate: {ZONE}/{table} version {commit.version} "
+                    f"({commit.operation}) {why}; review it and accept it (lakehouse "
+                    f"accept-change {ZONE}/{table} {commit.version} --reason …) or undo it")))
+    return problems
+
+
+def provenance_problems(ctx: Context, dc: DatasetContract) -> list[Problem]:
+    """Every input commit of ``dc`` the pipeline did not write (see the module docstring)."""
+    return [p for name in dc.inputs for p in feed_problems(ctx, contracts.feed(name))]
+
+
+class AcceptError(ValueError):
+    """The change cannot be accepted (unknown table or version, or nothing to accept)."""
+
+
+def _feed_of(table: str) -> FeedContract:
+    for fc in contracts.feeds():
+        if table in input_tables(fc):
+            return fc
+    raise AcceptError(f"{ZONE}/{table} is not a feed's silver table")
+
+
+def accept_change(ctx: Context, table: str, version: int, reason: str) -> Commit:
+    """Record a steward's acceptance of version ``version`` of ``silver/<table>`` (a change
+    made outside the pipeline, reviewed): one row in ``system/acceptances`` and an audit
+    entry. Refused when the version does not exist or needs no acceptance."""
+    fc = _feed_of(table)
+    found = [c for c in ctx.storage.history(ZONE, table, after=version - 1)
+             if c.version == version]
+    if not found:
+        raise AcceptError(f"{ZONE}/{table} has no version {version} in its log")
+    commit = found[0]
+    known, written = _batches(ctx, fc.name)
+    if commit_problem(commit, table == fc.name, known, written) is None:
+        raise AcceptError(f"{ZONE}/{table} version {version} ({commit.operation}) was written "
+                          "by the pipeline: nothing to accept")
+    if version in _accepted(ctx, table):
+        raise AcceptError(f"{ZONE}/{table} version {version} is already accepted")
+    row = {"zone": ZONE, "table": table, "version": version, "operation": commit.operation,
+           "feed": fc.name, "rows_changed": rows_changed(commit), "accepted_by": ctx.actor,
+           "reason": reason, "run_id": ctx.run_id, "at": ctx.now}
+    # The audit log refuses personal data (in the reason): audited first, then recorded.
+    ctx.audit("accept_change", {k: v for k, v in row.items() if k != "at"})
+    ctx.records.append("acceptances", [row])
+    return commit
+

@@ -1,0 +1,118 @@
+"""The provenance gate at publish, each case a real run: a change made to a silver input outside
+the pipeline is refused naming table, version, operation and rows, until a steward accepts it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
+
+from audit.log import entries
+from jobs import residents_coverage
+from kernel import contracts
+from kernel.layout import Layout
+from sandbox.generate import generate
+from stages.feed import run_feed
+from stages.provenance import AcceptError, accept_change
+from stages.publish import publish
+
+FEED = contracts.feed("moi.household_registry")
+KEY = "provenance-test-key-0123456789-abcdefghij"
+SNAPSHOT = dt.date(2024, 12, 1)
+
+
+def _hint(table: str, version: int) -> str:
+    return (f"; review it and accept it (lakehouse accept-change silver/{table} {version} "
+            "--reason …) or undo it")
+
+
+@pytest.fixture
+def published(ctx, root, monkeypatch):  # type: ignore[no-untyped-def]
+    """One feed run and its first publish (version 0)."""
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    generate(Path(root), feeds=[FEED.name], persons=30, seed=11, days=1)
+    run_feed(ctx, FEED)
+    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    assert (res.status, res.version) == ("published", 0)
+    return res
+
+
+def test_a_row_deleted_outside_the_pipeline_is_refused_until_a_steward_accepts_it(
+        ctx, root, published, spark):
+    entity = ctx.storage.path("silver", FEED.entity)
+    victim = ctx.storage.read("silver", FEED.entity).orderBy("national_id").first()["national_id"]
+    DeltaTable.forPath(spark, entity).delete(F.col("national_id") == victim)
+    version = ctx.storage.version("silver", FEED.entity)
+
+    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    assert res.status == "refused"
+    assert [p.reason for p in res.problems] == [
+        f"provenance gate: silver/{FEED.entity} version {version} (DELETE) was not written by "
+        "the pipeline (no run and batch the run records know): 1 row(s) deleted"
+        + _hint(FEED.entity, version)]
+    assert ctx.storage.version("gold", "person_coverage") == 0
+    assert victim not in json.dumps(res.as_dict())
+
+    commit = accept_change(ctx, FEED.entity, version, "reviewed: a duplicate person removed")
+    assert (commit.version, commit.operation) == (version, "DELETE")
+    with pytest.raises(AcceptError, match="already accepted"):
+        accept_change(ctx, FEED.entity, version, "again")
+    again = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    assert (again.status, again.version, again.rows) == ("published", 1, published.rows - 1)
+    (acc,) = ctx.records.read("acceptances").collect()
+    assert (acc["table"], acc["version"], acc["operation"], acc["rows_changed"],
+            acc["accepted_by"]) == (FEED.entity, version, "DELETE", "1 row(s) deleted",
+                                    "steward:test")
+    audited = [e.details for e in entries(Layout(root).audit_dir, action="accept_change")]
+    assert [(d["table"], d["version"], d["reason"]) for d in audited] == [
+        (FEED.entity, version, "reviewed: a duplicate person removed")]
+
+
+def test_an_append_posing_as_a_batch_is_refused_by_its_row_count(ctx, published):
+    (write,) = [c for c in ctx.storage.history("silver", FEED.name) if c.operation == "WRITE"]
+    batch = write.metadata["batch_id"]
+    recorded = int(write.metrics["numOutputRows"])
+    forged = ctx.storage.read("silver", FEED.name).limit(2)
+    ctx.storage.append(forged, "silver", FEED.name, dict(write.metadata))
+    version = ctx.storage.version("silver", FEED.name)
+
+    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    assert res.status == "refused"
+    assert [p.reason for p in res.problems] == [
+        f"provenance gate: silver/{FEED.name} version {version} (WRITE) wrote 2 row(s) for "
+        f"batch {batch}; its silver record says {recorded:,} ({2 - recorded:+,} rows)"
+        + _hint(FEED.name, version)]
+    with pytest.raises(AcceptError, match="has no version 99"):
+        accept_change(ctx, FEED.name, 99, "no such version")
+
+
+def test_maintenance_and_the_pipelines_own_versions_pass(ctx, published, spark):
+    # Z-ordering rewrites the table's files even when there is only one to compact.
+    DeltaTable.forPath(spark, ctx.storage.path("silver", FEED.entity)).optimize() \
+        .executeZOrderBy("national_id")
+    assert ctx.storage.history("silver", FEED.entity)[-1].operation == "OPTIMIZE"
+    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    # The entity's version moved: a new gold version of the same rows, nothing refused.
+    assert (res.status, res.version, res.rows, res.problems) == (
+        "published", 1, published.rows, [])
+    own = ctx.storage.history("silver", FEED.name)[0].version
+    with pytest.raises(AcceptError, match="written by the pipeline: nothing to accept"):
+        accept_change(ctx, FEED.name, own, "nothing to accept")
+    with pytest.raises(AcceptError, match="not a feed's silver table"):
+        accept_change(ctx, "nope.table", 0, "unknown")
+
+
+def test_accept_change_is_a_stewards_command_refused_before_spark(monkeypatch, capsys):
+    from cli.main import main
+
+    monkeypatch.setenv("LAKEHOUSE_ROLE", "analyst")
+    assert main(["accept-change", "silver/moi.residents", "3", "--reason", "x"]) == 2
+    assert "role analyst may not accept changes to silver/moi.residents" in \
+        capsys.readouterr().err
+    monkeypatch.setenv("LAKEHOUSE_ROLE", "steward")
+    assert main(["accept-change", "gold/person_coverage", "3", "--reason", "x"]) == 2
+    assert "name a silver table as silver/<table>" in capsys.readouterr().err
