@@ -1,5 +1,5 @@
 """``lakehouse publish DATASET | --all``: build the candidate, pass every gate, publish; and
-``lakehouse accept-change silver/TABLE VERSION --reason TEXT``: a steward's acceptance of a
+``lakehouse accept-change ZONE/TABLE VERSION --reason TEXT``: a steward's acceptance of a
 change made to an input outside the pipeline, which the provenance gate otherwise refuses.
 
 It calls the same function as the publishing DAGs (:func:`stages.publish.publish`), so a refusal
@@ -65,8 +65,8 @@ ACCEPT_ROLES = ("steward",)
 
 
 def cmd_accept_change(args: argparse.Namespace) -> int:
-    """Accept one version of a silver table written outside the pipeline (stewards). Refused
-    before Spark starts for another role or a table outside the silver zone."""
+    """Accept one version of a feed's bronze or silver table written outside the pipeline
+    (stewards). Refused before Spark starts for another role or a table of another zone."""
     who = caller()
     if who is None:
         return REFUSED
@@ -75,8 +75,9 @@ def cmd_accept_change(args: argparse.Namespace) -> int:
              "change is a steward's action (LAKEHOUSE_ROLE=steward)")
         return REFUSED
     zone, _, table = args.table.partition("/")
-    if zone != "silver" or not table:
-        fail(f"{args.table}: name a silver table as silver/<table>, e.g. silver/moi.residents")
+    if zone not in ("bronze", "silver") or not table:
+        fail(f"{args.table}: name a feed's table as bronze/<feed> or silver/<table>, e.g. "
+             "silver/moi.residents")
         return REFUSED
     if not args.reason.strip():
         fail("give the reason the change is accepted (--reason)")
@@ -87,7 +88,7 @@ def cmd_accept_change(args: argparse.Namespace) -> int:
 
         ctx = Context.create(args.run_id)
     try:
-        commit = accept_change(ctx, table, args.version, args.reason)
+        commit = accept_change(ctx, zone, table, args.version, args.reason)
     except (AcceptError, ValueError) as exc:
         fail(f"{args.table}: {exc}")
         return REFUSED
@@ -106,9 +107,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--run-id", default=None, help=RUN_ID_HELP)
     p.set_defaults(func=cmd_publish)
 
-    a = sub.add_parser("accept-change", help="accept a change made to a silver table outside "
+    a = sub.add_parser("accept-change", help="accept a change made to a feed's table outside "
                        "the pipeline (stewards), so that the provenance gate lets it through")
-    a.add_argument("table", help="e.g. silver/moi.residents")
+    a.add_argument("table", help="bronze/<feed> or silver/<table>, e.g. silver/moi.residents")
     a.add_argument("version", type=int, help="the Delta version the publish refused")
     a.add_argument("--reason", required=True, help="why the change is accepted (audited)")
     a.add_argument("--run-id", default=None, help=RUN_ID_HELP)

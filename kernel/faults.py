@@ -1,16 +1,20 @@
-"""Fault injection for the crash-safety tests: kill this process at a named point.
+"""Fault injection for the crash-safety tests: kill this process at a named point (or lose a
+row on its way into a table).
 
 ``LAKEHOUSE_FAULT=<point>`` makes the job process kill itself (``SIGKILL``: no ``finally``,
 no clean-up, exactly like the kernel's OOM killer or a pulled plug) when it reaches that point.
 Unset, as in production, every call here is a dictionary lookup and nothing else.
 
-Points are of two kinds:
+Points are of three kinds:
 
 * **step points**, named ``<stage>.<step>`` (:data:`POINTS`), between two writes of a stage
   or at a stage boundary (``<stage>.done``: the stage finished, its lineage COMPLETE not sent);
 * **mid-write points**, named ``write:<zone>/<table>``: the process dies while Delta writes the
   table, once the first new data file exists and before the commit that would make it visible
-  (local storage roots only: the data files are watched on the local file system).
+  (local storage roots only: the data files are watched on the local file system);
+* **loss points**, named ``lose:<zone>/<table>``: nobody dies, but every append or overwrite of
+  that table loses one row on the way (:func:`lossy`), for the tests that prove the
+  reconciliation notices a record lost between two zones.
 
 A kill takes the whole job down at once: the Spark JVM first, then this process. Killing only
 the Python driver would leave the JVM running until it noticed, long enough to finish a commit.
@@ -104,6 +108,22 @@ def _data_files(folder: Path) -> set[str]:
         str(p) for p in folder.rglob("*.parquet")
         if "_delta_log" not in p.parts
     }
+
+
+def lossy(df: DataFrame, zone: str, table: str) -> DataFrame:
+    """``df`` less one row when ``LAKEHOUSE_FAULT`` is ``lose:<zone>/<table>`` (else ``df``
+    itself): a record lost on its way into the table, as a faulty job or connector would lose
+    it, for the tests that prove the reconciliation sees it. The row lost is the one with the
+    lowest ``_source_row`` (any one row when the frame has no such column)."""
+    if armed() != f"lose:{zone}/{table}":
+        return df
+    if "_source_row" not in df.columns:
+        return df.exceptAll(df.limit(1))
+    from pyspark.sql import functions as F
+
+    first = df.agg(F.min("_source_row")).first()
+    return df if first is None or first[0] is None else df.where(
+        F.col("_source_row") != first[0])
 
 
 def held(df: DataFrame, zone: str, table: str) -> DataFrame:

@@ -146,7 +146,7 @@ class Storage:
         of a system table, or a new column an agency starts delivering (kept in bronze)."""
         path = self.path(zone, name)
         with self._metadata(metadata), faults.writing(zone, name, path):
-            held = faults.held(df, zone, name)
+            held = faults.held(faults.lossy(df, zone, name), zone, name)
             held.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
     def overwrite(
@@ -155,7 +155,7 @@ class Storage:
         """Replace a table's content (and schema) in one commit; older versions stay readable."""
         path = self.path(zone, name)
         with self._metadata(metadata), faults.writing(zone, name, path):
-            held = faults.held(df, zone, name)
+            held = faults.held(faults.lossy(df, zone, name), zone, name)
             held.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
                 path
             )

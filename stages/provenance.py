@@ -1,15 +1,15 @@
-"""Input provenance at publish: a silver version the pipeline did not write is refused.
+"""Input provenance at publish: an input version the pipeline did not write is refused.
 
 The reconciliation recorded for each batch (``bronze = silver + quarantined + duplicates``)
 proves what the pipeline wrote, not what the tables hold when a dataset is published: a Delta
 ``DELETE``, ``UPDATE``, ``RESTORE`` or a stray append made outside the pipeline (a faulty fix, a
 rogue job) changes an input under the recorded counts. So before a publish reads its inputs,
-every commit still in the log of each input's silver tables (the events table and the entity)
-must be one of:
+every commit still in the log of each input feed's tables (bronze, the silver events and the
+silver entity) must be one of:
 
 - **the pipeline's**: its ``userMetadata`` names a run and a batch the feed's run records know
-  (``system/batches``), and an append to the events table wrote exactly the rows the batch's
-  silver record says it did (``rows_out``);
+  (``system/batches``), and an append to bronze or to the silver events wrote exactly the rows
+  the batch's record of that stage says it did (``rows_out``);
 - **maintenance** that keeps every row (``OPTIMIZE``, ``VACUUM``);
 - **accepted**: a steward reviewed the change and accepted it with ``lakehouse accept-change``,
   recorded in ``system/acceptances`` and in the audit log (who, why, which version).
@@ -21,6 +21,7 @@ changed (Delta's operation metrics: counts, never values).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import functions as F
@@ -31,7 +32,6 @@ from kernel.contracts import DatasetContract, FeedContract
 from kernel.storage import Commit
 from stages.results import Problem
 
-ZONE = "silver"
 MAINTENANCE = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
 """Operations that rewrite files but keep every row."""
 _ROW_METRICS = (
@@ -46,9 +46,12 @@ _ROW_METRICS = (
 ``numOutputRows`` too: its inserted and updated rows are named instead)."""
 
 
-def input_tables(fc: FeedContract) -> tuple[str, str]:
-    """The silver tables a publish reads of feed ``fc``: its events and its entity."""
-    return fc.name, fc.entity
+def input_tables(fc: FeedContract) -> tuple[tuple[str, str, str | None], ...]:
+    """(zone, table, the stage whose ``rows_out`` an append must match) of each table of feed
+    ``fc`` a publish depends on: bronze, the silver events, the silver entity (MERGEd: no
+    count to match)."""
+    return (("bronze", fc.name, "bronze"), ("silver", fc.name, "silver"),
+            ("silver", fc.entity, None))
 
 
 def rows_changed(commit: Commit) -> str:
@@ -66,65 +69,73 @@ def rows_changed(commit: Commit) -> str:
     return ", ".join(f"{n:,} row(s) {verb}" for verb, n in parts.items())
 
 
-def _batches(ctx: Context, feed: str) -> tuple[set[str], dict[str, int | None]]:
-    """The feed's known batch ids, and each batch's rows written to silver by its latest
-    successful silver record."""
-    rows = ctx.records.read("batches").where(F.col("feed") == feed).select(
-        "batch_id", "stage", "status", "rows_out", "at").collect()
-    known = {str(r["batch_id"]) for r in rows}
-    latest: dict[str, Any] = {}
-    for r in sorted(rows, key=lambda r: r["at"]):
-        if r["stage"] == "silver":
-            latest[str(r["batch_id"])] = r
-    written = {b: (int(r["rows_out"]) if r["rows_out"] is not None else None)
-               for b, r in latest.items() if r["status"] == "ok"}
-    return known, written
+@dataclass(frozen=True)
+class RunRecords:
+    """What a feed's run records say of its batches: every known batch id, and per stage the
+    rows each batch wrote by its latest successful record of that stage."""
+
+    known: frozenset[str]
+    written: Mapping[str, Mapping[str, int | None]]
+
+    @classmethod
+    def read(cls, ctx: Context, feed: str) -> RunRecords:
+        """The feed's records in ``system/batches``."""
+        rows = ctx.records.read("batches").where(F.col("feed") == feed).select(
+            "batch_id", "stage", "status", "rows_out", "at").collect()
+        latest: dict[tuple[str, str], Any] = {}
+        for r in sorted(rows, key=lambda r: r["at"]):
+            latest[(str(r["stage"]), str(r["batch_id"]))] = r
+        written: dict[str, dict[str, int | None]] = {}
+        for (stage, batch), r in latest.items():
+            if r["status"] == "ok":
+                n = r["rows_out"]
+                written.setdefault(stage, {})[batch] = None if n is None else int(n)
+        return cls(frozenset(str(r["batch_id"]) for r in rows), written)
 
 
-def _accepted(ctx: Context, table: str) -> set[int]:
-    """The versions of ``silver/<table>`` a steward accepted."""
+def _accepted(ctx: Context, zone: str, table: str) -> set[int]:
+    """The versions of ``<zone>/<table>`` a steward accepted."""
     rows = ctx.records.read("acceptances").where(
-        (F.col("zone") == ZONE) & (F.col("table") == table)).select("version").collect()
+        (F.col("zone") == zone) & (F.col("table") == table)).select("version").collect()
     return {int(r["version"]) for r in rows}
 
 
-def commit_problem(commit: Commit, events: bool, known: set[str],
-                   written: Mapping[str, int | None]) -> str | None:
+def commit_problem(commit: Commit, stage: str | None, records: RunRecords) -> str | None:
     """Why ``commit`` is not the pipeline's own (``None`` when it is, or is maintenance).
 
-    ``events``: the commit is on a feed's events table, where an append must have written
-    exactly the batch's recorded ``rows_out``."""
+    ``stage``: the stage whose batches append to the table (an append must have written
+    exactly the batch's recorded ``rows_out``); ``None`` for a table with no such count."""
     if commit.operation in MAINTENANCE:
         return None
     run, batch = commit.metadata.get("run_id"), commit.metadata.get("batch_id")
-    if not run or not batch or str(batch) not in known:
+    if not run or not batch or str(batch) not in records.known:
         return ("was not written by the pipeline (no run and batch the run records know): "
                 f"{rows_changed(commit)}")
-    if events and commit.operation == "WRITE":
-        expected = written.get(str(batch))
+    if stage and commit.operation == "WRITE":
+        expected = records.written.get(stage, {}).get(str(batch))
         actual = int(commit.metrics.get("numOutputRows") or 0)
         if expected is not None and actual != expected:
-            return (f"wrote {actual:,} row(s) for batch {batch}; its silver record says "
+            return (f"wrote {actual:,} row(s) for batch {batch}; its {stage} record says "
                     f"{expected:,} ({actual - expected:+,} rows)")
     return None
 
 
 def feed_problems(ctx: Context, fc: FeedContract) -> list[Problem]:
-    """The commits of ``fc``'s silver tables that are neither the pipeline's, maintenance, nor
+    """The commits of ``fc``'s tables that are neither the pipeline's, maintenance, nor
     accepted: one problem each."""
-    known, written = _batches(ctx, fc.name)
+    records = RunRecords.read(ctx, fc.name)
     problems = []
-    for table in input_tables(fc):
-        accepted = _accepted(ctx, table)
-        for commit in ctx.storage.history(ZONE, table):
+    for zone, table, stage in input_tables(fc):
+        accepted = _accepted(ctx, zone, table)
+        for commit in ctx.storage.history(zone, table):
             if commit.version in accepted:
                 continue
-            why = commit_problem(commit, table == fc.name, known, written)
+            why = commit_problem(commit, stage, records)
             if why:
                 problems.append(Problem(fc.name, "-", (
-                    f"provenance gate: {ZONE}/{table} version {commit.version} "
+                    f"provenance gate: {zone}/{table} version {commit.version} "
                     f"({commit.operation}) {why}; review it and accept it (lakehouse "
-                    f"accept-change {ZONE}/{table} {commit.version} --reason …) or undo it")))
+                    f"accept-change {zone}/{table} {commit.version} --reason …) or undo it")))
     return problems
 
 
@@ -137,30 +148,31 @@ class AcceptError(ValueError):
     """The change cannot be accepted (unknown table or version, or nothing to accept)."""
 
 
-def _feed_of(table: str) -> FeedContract:
+def _feed_of(zone: str, table: str) -> tuple[FeedContract, str | None]:
+    """The feed whose table ``<zone>/<table>`` is, and the stage whose counts it must match."""
     for fc in contracts.feeds():
-        if table in input_tables(fc):
-            return fc
-    raise AcceptError(f"{ZONE}/{table} is not a feed's silver table")
+        for z, t, stage in input_tables(fc):
+            if (z, t) == (zone, table):
+                return fc, stage
+    raise AcceptError(f"{zone}/{table} is not a feed's bronze or silver table")
 
 
-def accept_change(ctx: Context, table: str, version: int, reason: str) -> Commit:
-    """Record a steward's acceptance of version ``version`` of ``silver/<table>`` (a change
+def accept_change(ctx: Context, zone: str, table: str, version: int, reason: str) -> Commit:
+    """Record a steward's acceptance of version ``version`` of ``<zone>/<table>`` (a change
     made outside the pipeline, reviewed): one row in ``system/acceptances`` and an audit
     entry. Refused when the version does not exist or needs no acceptance."""
-    fc = _feed_of(table)
-    found = [c for c in ctx.storage.history(ZONE, table, after=version - 1)
+    fc, stage = _feed_of(zone, table)
+    found = [c for c in ctx.storage.history(zone, table, after=version - 1)
              if c.version == version]
     if not found:
-        raise AcceptError(f"{ZONE}/{table} has no version {version} in its log")
+        raise AcceptError(f"{zone}/{table} has no version {version} in its log")
     commit = found[0]
-    known, written = _batches(ctx, fc.name)
-    if commit_problem(commit, table == fc.name, known, written) is None:
-        raise AcceptError(f"{ZONE}/{table} version {version} ({commit.operation}) was written "
+    if commit_problem(commit, stage, RunRecords.read(ctx, fc.name)) is None:
+        raise AcceptError(f"{zone}/{table} version {version} ({commit.operation}) was written "
                           "by the pipeline: nothing to accept")
-    if version in _accepted(ctx, table):
-        raise AcceptError(f"{ZONE}/{table} version {version} is already accepted")
-    row = {"zone": ZONE, "table": table, "version": version, "operation": commit.operation,
+    if version in _accepted(ctx, zone, table):
+        raise AcceptError(f"{zone}/{table} version {version} is already accepted")
+    row = {"zone": zone, "table": table, "version": version, "operation": commit.operation,
            "feed": fc.name, "rows_changed": rows_changed(commit), "accepted_by": ctx.actor,
            "reason": reason, "run_id": ctx.run_id, "at": ctx.now}
     # The audit log refuses personal data (in the reason): audited first, then recorded.

@@ -54,11 +54,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Merged:
-    """What a batch's merge did: new events, duplicates (all, and within the batch)."""
+    """What a batch's merge did: duplicates (all, and within the batch) and the new events
+    the events table holds for the batch, read back after the write."""
 
-    new: int
     duplicates: int
     in_batch: int
+    written: int
 
 
 @traced("silver")
@@ -94,12 +95,14 @@ def _silver_batch(ctx: Context, contract: FeedContract, batch: Batch, conformed:
     _quarantine(ctx, contract, batch, quarantined, malformed)
     n_quarantined = gate.quarantined_rows + (n_in - gate.rows)
     merged = _merge(ctx, contract, batch, passing)
-    _reconcile(ctx, contract, batch, n_in, n_quarantined, merged, result)
-    if n_quarantined:
-        in_quarantine = ctx.storage.read("quarantine", contract.name).where(
-            F.col("_batch_id") == batch.batch_id)
+    # Reconciled with what the tables hold for the batch, read back after the writes.
+    in_quarantine = ctx.storage.read("quarantine", contract.name).where(
+        F.col("_batch_id") == batch.batch_id) if n_quarantined else None
+    q_written = in_quarantine.count() if in_quarantine is not None else 0
+    _reconcile(ctx, contract, batch, n_in, q_written, merged, result)
+    if in_quarantine is not None:
         result.notes.append(Problem(contract.name, batch.file_name,
-                                    quarantine_summary(in_quarantine, n_quarantined)))
+                                    quarantine_summary(in_quarantine, q_written)))
     result.add("warnings", sum(r.unexpected_count or 0 for r in gate.rules
                                if r.action == "warn"))
 
@@ -251,7 +254,6 @@ def _merge(ctx: Context, contract: FeedContract, batch: Batch, passing: DataFram
     events = events.withColumn("_dup", F.col("_dup_in_batch") | seen).persist()
     try:
         counts = events.agg(
-            F.count(F.lit(1)).alias("passing"),
             F.coalesce(F.sum(F.col("_dup_in_batch").cast("long")), F.lit(0)).alias("in_batch"),
             F.coalesce(F.sum(F.col("_dup").cast("long")), F.lit(0)).alias("dup"),
         ).first()
@@ -271,28 +273,30 @@ def _merge(ctx: Context, contract: FeedContract, batch: Batch, passing: DataFram
     finally:
         events.unpersist()
     duplicates = int(counts["dup"])
-    return Merged(int(counts["passing"]) - duplicates, duplicates, int(counts["in_batch"]))
+    written = st.read("silver", feed).where(F.col("_batch_id") == batch.batch_id).count()
+    return Merged(duplicates, int(counts["in_batch"]), written)
 
 
 def _reconcile(ctx: Context, contract: FeedContract, batch: Batch, n_in: int,
                n_quarantined: int, merged: Merged, result: StageResult) -> None:
-    """Record ``bronze = silver + quarantined + duplicates`` and the batch's silver outcome."""
+    """Record ``bronze = silver + quarantined + duplicates`` and the batch's silver outcome,
+    with the silver and quarantined rows the tables hold for the batch (read back)."""
     feed = contract.name
     check = check_row(ctx, feed, batch.batch_id, CHECK_SILVER, n_in,
-                      merged.new + merged.duplicates + n_quarantined)
+                      merged.written + merged.duplicates + n_quarantined)
     ctx.records.append("reconciliation", [check])
     status, reason = "ok", None
     if not check["holds"]:
         status = "failed"
-        reason = (f"reconciliation failed: bronze {n_in} != silver {merged.new} + "
+        reason = (f"reconciliation failed: bronze {n_in} != silver {merged.written} + "
                   f"duplicates {merged.duplicates} + quarantined {n_quarantined}")
         result.problems.append(Problem(feed, batch.file_name, reason))
     ctx.records.append("batches", [batch_row(
-        ctx, contract, batch.batch_id, "silver", status, rows_in=n_in, rows_out=merged.new,
+        ctx, contract, batch.batch_id, "silver", status, rows_in=n_in, rows_out=merged.written,
         duplicates=merged.duplicates, quarantined=n_quarantined, reason=reason)])
     result.batches += 1
     result.rows += n_in
-    result.add("silver_rows", merged.new)
+    result.add("silver_rows", merged.written)
     result.add("duplicates", merged.duplicates)
     result.add("duplicates_in_batch", merged.in_batch)
     result.add("quarantined", n_quarantined)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
+import shutil
 
 import pytest
 from delta.tables import DeltaTable
@@ -25,19 +25,43 @@ KEY = "provenance-test-key-0123456789-abcdefghij"
 SNAPSHOT = dt.date(2024, 12, 1)
 
 
-def _hint(table: str, version: int) -> str:
-    return (f"; review it and accept it (lakehouse accept-change silver/{table} {version} "
+def _hint(table: str, version: int, zone: str = "silver") -> str:
+    return (f"; review it and accept it (lakehouse accept-change {zone}/{table} {version} "
             "--reason …) or undo it")
 
 
-@pytest.fixture
-def published(ctx, root, monkeypatch):  # type: ignore[no-untyped-def]
-    """One feed run and its first publish (version 0)."""
-    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    generate(Path(root), feeds=[FEED.name], persons=30, seed=11, days=1)
-    run_feed(ctx, FEED)
-    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+@pytest.fixture(scope="module")
+def template(spark, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One feed run and its first publish (version 0), made once: each test works on a copy."""
+    import os
+
+    from kernel.config import Settings
+    from kernel.context import Context
+    from kernel.records import Records
+    from kernel.storage import Storage
+
+    folder = tmp_path_factory.mktemp("provenance") / "lakehouse"
+    folder.mkdir()
+    storage = Storage(spark, str(folder))
+    ctx = Context(settings=Settings.from_env({**os.environ, "LAKEHOUSE_ROOT": str(folder)}),
+                  storage=storage, records=Records(storage), run_id="template-run",
+                  now=dt.datetime(2024, 11, 5, 8, 0), actor="steward:test")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+        generate(folder, feeds=[FEED.name], persons=30, seed=11, days=1)
+        run_feed(ctx, FEED)
+        res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
     assert (res.status, res.version) == ("published", 0)
+    return folder, res
+
+
+@pytest.fixture
+def published(template, root, monkeypatch):  # type: ignore[no-untyped-def]
+    """The template's tables, records and audit log under this test's root (Delta tables and
+    the audit log are plain files: a copy is the same lakehouse), and its publish result."""
+    folder, res = template
+    shutil.copytree(folder, root, dirs_exist_ok=True)
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     return res
 
 
@@ -57,10 +81,11 @@ def test_a_row_deleted_outside_the_pipeline_is_refused_until_a_steward_accepts_i
     assert ctx.storage.version("gold", "person_coverage") == 0
     assert victim not in json.dumps(res.as_dict())
 
-    commit = accept_change(ctx, FEED.entity, version, "reviewed: a duplicate person removed")
+    commit = accept_change(ctx, "silver", FEED.entity, version,
+                           "reviewed: a duplicate person removed")
     assert (commit.version, commit.operation) == (version, "DELETE")
     with pytest.raises(AcceptError, match="already accepted"):
-        accept_change(ctx, FEED.entity, version, "again")
+        accept_change(ctx, "silver", FEED.entity, version, "again")
     again = publish(ctx, residents_coverage.contract(), SNAPSHOT)
     assert (again.status, again.version, again.rows) == ("published", 1, published.rows - 1)
     (acc,) = ctx.records.read("acceptances").collect()
@@ -87,7 +112,21 @@ def test_an_append_posing_as_a_batch_is_refused_by_its_row_count(ctx, published)
         f"batch {batch}; its silver record says {recorded:,} ({2 - recorded:+,} rows)"
         + _hint(FEED.name, version)]
     with pytest.raises(AcceptError, match="has no version 99"):
-        accept_change(ctx, FEED.name, 99, "no such version")
+        accept_change(ctx, "silver", FEED.name, 99, "no such version")
+
+
+def test_a_row_updated_in_bronze_outside_the_pipeline_is_refused(ctx, published, spark):
+    bronze = DeltaTable.forPath(spark, ctx.storage.path("bronze", FEED.name))
+    bronze.update(F.col("_source_row") == 1, {"sex": F.lit("9")})
+    version = ctx.storage.version("bronze", FEED.name)
+
+    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    assert res.status == "refused"
+    assert [p.reason for p in res.problems] == [
+        f"provenance gate: bronze/{FEED.name} version {version} (UPDATE) was not written by "
+        "the pipeline (no run and batch the run records know): 1 row(s) updated"
+        + _hint(FEED.name, version, "bronze")]
+    assert ctx.storage.version("gold", "person_coverage") == 0
 
 
 def test_maintenance_and_the_pipelines_own_versions_pass(ctx, published, spark):
@@ -101,9 +140,9 @@ def test_maintenance_and_the_pipelines_own_versions_pass(ctx, published, spark):
         "published", 1, published.rows, [])
     own = ctx.storage.history("silver", FEED.name)[0].version
     with pytest.raises(AcceptError, match="written by the pipeline: nothing to accept"):
-        accept_change(ctx, FEED.name, own, "nothing to accept")
-    with pytest.raises(AcceptError, match="not a feed's silver table"):
-        accept_change(ctx, "nope.table", 0, "unknown")
+        accept_change(ctx, "silver", FEED.name, own, "nothing to accept")
+    with pytest.raises(AcceptError, match="not a feed's bronze or silver table"):
+        accept_change(ctx, "silver", "nope.table", 0, "unknown")
 
 
 def test_accept_change_is_a_stewards_command_refused_before_spark(monkeypatch, capsys):
@@ -115,4 +154,4 @@ def test_accept_change_is_a_stewards_command_refused_before_spark(monkeypatch, c
         capsys.readouterr().err
     monkeypatch.setenv("LAKEHOUSE_ROLE", "steward")
     assert main(["accept-change", "gold/person_coverage", "3", "--reason", "x"]) == 2
-    assert "name a silver table as silver/<table>" in capsys.readouterr().err
+    assert "name a feed's table as bronze/<feed> or silver/<table>" in capsys.readouterr().err
