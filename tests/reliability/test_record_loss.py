@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from jobs import residents_coverage
 from kernel import contracts
-from quality.ids import CHECK_BRONZE, CHECK_SILVER
+from quality.ids import CHECK_BRONZE, CHECK_DECLARED, CHECK_SILVER
 from sandbox.generate import generate
 from sandbox.generate.issues import IssueRates
 from stages.feed import run_feed
@@ -69,16 +69,36 @@ def test_a_row_lost_on_its_way_to_silver_fails_the_batch_and_refuses_the_publish
     assert not ctx.storage.exists("gold", "person_coverage")
 
 
-def test_a_row_lost_on_its_way_to_bronze_fails_the_bronze_check(ctx, delivered, monkeypatch):
-    monkeypatch.setenv("LAKEHOUSE_FAULT", f"lose:bronze/{FEED.name}")
-    results = run_feed(ctx, FEED)
+@pytest.mark.parametrize(("feed", "persons"), [
+    ("moi.household_registry", 40),  # a CSV: no count declared
+    ("bli.labor_insurance_enrollment", 40),  # fixed width: the trailer's count
+    ("moa.farmer_registry", 200),  # XML: the record elements the document holds (few farmers)
+])
+def test_a_row_lost_on_its_way_to_bronze_fails_the_delivered_and_declared_checks(
+        ctx, root, monkeypatch, feed, persons):
+    fc = contracts.feed(feed)
+    report = generate(Path(root), feeds=[feed], persons=persons, seed=22, days=1)
+    sizes = {f.path.name: f.rows for f in report.feeds[feed].files}
+    assert sizes and all(sizes.values())
+    monkeypatch.setenv("LAKEHOUSE_FAULT", f"lose:bronze/{feed}")
+    results = run_feed(ctx, fc)
     monkeypatch.delenv("LAKEHOUSE_FAULT")
-    b = _batch(ctx, "bronze")
-    assert _in(ctx, "bronze", b["batch_id"]) == delivered - 1
-    why = f"reconciliation failed: {CHECK_BRONZE} ({delivered - 1} != {delivered})"
-    assert (b["status"], b["reason"], b["rows_in"], b["rows_out"]) == (
-        "failed", why, delivered, delivered - 1)
-    assert [p.reason for r in results for p in r.problems] == [why]
+    files = {r["batch_id"]: r["file_name"] for r in ctx.records.read("deliveries").collect()}
+    batches = ctx.records.read("batches").where(F.col("stage") == "bronze").collect()
+    assert sorted(files[b["batch_id"]] for b in batches) == sorted(sizes)
+    declares = fc.delivery.format != "csv"
+    reasons = []
+    for b in batches:
+        n = sizes[files[b["batch_id"]]]
+        bronze = ctx.storage.read("bronze", feed).where(F.col("_batch_id") == b["batch_id"])
+        assert bronze.count() == n - 1
+        why = f"reconciliation failed: {CHECK_BRONZE} ({n - 1} != {n})"
+        if declares:
+            why += f"; {CHECK_DECLARED} ({n - 1} != {n})"
+        assert (b["status"], b["reason"], b["rows_in"], b["rows_out"]) == (
+            "failed", why, n, n - 1)
+        reasons.append(why)
+    assert sorted(p.reason for r in results for p in r.problems) == sorted(reasons)
     # Nothing of a failed batch goes on to silver.
     assert not ctx.records.read("batches").where(F.col("stage") == "silver").count()
-    assert not ctx.storage.exists("silver", FEED.name)
+    assert not ctx.storage.exists("silver", feed)
