@@ -15,7 +15,7 @@ from kernel.config import REPO_ROOT
 TREE = {
     "generate": None, "demo": None, "run": None,
     "quarantine": {"list", "show", "release"},
-    "publish": None,
+    "publish": None, "accept-change": None,
     "quality": {"report"}, "lineage": {"report"},
     "scan-pii": None, "eval-pii": None, "reidentify": None,
     "audit": {"verify"},
