@@ -2,7 +2,7 @@
 
 The schemas are copies: ``OpenLineage.json`` and ``facets/*.json`` in the folder
 ``LAKEHOUSE_OPENLINEAGE_SCHEMA_DIR`` names (formerly ``OPENLINEAGE_SPEC_DIR``, still read), by
-default ``shared/specs/openlineage/`` beside the checkout (``<repo>/../shared``). Each is
+default the unchanged copy kept with this module (``lineage/spec/openlineage/``). Each is
 registered by its ``$id`` in a ``referencing.Registry`` so that every ``$ref`` resolves without
 network access. Where they are missing, validating raises :class:`SpecMissing` (and
 :func:`spec_problem` says what is missing and how to provide it). The event is
@@ -31,6 +31,8 @@ RUN_EVENT_REF = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEv
 SCHEMA_DIR_ENV = "LAKEHOUSE_OPENLINEAGE_SCHEMA_DIR"
 """The setting naming the folder of the schema copies."""
 LEGACY_SCHEMA_DIR_ENV = "OPENLINEAGE_SPEC_DIR"
+BUNDLED = Path(__file__).resolve().parent / "spec" / "openlineage"
+"""The schemas of spec 2-0-2, copied unchanged from the OpenLineage repository (Apache-2.0)."""
 
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
@@ -44,11 +46,11 @@ class SpecMissing(FileNotFoundError):
 
 def spec_dir() -> Path:
     """The folder of the copied schemas: ``LAKEHOUSE_OPENLINEAGE_SCHEMA_DIR`` (or the former
-    ``OPENLINEAGE_SPEC_DIR``), else ``shared/specs/openlineage`` beside the checkout."""
+    ``OPENLINEAGE_SPEC_DIR``), else :data:`BUNDLED` (the copy kept with this module)."""
     configured = os.environ.get(SCHEMA_DIR_ENV) or os.environ.get(LEGACY_SCHEMA_DIR_ENV)
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "shared" / "specs" / "openlineage"
+    return BUNDLED
 
 
 def spec_problem(folder: Path | None = None) -> str | None:
@@ -58,7 +60,7 @@ def spec_problem(folder: Path | None = None) -> str | None:
     if (where / "OpenLineage.json").is_file():
         return None
     return (f"the OpenLineage JSON Schemas (spec 2-0-2) are not in {where}: put OpenLineage.json "
-            f"and facets/*.json there (shared/specs/openlineage/ beside the checkout), or set "
+            f"and facets/*.json there (a copy of the OpenLineage repository's spec/), or set "
             f"{SCHEMA_DIR_ENV} to the folder that holds them")
 
 

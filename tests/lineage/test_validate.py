@@ -35,8 +35,9 @@ def unset(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_by_default_the_shared_folder_beside_the_checkout(unset: pytest.MonkeyPatch) -> None:
-    assert spec_dir() == REPO.parent / "shared" / "specs" / "openlineage"
+def test_by_default_the_copy_kept_in_the_repository(unset: pytest.MonkeyPatch) -> None:
+    assert spec_dir() == REPO / "lineage" / "spec" / "openlineage"
+    assert spec_problem() is None  # a clone validates lineage with nothing beside it
 
 
 def test_the_folder_is_configurable(unset: pytest.MonkeyPatch, tmp_path: Path) -> None:
