@@ -58,17 +58,9 @@ class FloorRounds:
         return {k: median(v) for k, v in asdict(self).items()}
 
 
-def _read(spark: Any, csv: Path) -> Any:
-    """The delivery as the bare conversion reads it (header, the contract's charset, text)."""
-    from kernel import contracts
-
-    charset = contracts.feed(bp.FEED).delivery.java_charset
-    return spark.read.option("header", "true").option("encoding", charset).csv(str(csv))
-
-
 def read_only(spark: Any, csv: Path) -> float:
     """Seconds to read ``csv`` whole into the ``noop`` sink (the bare conversion's read)."""
-    return timed(lambda: _read(spark, csv).write.format("noop").mode("overwrite").save())
+    return timed(lambda: bp.read_delivery(spark, csv).write.format("noop").mode("overwrite").save())
 
 
 def layout_floor(spark: Any, csv: Path, target: Path) -> float:
@@ -77,7 +69,7 @@ def layout_floor(spark: Any, csv: Path, target: Path) -> float:
     from pyspark.sql import functions as F
 
     def run() -> None:
-        bronze = _read(spark, csv).select(
+        bronze = bp.read_delivery(spark, csv).select(
             "*", F.lit("batch").alias("_batch_id"),
             F.monotonically_increasing_id().alias("_source_row")).cache()
         try:

@@ -93,14 +93,18 @@ def context(spark: SparkSession, root: Path) -> Context:
 
 
 # --------------------------------------------------------------------------------------------
-def bare_conversion(spark: SparkSession, csv: Path, target: Path) -> float:
-    """Seconds to convert ``csv`` to a Delta table at ``target``: read (header, the contract's
-    charset, strings) and write, nothing else."""
+def read_delivery(spark: SparkSession, csv: Path) -> DataFrame:
+    """The delivery as the bare conversion reads it: header, the contract's charset, strings."""
     charset = contracts.feed(FEED).delivery.java_charset
+    return spark.read.option("header", "true").option("encoding", charset).csv(str(csv))
+
+
+def bare_conversion(spark: SparkSession, csv: Path, target: Path) -> float:
+    """Seconds to convert ``csv`` to a Delta table at ``target``: read
+    (:func:`read_delivery`) and write, nothing else."""
 
     def run() -> None:
-        (spark.read.option("header", "true").option("encoding", charset).csv(str(csv))
-         .write.format("delta").mode("overwrite").save(str(target)))
+        read_delivery(spark, csv).write.format("delta").mode("overwrite").save(str(target))
 
     return timed(run)
 

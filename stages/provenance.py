@@ -93,11 +93,10 @@ class RunRecords:
         return cls(frozenset(str(r["batch_id"]) for r in rows), written)
 
 
-def _accepted(ctx: Context, zone: str, table: str) -> set[int]:
-    """The versions of ``<zone>/<table>`` a steward accepted."""
-    rows = ctx.records.read("acceptances").where(
-        (F.col("zone") == zone) & (F.col("table") == table)).select("version").collect()
-    return {int(r["version"]) for r in rows}
+def accepted(ctx: Context) -> frozenset[tuple[str, str, int]]:
+    """(zone, table, version) of every change a steward accepted (one read of the records)."""
+    rows = ctx.records.read("acceptances").select("zone", "table", "version").collect()
+    return frozenset((str(r["zone"]), str(r["table"]), int(r["version"])) for r in rows)
 
 
 def commit_problem(commit: Commit, stage: str | None, records: RunRecords) -> str | None:
@@ -120,15 +119,15 @@ def commit_problem(commit: Commit, stage: str | None, records: RunRecords) -> st
     return None
 
 
-def feed_problems(ctx: Context, fc: FeedContract) -> list[Problem]:
+def feed_problems(ctx: Context, fc: FeedContract,
+                  ok: frozenset[tuple[str, str, int]]) -> list[Problem]:
     """The commits of ``fc``'s tables that are neither the pipeline's, maintenance, nor
-    accepted: one problem each."""
+    accepted (``ok``: :func:`accepted`): one problem each."""
     records = RunRecords.read(ctx, fc.name)
     problems = []
     for zone, table, stage in input_tables(fc):
-        accepted = _accepted(ctx, zone, table)
         for commit in ctx.storage.history(zone, table):
-            if commit.version in accepted:
+            if (zone, table, commit.version) in ok:
                 continue
             why = commit_problem(commit, stage, records)
             if why:
@@ -141,7 +140,8 @@ def feed_problems(ctx: Context, fc: FeedContract) -> list[Problem]:
 
 def provenance_problems(ctx: Context, dc: DatasetContract) -> list[Problem]:
     """Every input commit of ``dc`` the pipeline did not write (see the module docstring)."""
-    return [p for name in dc.inputs for p in feed_problems(ctx, contracts.feed(name))]
+    ok = accepted(ctx)
+    return [p for name in dc.inputs for p in feed_problems(ctx, contracts.feed(name), ok)]
 
 
 class AcceptError(ValueError):
@@ -170,7 +170,7 @@ def accept_change(ctx: Context, zone: str, table: str, version: int, reason: str
     if commit_problem(commit, stage, RunRecords.read(ctx, fc.name)) is None:
         raise AcceptError(f"{zone}/{table} version {version} ({commit.operation}) was written "
                           "by the pipeline: nothing to accept")
-    if version in _accepted(ctx, zone, table):
+    if (zone, table, version) in accepted(ctx):
         raise AcceptError(f"{zone}/{table} version {version} is already accepted")
     row = {"zone": zone, "table": table, "version": version, "operation": commit.operation,
            "feed": fc.name, "rows_changed": rows_changed(commit), "accepted_by": ctx.actor,
@@ -179,4 +179,3 @@ def accept_change(ctx: Context, zone: str, table: str, version: int, reason: str
     ctx.audit("accept_change", {k: v for k, v in row.items() if k != "at"})
     ctx.records.append("acceptances", [row])
     return commit
-

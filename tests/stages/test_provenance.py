@@ -30,6 +30,15 @@ def _hint(table: str, version: int, zone: str = "silver") -> str:
             "--reason …) or undo it")
 
 
+def _refused(ctx, reason: str):  # type: ignore[no-untyped-def]
+    """Publish again: refused for ``reason`` alone, the published version left as it was."""
+    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
+    assert res.status == "refused"
+    assert [p.reason for p in res.problems] == [reason]
+    assert ctx.storage.version("gold", "person_coverage") == 0
+    return res
+
+
 @pytest.fixture(scope="module")
 def template(spark, tmp_path_factory):  # type: ignore[no-untyped-def]
     """One feed run and its first publish (version 0), made once: each test works on a copy."""
@@ -72,13 +81,10 @@ def test_a_row_deleted_outside_the_pipeline_is_refused_until_a_steward_accepts_i
     DeltaTable.forPath(spark, entity).delete(F.col("national_id") == victim)
     version = ctx.storage.version("silver", FEED.entity)
 
-    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
-    assert res.status == "refused"
-    assert [p.reason for p in res.problems] == [
-        f"provenance gate: silver/{FEED.entity} version {version} (DELETE) was not written by "
-        "the pipeline (no run and batch the run records know): 1 row(s) deleted"
-        + _hint(FEED.entity, version)]
-    assert ctx.storage.version("gold", "person_coverage") == 0
+    res = _refused(
+        ctx, f"provenance gate: silver/{FEED.entity} version {version} (DELETE) was not "
+        "written by the pipeline (no run and batch the run records know): 1 row(s) deleted"
+        + _hint(FEED.entity, version))
     assert victim not in json.dumps(res.as_dict())
 
     commit = accept_change(ctx, "silver", FEED.entity, version,
@@ -105,12 +111,9 @@ def test_an_append_posing_as_a_batch_is_refused_by_its_row_count(ctx, published)
     ctx.storage.append(forged, "silver", FEED.name, dict(write.metadata))
     version = ctx.storage.version("silver", FEED.name)
 
-    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
-    assert res.status == "refused"
-    assert [p.reason for p in res.problems] == [
-        f"provenance gate: silver/{FEED.name} version {version} (WRITE) wrote 2 row(s) for "
-        f"batch {batch}; its silver record says {recorded:,} ({2 - recorded:+,} rows)"
-        + _hint(FEED.name, version)]
+    _refused(ctx, f"provenance gate: silver/{FEED.name} version {version} (WRITE) wrote 2 "
+             f"row(s) for batch {batch}; its silver record says {recorded:,} "
+             f"({2 - recorded:+,} rows)" + _hint(FEED.name, version))
     with pytest.raises(AcceptError, match="has no version 99"):
         accept_change(ctx, "silver", FEED.name, 99, "no such version")
 
@@ -120,13 +123,9 @@ def test_a_row_updated_in_bronze_outside_the_pipeline_is_refused(ctx, published,
     bronze.update(F.col("_source_row") == 1, {"sex": F.lit("9")})
     version = ctx.storage.version("bronze", FEED.name)
 
-    res = publish(ctx, residents_coverage.contract(), SNAPSHOT)
-    assert res.status == "refused"
-    assert [p.reason for p in res.problems] == [
-        f"provenance gate: bronze/{FEED.name} version {version} (UPDATE) was not written by "
-        "the pipeline (no run and batch the run records know): 1 row(s) updated"
-        + _hint(FEED.name, version, "bronze")]
-    assert ctx.storage.version("gold", "person_coverage") == 0
+    _refused(ctx, f"provenance gate: bronze/{FEED.name} version {version} (UPDATE) was not "
+             "written by the pipeline (no run and batch the run records know): 1 row(s) "
+             "updated" + _hint(FEED.name, version, "bronze"))
 
 
 def test_maintenance_and_the_pipelines_own_versions_pass(ctx, published, spark):
