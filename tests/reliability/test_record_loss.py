@@ -17,6 +17,7 @@ from sandbox.generate import generate
 from sandbox.generate.issues import IssueRates
 from stages.feed import run_feed
 from stages.publish import publish
+from tests.pg import clean_schema
 
 FEED = contracts.feed("moi.household_registry")
 KEY = "record-loss-test-key-0123456789-abcdefghij"
@@ -101,4 +102,39 @@ def test_a_row_lost_on_its_way_to_bronze_fails_the_delivered_and_declared_checks
     assert sorted(p.reason for r in results for p in r.problems) == sorted(reasons)
     # Nothing of a failed batch goes on to silver.
     assert not ctx.records.read("batches").where(F.col("stage") == "silver").count()
+    assert not ctx.storage.exists("silver", feed)
+
+
+@pytest.mark.parametrize("feed", ["nhia.insured_status", "bli.benefit_payments"])
+def test_a_row_lost_from_a_pull_fails_the_count_the_puller_declared(
+        spark, root, monkeypatch, feed):
+    """A pulled feed declares what the puller counted as it received the pages (API) or the
+    rows (JDBC extract), independently of Spark: a row lost on its way to bronze fails both
+    the delivered and the declared check, with the puller's count as the declared one."""
+    fc = contracts.feed(feed)
+    calm = IssueRates(api_throttle=0.0, api_unavailable=0.0)  # no waits for retries
+    monkeypatch.delenv("LAKEHOUSE_NHIA_BASE_URL", raising=False)  # the bundled simulator
+    with clean_schema(monkeypatch) as pg:
+        report = generate(Path(root), feeds=[feed], persons=200, seed=23, days=1, rates=calm)
+        if feed == "bli.benefit_payments":
+            ((n,),) = pg.rows("SELECT count(*) FROM benefit_payments")
+        else:
+            (source,) = report.feeds[feed].files
+            n = source.rows
+        assert n > 0
+        ctx = pg.context(spark, root)
+        monkeypatch.setenv("LAKEHOUSE_FAULT", f"lose:bronze/{feed}")
+        results = run_feed(ctx, fc)
+        monkeypatch.delenv("LAKEHOUSE_FAULT")
+    (delivery,) = ctx.records.read("deliveries").collect()
+    assert (delivery["status"], delivery["records"]) == ("landed", n)
+    (b,) = ctx.records.read("batches").where(F.col("stage") == "bronze").collect()
+    why = (f"reconciliation failed: {CHECK_BRONZE} ({n - 1} != {n}); "
+           f"{CHECK_DECLARED} ({n - 1} != {n})")
+    assert (b["batch_id"], b["status"], b["reason"], b["rows_in"], b["rows_out"]) == (
+        delivery["batch_id"], "failed", why, n, n - 1)
+    assert [p.reason for r in results for p in r.problems] == [why]
+    declared = ctx.records.read("reconciliation").where(F.col("check") == CHECK_DECLARED)
+    assert [(c["expected"], c["actual"], c["holds"]) for c in declared.collect()] == [
+        (n, n - 1, False)]
     assert not ctx.storage.exists("silver", feed)
