@@ -11,6 +11,13 @@ whole tail consistently is only detectable against an anchor published elsewhere
 gives ``(seq, hash)`` to publish (e.g. in Delta commit metadata) and ``verify(folder,
 expected_head=...)`` checks the log still reaches it.
 
+An append cut short by a crash leaves a torn last line (a strict prefix of an entry is never
+valid JSON). Readers skip it, :func:`verify` reports it as a torn tail (not as tampering), and
+the next append seals it: it ends the torn line and first appends an ``audit_sealed`` entry
+naming each torn line's file, line, length and SHA-256, so the bytes stay where they were and
+any later change to them, or their removal, breaks the log. ``LAKEHOUSE_FAULT=audit.torn``
+makes an append write half its line and kill the process (the crash-safety tests).
+
 Appends from several processes are serialised by an exclusive ``fcntl.flock`` on a lock file in
 the folder; the tail entry is re-read under the lock, so the chain never forks. All file I/O is in
 :class:`LocalFiles`, so it can be replaced by a Hadoop FileSystem implementation.
@@ -27,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -48,8 +56,12 @@ ACTIONS = frozenset(
         "lock_takeover",
         "recovered",
         "accept_change",
+        "audit_sealed",
     }
 )
+SEAL_ACTION = "audit_sealed"
+FAULT_ENV = "LAKEHOUSE_FAULT"
+TORN_POINT = "audit.torn"
 GENESIS_HASH = "0" * 64
 LOCK_NAME = ".audit.lock"
 
@@ -105,13 +117,34 @@ class VerifyResult:
 
     ``entries`` counts the entries verified good (all of them when ``ok``); ``first_bad`` is the
     1-based position in the chain of the first bad entry (the seq it should have had);
-    ``reason`` names its file, line and seq and the problem.
+    ``reason`` names its file, line and seq and the problem. ``sealed`` counts the torn lines
+    the log has sealed (each named by the ``audit_sealed`` entry after it); ``torn`` describes
+    a torn tail not sealed yet (an append cut short by a crash: no entry of the chain is
+    damaged, the next append seals it).
     """
 
     ok: bool
     entries: int
     first_bad: int | None = None
     reason: str | None = None
+    sealed: int = 0
+    torn: str | None = None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """One stored line: its file, 1-based line number and text (a torn UTF-8 sequence is
+    replaced, the same way on every read)."""
+
+    name: str
+    number: int
+    text: str
+
+    def fragment(self) -> dict[str, Any]:
+        """How a seal names this line: file, line, length in bytes and SHA-256."""
+        data = self.text.encode("utf-8")
+        return {"file": self.name, "line": self.number, "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def canonical_json(obj: Any) -> str:
@@ -190,12 +223,25 @@ class LocalFiles:
                 chunk *= 2
 
     def append(self, name: str, line: str) -> None:
-        """Append one line to a file and flush it to disk."""
+        """Append one line to a file and flush it to disk (with ``LAKEHOUSE_FAULT=audit.torn``:
+        half of it, then the process is killed)."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        data = line.encode("utf-8")
         with open(self.folder / name, "ab") as f:
-            f.write(line.encode("utf-8"))
+            torn = os.environ.get(FAULT_ENV) == TORN_POINT and len(data) > 1
+            f.write(data[: len(data) // 2] if torn else data)
             f.flush()
             os.fsync(f.fileno())
+            if torn:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def ends_with_newline(self, name: str) -> bool:
+        """Whether a file is empty or ends with a line terminator."""
+        with open(self.folder / name, "rb") as f:
+            if f.seek(0, os.SEEK_END) == 0:
+                return True
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
 
     @contextmanager
     def locked(self, exclusive: bool = True) -> Iterator[None]:
@@ -252,7 +298,7 @@ class AuditLog:
         details: Mapping[str, Any],
         at: datetime | None = None,
     ) -> AuditEntry:
-        """Append one entry and return it.
+        """Append one entry and return it (after sealing a torn tail, if the log has one).
 
         ``at`` defaults to now; a naive datetime is taken as UTC. Raises ``ValueError`` for an
         unknown action, an empty actor, details that are not a JSON object or hold what looks
@@ -272,62 +318,145 @@ class AuditLog:
             raise ValueError(f"details are not JSON-serialisable: {type(e).__name__}") from e
         check_no_personal_values(frozen)
         with self._files.locked():
-            tail = self._tail()
+            tail, torn = self._tail()
             stamp = format_at(at if at is not None else datetime.now(UTC))
             if tail is not None and stamp < tail.at:
                 if at is not None:
                     raise ValueError("at is earlier than the last audit entry's time")
                 stamp = tail.at  # the clock went back: time never goes back in the log
-            body = {
-                "seq": tail.seq + 1 if tail else 1,
-                "at": stamp,
-                "actor": actor,
-                "action": action,
-                "details": frozen,
-                "prev_hash": tail.hash if tail else GENESIS_HASH,
-            }
-            entry = AuditEntry(**body, hash=entry_hash(body))
-            self._files.append(f"audit-{stamp[:10]}.jsonl", entry.to_line())
+            names = self._files.names()
+            if names and not self._files.ends_with_newline(names[-1]):
+                self._files.append(names[-1], "\n")  # end a torn (or unterminated) line
+            if torn:
+                tail = self._write(tail, SEAL_ACTION, actor, {
+                    "fragments": [t.fragment() for t in torn],
+                    "reason": "an append cut short by a crash: its bytes kept, not an entry"},
+                    stamp)
+            entry = self._write(tail, action, actor, frozen, stamp)
         return entry
 
-    def _tail(self) -> AuditEntry | None:
-        """The last stored entry (call under the lock)."""
+    def _write(self, tail: AuditEntry | None, action: str, actor: str, details: dict[str, Any],
+               stamp: str) -> AuditEntry:
+        """Append the entry that follows ``tail`` (call under the lock)."""
+        seq, prev_hash = (tail.seq + 1, tail.hash) if tail else (1, GENESIS_HASH)
+        draft = AuditEntry(seq, stamp, actor, action, details, prev_hash, "")
+        entry = AuditEntry(seq, stamp, actor, action, details, prev_hash,
+                           entry_hash(draft.body()))
+        self._files.append(f"audit-{stamp[:10]}.jsonl", entry.to_line())
+        return entry
+
+    def _tail(self) -> tuple[AuditEntry | None, list[_Stored]]:
+        """The last stored entry and the torn lines after it, if any (call under the lock)."""
         for name in reversed(self._files.names()):
             line = self._files.last_line(name)
             if line is None:
                 continue
+            if not _is_json(line):
+                return self._tail_after_torn()
             try:
-                return _parse(line)
+                return _parse(line), []
             except ValueError as e:
                 raise AuditLogCorrupted(f"{name}: last line unreadable: {e}") from e
+        return None, []
+
+    def _tail_after_torn(self) -> tuple[AuditEntry | None, list[_Stored]]:
+        """The last entry before the torn lines that end the log, and those lines."""
+        lines = _stored(self._files)
+        k = len(lines)
+        while k and not _is_json(lines[k - 1].text):
+            k -= 1
+        if k == 0:
+            return None, lines
+        last = lines[k - 1]
+        try:
+            return _parse(last.text), lines[k:]
+        except ValueError as e:
+            raise AuditLogCorrupted(f"{last.name} line {last.number}: unreadable: {e}") from e
+
+
+def _is_json(text: str) -> bool:
+    """Whether a stored line is JSON at all (a strict prefix of an entry never is)."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _stored(files: LocalFiles) -> list[_Stored]:
+    """Every stored line in chain order (call under a lock)."""
+    return [_Stored(name, number, text) for name in files.names()
+            for number, text in enumerate(files.read_lines(name), start=1)]
+
+
+def _sealed_by(line: _Stored) -> list[Any] | None:
+    """The fragments a seal entry names, if ``line`` is a seal entry."""
+    try:
+        entry = _parse(line.text)
+    except ValueError:
         return None
+    fragments = entry.details.get("fragments")
+    return fragments if entry.action == SEAL_ACTION and isinstance(fragments, list) else None
+
+
+def _segments(lines: list[_Stored]) -> Iterator[tuple[str, list[_Stored]]]:
+    """The stored lines as segments: ``entry`` (one line of JSON), ``sealed`` (torn lines the
+    next line's seal names exactly), ``torn`` (torn lines that end the log, not sealed yet) and
+    ``broken`` (lines that are not JSON and that no seal names: damage)."""
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and not _is_json(lines[j].text):
+            j += 1
+        if j == i:
+            yield "entry", lines[i : i + 1]
+            i += 1
+            continue
+        run = lines[i:j]
+        if j == len(lines):
+            yield "torn", run
+        elif _sealed_by(lines[j]) == [t.fragment() for t in run]:
+            yield "sealed", run
+        else:
+            yield "broken", run
+        i = j
+
+
+def _unreadable(line: _Stored) -> str:
+    return f"{line.name} line {line.number}: not valid JSON (truncated or corrupted line)"
 
 
 def entries(folder: str | Path, action: str | None = None) -> Iterator[AuditEntry]:
-    """The entries in chain order (optionally of one action); raises on an unreadable line."""
+    """The entries in chain order (optionally of one action), torn lines skipped; raises
+    :class:`AuditLogCorrupted` on a damaged line."""
     files = _files(folder)
     with files.locked(exclusive=False):
-        contents = [(name, files.read_lines(name)) for name in files.names()]
-    for name, lines in contents:
-        for number, line in enumerate(lines, start=1):
-            try:
-                entry = _parse(line)
-            except ValueError as e:
-                raise AuditLogCorrupted(f"{name} line {number}: {e}") from e
-            if action is None or entry.action == action:
-                yield entry
+        lines = _stored(files)
+    for kind, run in _segments(lines):
+        if kind == "broken":
+            raise AuditLogCorrupted(_unreadable(run[0]))
+        if kind != "entry":
+            continue
+        try:
+            entry = _parse(run[0].text)
+        except ValueError as e:
+            raise AuditLogCorrupted(f"{run[0].name} line {run[0].number}: {e}") from e
+        if action is None or entry.action == action:
+            yield entry
 
 
 def head(folder: str | Path) -> tuple[int, str]:
     """``(seq, hash)`` of the last entry, or ``(0, GENESIS_HASH)`` for an empty log."""
     files = _files(folder)
     with files.locked(exclusive=False):
-        tail = AuditLog(folder)._tail()
+        tail, _ = AuditLog(folder)._tail()
     return (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
 
 
 def verify(folder: str | Path, expected_head: tuple[int, str] | None = None) -> VerifyResult:
-    """Check the whole chain; with ``expected_head`` also that the log reaches that anchor."""
+    """Check the whole chain; with ``expected_head`` also that the log reaches that anchor.
+    Sealed torn lines are counted, a torn tail not sealed yet is described (neither is damage:
+    see the module docstring); any other line that is not an entry is."""
     anchor = expected_head
     if anchor is not None and anchor[0] == 0:
         if anchor[1] != GENESIS_HASH:
@@ -335,27 +464,40 @@ def verify(folder: str | Path, expected_head: tuple[int, str] | None = None) -> 
         anchor = None  # every log extends the empty one
     files = _files(folder)
     with files.locked(exclusive=False):
-        contents = [(name, files.read_lines(name)) for name in files.names()]
+        lines = _stored(files)
     prev: AuditEntry | None = None
-    anchor_seen = False
-    for name, lines in contents:
-        day = _FILE_RE.match(name)
-        for number, line in enumerate(lines, start=1):
-            position = (prev.seq if prev else 0) + 1
-            problem, entry = _check(line, prev, day.group(1) if day else "")
-            where = f"{name} line {number} (seq {entry.seq if entry else '?'})"
-            if problem is None and entry and anchor and entry.seq == anchor[0]:
-                anchor_seen = True
-                if entry.hash != anchor[1]:
-                    problem = "hash differs from the anchored head"
-            if problem is not None or entry is None:
-                return VerifyResult(False, position - 1, position, f"{where}: {problem}")
-            prev = entry
+    anchor_seen, sealed, after_seal, torn = False, 0, False, None
+    for kind, run in _segments(lines):
+        first, position = run[0], (prev.seq if prev else 0) + 1
+        if kind == "torn":
+            size = sum(t.fragment()["bytes"] for t in run)
+            torn = (f"{first.name} line {first.number}: an append cut short by a crash "
+                    f"({size} bytes, not an entry); the next append seals it")
+            break
+        if kind == "sealed":
+            sealed, after_seal = sealed + len(run), True
+            continue
+        if kind == "broken":
+            return VerifyResult(False, position - 1, position,
+                                _unreadable(first).replace(":", " (seq ?):", 1))
+        day = _FILE_RE.match(first.name)
+        problem, entry = _check(first.text, prev, day.group(1) if day else "")
+        where = f"{first.name} line {first.number} (seq {entry.seq if entry else '?'})"
+        if problem is None and entry and entry.action == SEAL_ACTION and not after_seal:
+            problem = "a seal with no torn line before it (sealed lines removed)"
+        after_seal = False
+        if problem is None and entry and anchor and entry.seq == anchor[0]:
+            anchor_seen = True
+            if entry.hash != anchor[1]:
+                problem = "hash differs from the anchored head"
+        if problem is not None or entry is None:
+            return VerifyResult(False, position - 1, position, f"{where}: {problem}")
+        prev = entry
     count = prev.seq if prev else 0
     if anchor and not anchor_seen:
         return VerifyResult(False, count, count + 1, f"log ends at seq {count}, before the "
-                            f"anchored head seq {anchor[0]} (truncated)")
-    return VerifyResult(True, count)
+                            f"anchored head seq {anchor[0]} (truncated)", sealed, torn)
+    return VerifyResult(True, count, sealed=sealed, torn=torn)
 
 
 def _check(line: str, prev: AuditEntry | None, day: str) -> tuple[str | None, AuditEntry | None]:

@@ -3,9 +3,10 @@
 It verifies the hash chain of ``<root>/system/audit/`` and that the log still reaches, unchanged,
 every anchor a published version keeps in its commit metadata (``audit_anchor``), and the one
 given with ``--expect-head`` (published elsewhere): a truncated or rewritten log is caught even
-when its chain is consistent. One line: ``audit log ok: N entries`` (exit status 0) or
-``audit log NOT ok: …`` naming the first entry at fault (exit status 1); a malformed
-``--expect-head`` is a usage error (2). Read without a JVM (``deltalake``).
+when its chain is consistent. One line: ``audit log ok: N entries`` (exit status 0; it also
+counts the torn lines of crashed appends the log has sealed, and names a torn tail not sealed
+yet: neither is tampering) or ``audit log NOT ok: …`` naming the first entry at fault (exit
+status 1); a malformed ``--expect-head`` is a usage error (2). Read without a JVM (``deltalake``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"audit log NOT ok: {result.reason} ({result.entries} entries verified before it)")
         return 1
     missing = "" if folder.is_dir() else f" (no audit log under {settings.root})"
-    print(f"audit log ok: {result.entries} entries{missing}")
+    sealed = f" ({result.sealed} torn line(s) of crashed appends sealed)" if result.sealed else ""
+    torn = f"; torn tail, not tampering: {result.torn}" if result.torn else ""
+    print(f"audit log ok: {result.entries} entries{missing}{sealed}{torn}")
     if published:
         out().print(f"anchors checked: {len(published)} (the audit head each published "
                     "version recorded in its commit)")

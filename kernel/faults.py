@@ -16,6 +16,9 @@ Points are of three kinds:
   that table loses one row on the way (:func:`lossy`), for the tests that prove the
   reconciliation notices a record lost between two zones.
 
+The audit log, below the kernel, has its own point: ``LAKEHOUSE_FAULT=audit.torn`` makes an
+audit append write half its line and kill the process (:mod:`audit.log`).
+
 A kill takes the whole job down at once: the Spark JVM first, then this process. Killing only
 the Python driver would leave the JVM running until it noticed, long enough to finish a commit.
 
