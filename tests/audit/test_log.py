@@ -192,18 +192,21 @@ def test_rewritten_tail_detected_with_anchor(folder: str) -> None:
 
 
 def test_unparseable_line_detected(folder: str) -> None:
-    _fill(folder, 3)
+    """A line cut short inside the log (not its torn tail, tests/audit/test_torn_tail.py) and
+    sealed by no entry after it is damage: verify and readers refuse it."""
+    _fill(folder, 4)
     path = _file(folder)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text[: len(text) - 20], encoding="utf-8")  # a torn last write
+    lines = _lines(path)
+    lines[2] = lines[2][:-20]
+    _write(path, lines)
     result = verify(folder)
     assert not result.ok and result.first_bad == 3
-    assert result.reason is not None
-    assert result.reason.startswith("audit-2026-11-27.jsonl line 3 (seq ?): not valid JSON")
+    assert result.reason == ("audit-2026-11-27.jsonl line 3 (seq ?): not valid JSON (truncated "
+                             "or corrupted line)")
     with pytest.raises(AuditLogCorrupted, match="line 3"):
         list(entries(folder))
-    with pytest.raises(AuditLogCorrupted):  # never extends a damaged chain
-        AuditLog(folder).append("run", "x", {}, at=DAY + timedelta(hours=1))
+    _write(path, lines[:3])  # the damaged line now ends the log: a torn tail, sealed by appends
+    assert verify(folder).torn is not None
 
 
 def test_chain_continues_across_days(folder: str) -> None:
