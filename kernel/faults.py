@@ -14,7 +14,9 @@ Points are of three kinds:
   (local storage roots only: the data files are watched on the local file system);
 * **loss points**, named ``lose:<zone>/<table>``: nobody dies, but every append or overwrite of
   that table loses one row on the way (:func:`lossy`), for the tests that prove the
-  reconciliation notices a record lost between two zones.
+  reconciliation notices a record lost between two zones;
+* ``vanish:pulled``: nobody dies, but a pull's folder is removed right after the puller wrote
+  it, before it is digested and landed, as an outside clean-up would remove it (:func:`vanish`).
 
 The audit log, below the kernel, has its own point: ``LAKEHOUSE_FAULT=audit.torn`` makes an
 audit append write half its line and kill the process (:mod:`audit.log`).
@@ -60,6 +62,8 @@ POLL_SECONDS = 0.005
 
 POINTS: dict[str, str] = {
     "land.copied": "a delivery copied into landing, its manifest not written yet",
+    "land.refused": "a refused file kept with its refusal note, still in the inbox",
+    "land.duplicate": "a resent file's duplicate note written, the file still in the inbox",
     "land.moved": "a delivery landed with its manifest and removed from the inbox, not recorded",
     "land.done": "the land stage finished (boundary land → bronze)",
     "bronze.appended": "a batch committed to bronze, its batch record not written",
@@ -111,6 +115,17 @@ def _data_files(folder: Path) -> set[str]:
         str(p) for p in folder.rglob("*.parquet")
         if "_delta_log" not in p.parts
     }
+
+
+def vanish(folder: str) -> None:
+    """Remove a pull's folder (local storage roots only) when ``LAKEHOUSE_FAULT`` is
+    ``vanish:pulled``: the files the puller wrote are gone before the land stage digests them."""
+    local = local_path(folder)
+    if armed() != "vanish:pulled" or local is None:
+        return
+    import shutil
+
+    shutil.rmtree(local, ignore_errors=True)
 
 
 def lossy(df: DataFrame, zone: str, table: str) -> DataFrame:

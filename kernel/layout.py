@@ -119,6 +119,11 @@ class Layout:
         base = f"{self.landing(feed)}/_rejected"
         return base if run_id is None else f"{base}/{run_id}"
 
+    def duplicates(self, feed: str, run_id: str | None = None) -> str:
+        """Where the notes of resent files of a feed are kept (per run)."""
+        base = f"{self.landing(feed)}/_duplicates"
+        return base if run_id is None else f"{base}/{run_id}"
+
     def pulling(self, feed: str, run_id: str | None = None) -> str:
         """Where a pull writes before it is landed (per run)."""
         base = f"{self.landing(feed)}/_pulling"

@@ -2,8 +2,9 @@
 
 A file drop is verified against its ``.sha256`` companion (name, date, digest), copied byte for
 byte to ``landing/<feed>/<batch id>/`` with its companion and a manifest, then removed from the
-inbox. A resent file (same digest) is recorded as a duplicate delivery and removed; a file that
-fails verification is moved to ``landing/<feed>/_rejected/<run>/`` and reported. A pulled feed
+inbox. A resent file (same digest) is noted in ``landing/<feed>/_duplicates/<run>/``, recorded as
+a duplicate delivery and removed; a file that fails verification is moved to
+``landing/<feed>/_rejected/<run>/`` with its refusal note and reported. A pulled feed
 is fetched from its source instead (:mod:`stages.land_pull`). Whatever a killed run landed or
 refused without recording it is recorded first (:mod:`stages.recovery`).
 """
@@ -24,7 +25,7 @@ from quality.ids import CHECK_LANDED
 from stages.common import audit_stage, check_row, landed_digests, traced
 from stages.gates import add_freshness
 from stages.land_pull import land_pull
-from stages.recovery import REFUSAL_SUFFIX, file_digest, recover_landing
+from stages.recovery import DUPLICATE_SUFFIX, REFUSAL_SUFFIX, file_digest, recover_landing
 from stages.results import Problem, StageResult
 
 
@@ -65,10 +66,10 @@ def _land_files(ctx: Context, contract: FeedContract, result: StageResult) -> No
             result.add("refused", 1)
             continue
         if digest in landed:
-            rows.append({**base, "status": "duplicate", "sha256": digest, "file_date": file_date,
-                         "batch_id": landed[digest],
-                         "reason": f"resent: identical to batch {landed[digest]}"})
-            _remove_from_inbox(st, f)
+            rows.append(_duplicate(ctx, contract, f, {
+                **base, "status": "duplicate", "sha256": digest, "file_date": file_date,
+                "batch_id": landed[digest],
+                "reason": f"resent: identical to batch {landed[digest]}"}))
             result.add("duplicate_files", 1)
             continue
         row, check = _land_file(ctx, contract, f, base, file_date, digest)
@@ -151,10 +152,24 @@ def _refuse(ctx: Context, contract: FeedContract, f: FileInfo, names: set[str],
     # table leaves it for the next run to record (recovery).
     st.write_bytes(f"{target}/{f.name}{REFUSAL_SUFFIX}",
                    json.dumps(refusal, default=str, ensure_ascii=False).encode("utf-8"))
+    faults.point("land.refused")
     st.delete(f.path)
     if companion:
         st.delete(f"{f.path}.sha256")
     return refusal
+
+
+def _duplicate(ctx: Context, contract: FeedContract, f: FileInfo,
+               row: dict[str, Any]) -> dict[str, Any]:
+    """Note a resent file in ``_duplicates/<run>`` (a run killed before it wrote the deliveries
+    table leaves the note for the next run to record: recovery), then remove it from the
+    inbox; its deliveries row."""
+    st = ctx.storage
+    st.write_bytes(f"{ctx.layout.duplicates(contract.name, ctx.run_id)}/{f.name}{DUPLICATE_SUFFIX}",
+                   json.dumps(row, default=str, ensure_ascii=False).encode("utf-8"))
+    faults.point("land.duplicate")
+    _remove_from_inbox(st, f)
+    return row
 
 
 def _land_file(ctx: Context, contract: FeedContract, f: FileInfo, base: dict[str, Any],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from kernel import faults
 from kernel.context import Context
 from kernel.contracts import FeedContract
 from kernel.errors import DeliveryError
+from kernel.storage import FileInfo
 from pull import Pulled, puller
 from quality.ids import CHECK_LANDED
 from stages.common import check_row, landed_digests
@@ -50,6 +52,7 @@ def land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> None
         _discard(ctx, folder, base, result, "refused", str(exc))
         ctx.audit("delivery_refused", {"feed": feed, "file": "pull", "reason": str(exc)})
         return
+    faults.vanish(folder)
     file_date = pulled.file_date or ctx.now.date()
     base.update(file_date=file_date, records=pulled.records, watermark=pulled.watermark,
                 source=pulled.source)
@@ -60,6 +63,7 @@ def land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> None
     if missing:
         why = f"the pull's file {missing} vanished before it was landed; pulled again next run"
         _discard(ctx, folder, base, result, "refused", why)
+        ctx.audit("delivery_refused", {"feed": feed, "file": "pull", "reason": why})
         return
     _land_batch(ctx, contract, folder, pulled, sums, since, file_date, base, result)
 
@@ -80,14 +84,32 @@ def _discard(ctx: Context, folder: str, base: dict[str, Any], result: StageResul
 def _digests(ctx: Context, folder: str, pulled: Pulled) -> tuple[list[tuple[str, str]],
                                                                  str | None]:
     """``(file name, SHA-256)`` of every pulled file in pull order, computed by one Spark job
-    (an API pull can have a thousand pages), and the first file that has gone, if any."""
-    found = {str(r["name"]): str(r["d"]) for r in ctx.storage.spark.read.format("binaryFile")
-             .load(folder).select(F.element_at(F.split("path", "/"), -1).alias("name"),
-                                  F.sha2("content", 256).alias("d")).collect()}
-    missing = [n for n in pulled.files if n not in found]
-    if missing:
-        return [], missing[0]
+    (an API pull can have a thousand pages), and the first file that has gone, if any: gone
+    before the job (the folder listed first) or while it read (the job fails, the folder is
+    listed again)."""
+    st = ctx.storage
+    first = _first_missing(st.list_files(folder), pulled.files)
+    if first is not None:
+        return [], first
+    try:
+        found = {str(r["name"]): str(r["d"]) for r in st.spark.read.format("binaryFile")
+                 .load(folder).select(F.element_at(F.split("path", "/"), -1).alias("name"),
+                                      F.sha2("content", 256).alias("d")).collect()}
+    except Exception:
+        first = _first_missing(st.list_files(folder), pulled.files)
+        if first is None:
+            raise
+        return [], first
+    first = _first_missing(list(found), pulled.files)
+    if first is not None:
+        return [], first
     return [(name, found[name]) for name in pulled.files], None
+
+
+def _first_missing(present: Sequence[FileInfo | str], wanted: list[str]) -> str | None:
+    """The first of ``wanted`` (pulled file names) not among ``present``."""
+    names = {p if isinstance(p, str) else p.name for p in present}
+    return next((n for n in wanted if n not in names), None)
 
 
 def _land_batch(ctx: Context, contract: FeedContract, folder: str, pulled: Pulled,

@@ -1,11 +1,12 @@
 """Recovery of the land stage: what a killed run landed or refused but never recorded.
 
-A landing folder is complete once its manifest exists (written last), and a refused file has its
-refusal written beside it before it leaves the inbox; the deliveries table is written after. A
-run killed in between leaves landed or refused files without a delivery row: they are recorded
-by the next run (as landed by, or refused in, the run that did the work), and a file still in
-the inbox that is the very file landed is removed, not taken for a resend. Half-done pulls
-(``_pulling``) are discarded: the next pull fetches them again.
+A landing folder is complete once its manifest exists (written last); a refused file has its
+refusal note written beside it, and a resent file its duplicate note, before it leaves the
+inbox; the deliveries table is written after. A run killed in between leaves landed, refused or
+resent files without a delivery row: they are recorded by the next run (as landed by, refused
+in or resent to the run that did the work), and a file still in the inbox that is the very file
+landed, refused or noted is removed, not taken for a new delivery (which would record it
+twice). Half-done pulls (``_pulling``) are discarded: the next pull fetches them again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from stages.results import StageResult
 
 REFUSAL_SUFFIX = ".refusal.json"
 """The refusal record kept beside a refused file in ``_rejected/<run>/``."""
+DUPLICATE_SUFFIX = ".duplicate.json"
+"""The record of a resent file, kept in ``_duplicates/<run>/``."""
 
 
 def file_digest(storage: Storage, path: str) -> str:
@@ -49,10 +52,11 @@ def recover_landing(ctx: Context, contract: FeedContract, result: StageResult) -
     known = rec.read("deliveries").where(F.col("feed") == feed)
     landed = {r["batch_id"] for r in known.where(F.col("status") == "landed")
               .select("batch_id").collect()}
-    refused = {(r["run_id"], r["file_name"]) for r in known.where(F.col("status") == "refused")
-               .select("run_id", "file_name").collect()}
+    noted = {(r["status"], r["run_id"], r["file_name"]) for r in known
+             .where(F.col("status").isin("refused", "duplicate"))
+             .select("status", "run_id", "file_name").collect()}
     rows, recon = _recover_landed(ctx, contract, landed)
-    rows += _recover_refused(ctx, feed, refused)
+    rows += _recover_noted(ctx, contract, noted)
     if rows:
         rec.append("deliveries", rows)
         rec.append("reconciliation", recon)
@@ -87,21 +91,44 @@ def _recover_landed(ctx: Context, contract: FeedContract, landed: set[str]) -> t
     return rows, recon
 
 
-def _recover_refused(ctx: Context, feed: str,
-                     refused: set[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Deliveries rows of the refusals kept in ``_rejected/`` that nobody recorded."""
-    st = ctx.storage
+def _recover_noted(ctx: Context, contract: FeedContract,
+                   recorded: set[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """Deliveries rows of the refusals (``_rejected/``) and resends (``_duplicates/``) noted
+    by a run that nobody recorded; the noted file is removed from the inbox if still there."""
+    st, feed = ctx.storage, contract.name
     rows: list[dict[str, Any]] = []
-    for run in st.list_dirs(ctx.layout.rejected(feed)):
-        for f in st.list_files(ctx.layout.rejected(feed, run)):
-            if not f.name.endswith(REFUSAL_SUFFIX):
-                continue
-            r = json.loads(st.read_bytes(f.path).decode("utf-8"))
-            if (r.get("run_id"), r.get("file_name")) in refused:
-                continue
-            r["at"] = datetime.fromisoformat(str(r["at"]))
-            rows.append(r)
+    for top, suffix in ((ctx.layout.rejected(feed), REFUSAL_SUFFIX),
+                        (ctx.layout.duplicates(feed), DUPLICATE_SUFFIX)):
+        for run in st.list_dirs(top):
+            for f in st.list_files(f"{top}/{run}"):
+                if not f.name.endswith(suffix):
+                    continue
+                r = json.loads(st.read_bytes(f.path).decode("utf-8"))
+                if (r.get("status"), r.get("run_id"), r.get("file_name")) in recorded:
+                    continue
+                r["at"] = datetime.fromisoformat(str(r["at"]))
+                if r.get("file_date"):
+                    r["file_date"] = date.fromisoformat(str(r["file_date"]))
+                rows.append(r)
+                _still_in_inbox(ctx, contract, r, f"{top}/{run}/{r['file_name']}")
     return rows
+
+
+def _still_in_inbox(ctx: Context, contract: FeedContract, row: dict[str, Any],
+                    kept: str) -> None:
+    """Remove a noted file (and its companion) from the inbox when the inbox still holds the
+    very bytes noted: a resend's digest, or the refused file's copy kept in ``_rejected``."""
+    st, inbox = ctx.storage, contract.delivery.inbox
+    if not inbox:
+        return
+    path = f"{ctx.layout.inbox(inbox)}/{row['file_name']}"
+    if not st.file_exists(path):
+        return
+    noted = row.get("sha256") or (file_digest(st, kept) if st.file_exists(kept) else None)
+    if noted is not None and file_digest(st, path) == noted:
+        st.delete(path)
+        if st.file_exists(f"{path}.sha256"):
+            st.delete(f"{path}.sha256")
 
 
 def _manifest_row(ctx: Context, folder: str, m: dict[str, Any]) -> tuple[dict[str, Any],
