@@ -93,7 +93,11 @@ def test_a_resent_delivery_is_a_duplicate_and_changes_no_table(done: Context,
     generate(Path(root), feeds=[FEED.name], persons=60, seed=11, days=2, rates=rates)
     stages = run_feed(_again(done, "resend-run"), FEED)
     assert stages[0].counts == {"duplicate_files": 2}
-    assert _snapshot(done) == before
+    after = _snapshot(done)
+    notes = sorted(f"_duplicates/resend-run/{Path(name).name}.duplicate.json"
+                   for name in before["landing"] if name.endswith(".csv"))
+    assert len(notes) == 2  # each resend noted (kept for recovery), nothing else landed
+    assert after == {**before, "landing": sorted(before["landing"] + notes)}
     dup = done.records.read("deliveries").where("status = 'duplicate'")
     assert dup.count() == 2 and dup.where(F.col("reason").startswith("resent")).count() == 2
 

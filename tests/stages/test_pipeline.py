@@ -45,7 +45,11 @@ def test_land_verifies_and_keeps_the_file_unchanged(ctx, root):
     generate(Path(root), feeds=["moi.household_registry"], persons=30, seed=1, days=1)
     again = run_stage(ctx, FEED, "land")
     assert again.counts == {"duplicate_files": 1} and again.batches == 0
-    assert len(list((Path(root) / "landing" / FEED.name).iterdir())) == 1
+    landing = Path(root) / "landing" / FEED.name
+    assert sorted(p.name for p in landing.iterdir()) == sorted([folder.name, "_duplicates"])
+    (note,) = (landing / "_duplicates" / ctx.run_id).iterdir()  # what recovery would record
+    assert note.name == "MOI_HHR_20241101.csv.duplicate.json"
+    assert json.loads(note.read_text(encoding="utf-8"))["batch_id"] == folder.name
 
 
 def test_corrupted_and_unverifiable_deliveries_are_refused(ctx, root):
