@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel import contracts
+from kernel.digests import results_reference
 from kernel.layout import Layout, split_table
 
 __all__ = ["write_lineage_report"]
@@ -115,6 +116,29 @@ def _before(row: Row, cutoff: datetime) -> bool:
     return at is None or at <= cutoff
 
 
+def _quality(root: str, meta: Row, feeds: set[str], cutoff: datetime) -> list[Row]:
+    """The quality results a version was published on: those of its inputs recorded by its
+    commit (a version of before the bounded reference lists their ids instead)."""
+    listed = meta.get("quality_result_ids")
+    rows = _system(root, "quality_results")
+    if isinstance(listed, list):
+        return [r for r in rows if r.get("result_id") in set(listed)]
+    return [r for r in rows if r.get("feed") in feeds and _before(r, cutoff)]
+
+
+def quality_reference_note(meta: Row, quality: list[Row]) -> str | None:
+    """The reference a version keeps to its quality results, and whether the results read now
+    are exactly those (``None`` when the version keeps none)."""
+    ref = meta.get("quality_results")
+    if not isinstance(ref, dict):
+        listed = meta.get("quality_result_ids")
+        return f"{len(listed)} listed by id" if isinstance(listed, list) else None
+    now = results_reference(str(r.get("result_id")) for r in quality)
+    state = ("the results shown are exactly those" if now == ref else
+             f"the results shown ({now['count']}) differ from those recorded at publish")
+    return f"{ref.get('count')} (SHA-256 of their ids {str(ref.get('sha256'))[:16]}…): {state}"
+
+
 def _runs(root: str, jobs: set[str], cutoff: datetime) -> list[_Run]:
     """The runs of ``jobs`` started by ``cutoff``, from ``<root>/system/lineage/*.jsonl`` (none
     on a remote root: its events went to an endpoint)."""
@@ -159,7 +183,6 @@ def _gather(root: str, dataset: str, version: int | None) -> _Report:
     inputs = list((meta.get("inputs") or {}).keys()) or list(dc.inputs)
     known = {f.name for f in contracts.feeds()}
     feeds = [contracts.feed(n) for n in inputs if n in known]
-    wanted_ids = set(meta.get("quality_result_ids") or ())
     rep = _Report(dataset, path, int(entry["version"]), latest, committed,
                   str(entry.get("operation", "")), meta, dc, feeds)
     names = set(inputs)
@@ -167,8 +190,7 @@ def _gather(root: str, dataset: str, version: int | None) -> _Report:
                       if r.get("feed") in names and _before(r, committed)]
     rep.batches = [r for r in _system(root, "batches")
                    if r.get("feed") in names and _before(r, committed)]
-    rep.quality = [r for r in _system(root, "quality_results")
-                   if r.get("result_id") in wanted_ids]
+    rep.quality = _quality(root, meta, names, committed)
     rep.reconciliation = [r for r in _system(root, "reconciliation")
                           if r.get("feed") in names | {dataset} and _before(r, committed)]
     rep.publishes = [r for r in _system(root, "publishes") if r.get("dataset") == dataset
@@ -348,7 +370,7 @@ def _render(rep: _Report) -> str:
         ("Run id", m.get("run_id")),
         ("Key id", m.get("key_id")),
         ("Contract versions", contract_versions),
-        ("Quality result ids", ", ".join(m.get("quality_result_ids") or ()) or None),
+        ("Quality results", quality_reference_note(m, rep.quality)),
         ("Delta operation", rep.operation),
         ("Table path", rep.path),
     ]

@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 from kernel import contracts, faults
 from kernel.context import Context
 from kernel.contracts import DatasetContract
+from kernel.digests import results_reference
 from kernel.locks import lock
 from masking.keys import MissingKeyError, PseudonymKey
 from stages.provenance import provenance_problems
@@ -140,7 +141,7 @@ def _publish_candidate(ctx: Context, dc: DatasetContract, res: PublishResult,
         if res.problems:
             return
         metadata = {**state, "run_id": ctx.run_id,
-                    "quality_result_ids": _quality_result_ids(ctx, dc),
+                    "quality_results": _quality_results(ctx, dc),
                     "published_at": ctx.now.isoformat(timespec="seconds") + "Z",
                     "audit_anchor": _audit_anchor(ctx)}
         previous_key = current.get("key_id") if current else None
@@ -241,8 +242,9 @@ def disclosure_problems(dc: DatasetContract, candidate: DataFrame) -> list[Probl
     return [Problem(dc.name, rule.count_column, f"disclosure gate: {p}") for p in found]
 
 
-def _quality_result_ids(ctx: Context, dc: DatasetContract) -> list[str]:
-    return sorted(
+def _quality_results(ctx: Context, dc: DatasetContract) -> dict[str, Any]:
+    """The reference to the quality results of the inputs (:func:`results_reference`)."""
+    return results_reference(
         r["result_id"] for r in ctx.records.read("quality_results")
         .where(F.col("feed").isin(*dc.inputs)).select("result_id").distinct().collect()
     )

@@ -146,7 +146,7 @@ def _check_case_lists_and_open_data(root: Path) -> None:
     for table in ("person_coverage", "deceased_with_active_payments", "dual_enrollment"):
         meta = json.loads(DeltaTable(str(root / "gold" / table)).history(1)[0]["userMetadata"])
         assert meta["key_id"] and meta["run_id"] and meta["audit_anchor"]
-        assert meta["quality_result_ids"]
+        assert meta["quality_results"]["count"] > 0 and len(meta["quality_results"]["sha256"]) == 64
 
 
 Sizes = tuple[dict[str, int], dict[str, int], dict[str, int]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
 import os
@@ -95,6 +96,11 @@ def _check_page(page: str, root: str, version: int, info: dict[str, object]) -> 
     assert "<script" not in page.lower() and "http://" not in page.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in page
+    results = DeltaTable(f"{root}/system/quality_results").to_pyarrow_table().to_pylist()
+    ids = sorted({r["result_id"] for r in results if r["feed"] == FEED.name})
+    digest = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+    assert ids and (f"<dt>Quality results</dt><dd>{len(ids)} (SHA-256 of their ids "
+                    f"{digest[:16]}…): the results shown are exactly those</dd>") in page
 
 
 def test_report_of_each_version_after_newer_publishes(published, root, tmp_path):

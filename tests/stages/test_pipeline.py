@@ -117,6 +117,16 @@ def test_publish_refuses_without_a_key(ctx, root, monkeypatch):
     assert len(refusals) == 2 and "too-short" not in str([e.to_dict() for e in refusals])
 
 
+def _results_reference(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The reference to the household feed's quality results, computed here from the table."""
+    import hashlib
+
+    ids = sorted({r["result_id"] for r in ctx.records.read("quality_results")
+                  .where(F.col("feed") == FEED.name).collect()})
+    assert ids
+    return {"count": len(ids), "sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest()}
+
+
 def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkeypatch):
     generate(Path(root), feeds=["moi.household_registry"], persons=25, seed=6, days=2)
     run_feed(ctx, FEED)
@@ -128,7 +138,7 @@ def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkey
     assert meta["key_id"] == res.key_id and meta["run_id"] == "test-run"
     assert meta["inputs"][FEED.name]["contract_version"] == FEED.version
     assert meta["inputs"][FEED.name]["silver_version"] == ctx.storage.version("silver", FEED.entity)
-    assert meta["quality_result_ids"] and KEY not in json.dumps(meta)
+    assert meta["quality_results"] == _results_reference(ctx) and KEY not in json.dumps(meta)
     again = publish(ctx, dc, dt.date(2024, 12, 1))
     assert again.status == "up_to_date" and ctx.storage.version("gold", "person_coverage") == 0
     from audit.log import entries, verify
@@ -138,6 +148,13 @@ def test_publish_records_key_id_and_inputs_and_is_not_repeated(ctx, root, monkey
     assert audited == [("publish", "published"), ("run", "up_to_date")]
     folder = Layout(root).audit_dir
     assert verify(folder).ok and KEY not in json.dumps([e.to_dict() for e in entries(folder)])
+    # A third day: more quality results, the same bounded reference (a count and a digest).
+    generate(Path(root), feeds=["moi.household_registry"], persons=25, seed=6, days=3)
+    run_feed(ctx, FEED)
+    third = publish(ctx, dc, dt.date(2024, 12, 2))
+    later = ctx.storage.commit_metadata("gold", "person_coverage")["quality_results"]
+    assert third.version == 1 and later == _results_reference(ctx)
+    assert later["count"] > meta["quality_results"]["count"] and set(later) == {"count", "sha256"}
 
 
 def test_cli_run_prints_one_line_per_problem_and_fails(root, monkeypatch, capsys, spark):
