@@ -15,6 +15,9 @@ Points are of three kinds:
 * **loss points**, named ``lose:<zone>/<table>``: nobody dies, but every append or overwrite of
   that table loses one row on the way (:func:`lossy`), for the tests that prove the
   reconciliation notices a record lost between two zones;
+* **pause points**, named ``pause:<step point>``: nobody dies, the process waits at that step
+  point (inside the stage, holding the feed's lock) until the test releases it (:func:`pause`),
+  for the tests of two real processes at once;
 * ``vanish:pulled``: nobody dies, but a pull's folder is removed right after the puller wrote
   it, before it is digested and landed, as an outside clean-up would remove it (:func:`vanish`).
 
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 ENV = "LAKEHOUSE_FAULT"
+RELEASE_ENV = "LAKEHOUSE_FAULT_RELEASE"
 
 # How long a brake holds a write task (the watcher kills the job long before), and how often
 # the watcher looks for the write's data files.
@@ -101,11 +105,25 @@ def kill() -> None:
 
 
 def point(name: str) -> None:
-    """A step point: die here if ``LAKEHOUSE_FAULT`` names it."""
+    """A step point: die here if ``LAKEHOUSE_FAULT`` names it; wait here if it names
+    ``pause:<point>`` (:func:`pause`)."""
     if name not in POINTS:
         raise ValueError(f"unknown fault point {name!r}")
     if armed() == name:
         kill()
+    elif armed() == f"pause:{name}":
+        pause()
+
+
+def pause() -> None:
+    """Stay here (holding whatever the process holds, its locks included) until the file
+    ``LAKEHOUSE_FAULT_RELEASE`` names exists, at most :data:`HOLD_SECONDS`; ``<that file>.paused``
+    is created on arrival, so a test knows the process has got here."""
+    release = Path(os.environ[RELEASE_ENV])
+    Path(f"{release}.paused").touch()
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _data_files(folder: Path) -> set[str]:
