@@ -264,17 +264,29 @@ def _merge(ctx: Context, contract: FeedContract, batch: Batch, passing: DataFram
         if not st.contains("silver", feed, "_batch_id", batch.batch_id):
             st.append(new, "silver", feed, meta)
             faults.point("silver.events")
-        update = {f"`{c}`": f"s.`{c}`" for c in new.columns}
-        for c in contract.sticky:
-            update[f"`{c}`"] = f"coalesce(s.`{c}`, t.`{c}`)"
-        st.upsert(conform_job.latest_per_key(new, contract), "silver", contract.entity,
-                  contract.primary_key, conform_job.newer_condition(contract), update, meta)
-        faults.point("silver.merged")
+            merge = True
+        else:  # a batch redone after its records were lost, or its MERGE cut short
+            merge = not _merged_before(ctx, contract, batch)
+        if merge:
+            update = {f"`{c}`": f"s.`{c}`" for c in new.columns}
+            for c in contract.sticky:
+                update[f"`{c}`"] = f"coalesce(s.`{c}`, t.`{c}`)"
+            st.upsert(conform_job.latest_per_key(new, contract), "silver", contract.entity,
+                      contract.primary_key, conform_job.newer_condition(contract), update, meta)
+            faults.point("silver.merged")
     finally:
         events.unpersist()
     duplicates = int(counts["dup"])
     written = st.read("silver", feed).where(F.col("_batch_id") == batch.batch_id).count()
     return Merged(duplicates, int(counts["in_batch"]), written)
+
+
+def _merged_before(ctx: Context, contract: FeedContract, batch: Batch) -> bool:
+    """Whether the entity's log still holds this batch's write (its MERGE, or the write that
+    created the table); asked only when the batch's events are in silver already: a redo, or a
+    run killed between the append and the MERGE."""
+    return any(c.metadata.get("batch_id") == batch.batch_id
+               for c in ctx.storage.history("silver", contract.entity))
 
 
 def _reconcile(ctx: Context, contract: FeedContract, batch: Batch, n_in: int,
