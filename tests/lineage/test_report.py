@@ -28,6 +28,7 @@ from sandbox.generate import generate
 from sandbox.generate.household import decode_cp950
 from stages.feed import run_feed
 from stages.publish import publish
+from tests.screens import read_png
 
 FEED = contracts.feed("moi.household_registry")
 DATASET = "gold.person_coverage"
@@ -148,7 +149,19 @@ def test_renders_in_headless_chromium(published, root, tmp_path):
     shot = tmp_path / "report.png"
     subprocess.run([*base, "--window-size=1200,2400", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120, check=True)
-    assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The screenshot shows the lineage graph: every box of the page's SVG is painted in its
+    # fill colour over at least half its area (the page is not scaled at this width).
+    screen = read_png(shot.read_bytes())
+    assert (screen.width, screen.height) == (1200, 2400)
+    boxes: dict[str, int] = {}
+    for rect in re.findall(r"<rect [^>]*>", page_html := page.read_text(encoding="utf-8")):
+        size = re.search(r'width="(\d+)" height="(\d+)"', rect)
+        fill = re.search(r'fill="(#[0-9a-fA-F]{6})"', rect)
+        if size and fill:
+            boxes[fill[1].lower()] = boxes.get(fill[1].lower(), 0) + int(size[1]) * int(size[2])
+    assert len(boxes) >= 4, page_html[:500]  # deliveries, bronze, silver, gold
+    painted = {colour: screen.area(colour) for colour in boxes}
+    assert all(painted[c] >= boxes[c] // 2 for c in boxes), (painted, boxes)
     keep = os.environ.get("LINEAGE_REPORT_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)

@@ -17,9 +17,7 @@ import io
 import os
 import re
 import shutil
-import struct
 import subprocess
-import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 import pytest
 
 from kernel import contracts
+from kernel.config import REPO_ROOT as REPO
 from kernel.config import Settings
 from kernel.context import Context
 from kernel.records import Records
@@ -42,6 +41,7 @@ from quality.report import (
 from sandbox.generate import generate
 from sandbox.generate.household import IssueRates, decode_cp950
 from stages.feed import run_feed
+from tests.screens import css_colours, read_png
 
 FEED = contracts.feed("moi.household_registry")
 RUN_1, RUN_2 = "report-run-1", "report-run-2"
@@ -310,20 +310,6 @@ def _browser(binary: str, profile: Path, *args: str) -> subprocess.CompletedProc
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
 
 
-def _png_pixels(data: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the decompressed image data of a PNG."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    idat, pos = b"", 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    return width, height, zlib.decompress(idat)
-
-
 def test_report_renders_in_headless_chromium(lakehouse: Lakehouse, tmp_path: Path) -> None:
     binary = _chromium()
     page = Path(lakehouse.root) / "system" / "reports" / "quality" / f"{RUN_2}.html"
@@ -341,7 +327,14 @@ def test_report_renders_in_headless_chromium(lakehouse: Lakehouse, tmp_path: Pat
     done = _browser(binary, tmp_path / "profile-shot", f"--screenshot={shot}",
                     "--window-size=1280,2000", page.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
-    assert shot.exists() and shot.stat().st_size > 20_000
-    width, height, pixels = _png_pixels(shot.read_bytes())
-    assert (width, height) == (1280, 2000)
-    assert len(set(pixels)) > 50, "the screenshot is not a blank page"
+    # The screenshot shows the page as styled: its dark header across the width, and the
+    # failed batch's card and reason in the style sheet's failure colour.
+    screen = read_png(shot.read_bytes())
+    assert (screen.width, screen.height) == (1280, 2000)
+    css = (REPO / "quality" / "report" / "templates" / "report.css").read_text(encoding="utf-8")
+    header = re.search(r"header\.page\s*\{\s*background:(#[0-9a-fA-F]{6})", css)
+    assert header is not None
+    assert screen.area(header[1]) >= 1280 * 40
+    html_page = page.read_text(encoding="utf-8")
+    assert 'class="reason"' in html_page
+    assert screen.area(css_colours(css)["fail-bg"]) >= 10_000
