@@ -18,6 +18,7 @@ Points are of three kinds:
 * **pause points**, named ``pause:<step point>``: nobody dies, the process waits at that step
   point (inside the stage, holding the feed's lock) until the test releases it (:func:`pause`),
   for the tests of two real processes at once;
+* ``cut:landing``: a file drop's landing copy loses its last byte (:func:`cut`);
 * ``vanish:pulled``: nobody dies, but a pull's folder is removed right after the puller wrote
   it, before it is digested and landed, as an outside clean-up would remove it (:func:`vanish`).
 
@@ -144,6 +145,16 @@ def vanish(folder: str) -> None:
     import shutil
 
     shutil.rmtree(local, ignore_errors=True)
+
+
+def cut(path: str) -> None:
+    """Cut the last byte off a landed copy (local storage roots only) when ``LAKEHOUSE_FAULT``
+    is ``cut:landing``: a copy cut short, for the test that proves the land stage sees it."""
+    local = local_path(path)
+    if armed() != "cut:landing" or local is None or not local.is_file():
+        return
+    with local.open("r+b") as f:
+        f.truncate(max(0, local.stat().st_size - 1))
 
 
 def lossy(df: DataFrame, zone: str, table: str) -> DataFrame:

@@ -75,6 +75,10 @@ def _land_files(ctx: Context, contract: FeedContract, result: StageResult) -> No
         row, check = _land_file(ctx, contract, f, base, file_date, digest)
         rows.append(row)
         recon.append(check)
+        if row["status"] == "failed":
+            result.problems.append(Problem(feed, f.name, row["reason"]))
+            result.add("failed_copies", 1)
+            continue
         landed[digest] = row["batch_id"]
         result.batches += 1
         result.add("landed_files", 1)
@@ -174,14 +178,25 @@ def _duplicate(ctx: Context, contract: FeedContract, f: FileInfo,
 
 def _land_file(ctx: Context, contract: FeedContract, f: FileInfo, base: dict[str, Any],
                file_date: date, digest: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Copy a verified file with its companion into its batch folder, write the manifest last,
-    remove it from the inbox; its deliveries row and landing reconciliation."""
+    """Copy a verified file with its companion into its batch folder, check the copy's size,
+    write the manifest last, remove it from the inbox; its deliveries row and landing
+    reconciliation. A copy of another size is removed and the file left in the inbox (a
+    ``failed`` row: it lands on the next run)."""
     st, feed = ctx.storage, contract.name
     batch_id = f"{f.name.rsplit('.', 1)[0]}-{digest[:12]}"
     folder = ctx.layout.landed_batch(feed, batch_id)
     st.copy(f.path, f"{folder}/{f.name}")
     st.copy(f"{f.path}.sha256", f"{folder}/{f.name}.sha256")
     faults.point("land.copied")
+    faults.cut(f"{folder}/{f.name}")
+    size = st.file_size(f"{folder}/{f.name}")
+    check = check_row(ctx, feed, batch_id, CHECK_LANDED, f.size, size)
+    if size != f.size:  # a copy cut short (a full disk, a failing store): never landed
+        st.delete_tree(folder)
+        return {**base, "status": "failed", "sha256": digest, "file_date": file_date,
+                "batch_id": batch_id,
+                "reason": f"the landing copy holds {size} bytes, the delivery {f.size}: removed; "
+                          "the file stays in the inbox and lands on the next run"}, check
     manifest = {
         "feed": feed, "batch_id": batch_id, "file": f.name, "bytes": f.size,
         "sha256": digest, "file_date": file_date.isoformat(), "run_id": ctx.run_id,
@@ -192,8 +207,6 @@ def _land_file(ctx: Context, contract: FeedContract, f: FileInfo, base: dict[str
     # which a run killed before recording it leaves for the next (recovery).
     st.write_bytes(f"{folder}/manifest.json",
                    json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-    check = check_row(ctx, feed, batch_id, CHECK_LANDED, f.size,
-                      st.file_size(f"{folder}/{f.name}"))
     row = {**base, "status": "landed", "sha256": digest, "file_date": file_date,
            "batch_id": batch_id, "landing_path": f"{folder}/{f.name}"}
     _remove_from_inbox(st, f)

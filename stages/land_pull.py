@@ -146,9 +146,18 @@ def _land_batch(ctx: Context, contract: FeedContract, folder: str, pulled: Pulle
     st.delete_tree(target)  # a half-moved folder of a crashed run (never recorded as landed)
     st.rename(folder, target)
     faults.point("land.moved")
+    faults.cut(f"{target}/{pulled.files[0]}")
     landed_size = sum(st.file_size(f"{target}/{name}") for name in pulled.files)
     ctx.records.append("reconciliation",
                        [check_row(ctx, feed, batch_id, CHECK_LANDED, size, landed_size)])
+    if landed_size != size:  # moved as a copy on an object store, and cut short
+        st.delete_tree(target)
+        why = (f"the landed pull holds {landed_size} bytes, the pull {size}: removed; pulled "
+               "again next run")
+        ctx.records.append("deliveries", [{**base, "status": "failed", "reason": why}])
+        result.problems.append(Problem(feed, batch_id, why))
+        result.add("failed_copies", 1)
+        return
     ctx.records.append("deliveries", [{**base, "status": "landed", "landing_path": target}])
     result.batches += 1
     result.add("landed_pulls", 1)

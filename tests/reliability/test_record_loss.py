@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from jobs import residents_coverage
 from kernel import contracts
-from quality.ids import CHECK_BRONZE, CHECK_DECLARED, CHECK_SILVER
+from quality.ids import CHECK_BRONZE, CHECK_DECLARED, CHECK_LANDED, CHECK_SILVER
 from sandbox.generate import generate
 from sandbox.generate.issues import IssueRates
 from stages.feed import run_feed
@@ -138,3 +138,44 @@ def test_a_row_lost_from_a_pull_fails_the_count_the_puller_declared(
     assert [(c["expected"], c["actual"], c["holds"]) for c in declared.collect()] == [
         (n, n - 1, False)]
     assert not ctx.storage.exists("silver", feed)
+
+
+@pytest.mark.parametrize("feed", ["moi.household_registry", "bli.benefit_payments"])
+def test_a_landing_copy_cut_short_is_not_landed_and_lands_on_the_next_run(
+        spark, root, monkeypatch, feed):
+    """The landed-bytes check: a landing copy one byte short (``cut:landing``) is removed, the
+    delivery recorded as ``failed`` with both sizes, nothing reaches bronze; the next run lands
+    it whole (the file was left in the inbox; the pull's watermark did not move)."""
+    fc = contracts.feed(feed)
+    with clean_schema(monkeypatch) as pg:
+        report = generate(Path(root), feeds=[feed], persons=60, seed=24, days=1,
+                          rates=IssueRates(api_throttle=0.0, api_unavailable=0.0))
+        if fc.delivery.is_pull:
+            ((rows,),) = pg.rows("SELECT count(*) FROM benefit_payments")
+        else:
+            (source,) = report.feeds[feed].files
+            rows = source.rows
+        ctx = pg.context(spark, root)
+        monkeypatch.setenv("LAKEHOUSE_FAULT", "cut:landing")
+        first = run_feed(ctx, fc)
+        monkeypatch.delenv("LAKEHOUSE_FAULT")
+        (failed,) = ctx.records.read("deliveries").collect()
+        size = int(failed["bytes"])
+        (check,) = ctx.records.read("reconciliation").collect()
+        assert (check["check"], check["expected"], check["actual"], check["holds"]) == (
+            CHECK_LANDED, size, size - 1, False)
+        what = ("the landed pull holds {} bytes, the pull {}: removed; pulled again next run"
+                if fc.delivery.is_pull else
+                "the landing copy holds {} bytes, the delivery {}: removed; the file stays in "
+                "the inbox and lands on the next run").format(size - 1, size)
+        assert (failed["status"], failed["reason"]) == ("failed", what)
+        assert [p.reason for r in first for p in r.problems] == [what]
+        assert ctx.storage.list_dirs(ctx.layout.landing(feed)) == (
+            ["_pulling"] if fc.delivery.is_pull else [])
+        assert not ctx.storage.exists("bronze", feed)
+        again = pg.context(spark, root, run_id="test-run-2")
+        second = run_feed(again, fc)
+    assert [p.reason for r in second for p in r.problems] == []
+    (landed,) = again.records.read("deliveries").where(F.col("status") == "landed").collect()
+    assert (landed["bytes"], landed["batch_id"]) == (size, failed["batch_id"])
+    assert again.storage.read("bronze", feed).count() == rows
