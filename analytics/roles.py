@@ -10,7 +10,8 @@ the two variables) by one that authenticates the caller (OIDC token, Kerberos ti
 their groups to one of :data:`ROLES`; every access decision goes through :func:`refusal`, so
 nothing else changes.
 
-Who reads what (``../shared/specs/datasets.md``, "Zones and who reads them"):
+Who reads what (the bureau's dataset specification, "Zones and who reads them"; the table
+below is the rule as this module enforces it, nothing is read from beside the checkout):
 
 =============  ======================================
 zone           roles
