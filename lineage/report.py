@@ -122,11 +122,12 @@ def _quality(root: str, meta: Row, feeds: set[str], cutoff: datetime) -> list[Ro
     listed = meta.get("quality_result_ids")
     rows = _system(root, "quality_results")
     if isinstance(listed, list):
-        return [r for r in rows if r.get("result_id") in set(listed)]
+        wanted = set(listed)
+        return [r for r in rows if r.get("result_id") in wanted]
     return [r for r in rows if r.get("feed") in feeds and _before(r, cutoff)]
 
 
-def quality_reference_note(meta: Row, quality: list[Row]) -> str | None:
+def _quality_note(meta: Row, quality: list[Row]) -> str | None:
     """The reference a version keeps to its quality results, and whether the results read now
     are exactly those (``None`` when the version keeps none)."""
     ref = meta.get("quality_results")
@@ -370,7 +371,7 @@ def _render(rep: _Report) -> str:
         ("Run id", m.get("run_id")),
         ("Key id", m.get("key_id")),
         ("Contract versions", contract_versions),
-        ("Quality results", quality_reference_note(m, rep.quality)),
+        ("Quality results", _quality_note(m, rep.quality)),
         ("Delta operation", rep.operation),
         ("Table path", rep.path),
     ]

@@ -50,7 +50,6 @@ def land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> None
         pulled = puller(contract.delivery.kind).pull(ctx, contract, folder, since)
     except DeliveryError as exc:
         _discard(ctx, folder, base, result, "refused", str(exc))
-        ctx.audit("delivery_refused", {"feed": feed, "file": "pull", "reason": str(exc)})
         return
     faults.vanish(folder)
     file_date = pulled.file_date or ctx.now.date()
@@ -63,20 +62,20 @@ def land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> None
     if missing:
         why = f"the pull's file {missing} vanished before it was landed; pulled again next run"
         _discard(ctx, folder, base, result, "refused", why)
-        ctx.audit("delivery_refused", {"feed": feed, "file": "pull", "reason": why})
         return
     _land_batch(ctx, contract, folder, pulled, sums, since, file_date, base, result)
 
 
 def _discard(ctx: Context, folder: str, base: dict[str, Any], result: StageResult,
              status: str, reason: str) -> None:
-    """Drop a pull that lands nothing (``refused``: a problem; ``empty``: no records) and
-    record it."""
+    """Drop a pull that lands nothing (``refused``: a problem, audited; ``empty``: no
+    records) and record it."""
     ctx.storage.delete_tree(folder)
     ctx.records.append("deliveries", [{**base, "status": status, "reason": reason}])
     if status == "refused":
         result.problems.append(Problem(base["feed"], "pull", f"refused: {reason}"))
         result.add("refused", 1)
+        ctx.audit("delivery_refused", {"feed": base["feed"], "file": "pull", "reason": reason})
     else:
         result.add("empty_pulls", 1)
 
