@@ -15,15 +15,14 @@ over sex by county and age band, over age band by county and sex, over county by
 sex). Other margins (a county's grand total, ``()`` for the grand total) can be given.
 
 Scale: open-data tables are small aggregates (22 counties × 21 age bands × 2 sexes per month),
-so both functions collect the table to the driver and work in plain Python (Spark in, Spark out
-for the suppression). The protection is against subtraction within one group, which is what the
-rule asks; it is not an optimal (minimum loss) suppression, nor a defence against solving the
-system of all margins at once.
+so both functions collect the table to the driver and work in plain Python
+(:mod:`masking.smallcells`, Spark in, Spark out for the suppression). The protection is
+against subtraction within one group, which is what the rule asks; it is not an optimal
+(minimum loss) suppression, nor a defence against solving the system of all margins at once.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,67 +30,19 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, StructField, StructType
 
-SUPPRESSED = "suppressed"
-"""The flag column: true when the count is withheld."""
+from masking.smallcells import (
+    SUPPRESSED,
+    Margin,
+    default_margins,
+    disclosure_problems,
+    sort_key,
+    suppression_flags,
+)
 
-Margin = tuple[str, ...]
-
-
-def default_margins(dims: Sequence[str]) -> list[Margin]:
-    """For each dimension, the group-by of its total: all the other dimensions."""
-    return [tuple(d for d in dims if d != x) for x in dims]
-
-
-def _sort_key(values: Sequence[Any]) -> tuple[tuple[bool, str], ...]:
-    """A total order over dimension values of any type (nulls first)."""
-    return tuple((v is not None, "" if v is None else str(v)) for v in values)
-
-
-def _groups(
-    cells: Sequence[tuple[Any, ...]], dims: Sequence[str], margin: Margin
-) -> list[list[int]]:
-    """Indices of ``cells`` (tuples of the dimension values) grouped by ``margin``, in a
-    deterministic order."""
-    pos = [list(dims).index(d) for d in margin]
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for i, cell in enumerate(cells):
-        groups[tuple(cell[p] for p in pos)].append(i)
-    return [groups[k] for k in sorted(groups, key=_sort_key)]
-
-
-def suppression_flags(
-    cells: Sequence[tuple[Any, ...]],
-    counts: Sequence[int],
-    dims: Sequence[str],
-    margins: Sequence[Margin] | None = None,
-    low: int = 1,
-    high: int = 2,
-) -> list[bool]:
-    """Which cells to suppress (plain Python): primary (``low <= count <= high``), then
-    complementary until no group of ``margins`` has exactly one suppressed cell.
-
-    The complement of a group is its smallest unsuppressed non-zero cell (ties: the first in
-    dimension order); a zero cell only when the group has no other. A group of one cell cannot be
-    protected by suppressing cells: its total must not be published (the gate reports it).
-    """
-    suppressed = [low <= c <= high for c in counts]
-    order = sorted(range(len(cells)), key=lambda i: _sort_key(cells[i]))
-    rank = {i: r for r, i in enumerate(order)}
-    chosen = default_margins(dims) if margins is None else margins
-    groups = [g for m in chosen for g in _groups(cells, dims, tuple(m))]
-    changed = True
-    while changed:
-        changed = False
-        for group in groups:
-            if sum(suppressed[i] for i in group) != 1:
-                continue
-            free = [i for i in group if not suppressed[i]]
-            candidates = [i for i in free if counts[i] > 0] or free
-            if candidates:
-                pick = min(candidates, key=lambda i: (counts[i], rank[i]))
-                suppressed[pick] = True
-                changed = True
-    return suppressed
+__all__ = [
+    "SUPPRESSED", "Margin", "check_disclosure", "default_margins", "marginal_totals",
+    "suppress_small_cells", "suppression_flags",
+]
 
 
 def _collect(df: DataFrame, dims: Sequence[str], count_col: str) -> list[dict[str, Any]]:
@@ -117,7 +68,7 @@ def suppress_small_cells(
     Deterministic (rows sorted by ``dims``). Collected to the driver: for small aggregate tables.
     """
     rows = _collect(counts, dims, count_col)
-    rows.sort(key=lambda r: _sort_key([r[d] for d in dims]))
+    rows.sort(key=lambda r: sort_key([r[d] for d in dims]))
     if any(r[count_col] is None or r[count_col] < 0 for r in rows):
         raise ValueError(f"{count_col}: every cell needs a count >= 0 before suppression")
     flags = suppression_flags(
@@ -195,60 +146,6 @@ def check_disclosure(
     Collected to the driver (pandas-sized open-data aggregates, not big tables).
     """
     rows = _collect(published, dims, count_col)
-    problems: list[str] = []
-    has_flag = SUPPRESSED in published.columns
-
-    def is_suppressed(r: dict[str, Any]) -> bool:
-        return bool(r[SUPPRESSED]) if has_flag else r[count_col] is None
-
-    small = sum(1 for r in rows if r[count_col] is not None and low <= r[count_col] <= high)
-    if small:
-        problems.append(
-            f"{small} published cell(s) hold a {count_col} from {low} to {high} (small cells)"
-        )
-    shown = sum(1 for r in rows if has_flag and r[SUPPRESSED] and r[count_col] is not None)
-    if shown:
-        problems.append(f"{shown} cell(s) flagged {SUPPRESSED} still publish a {count_col}")
-
-    cells = [tuple(r[d] for d in dims) for r in rows]
-    flags = [is_suppressed(r) for r in rows]
-    # (margin, group key) of every published total.
-    published_groups: list[tuple[Margin, tuple[Any, ...]]] = []
-    if totals is None:
-        for m in default_margins(dims):
-            for g in _groups(cells, dims, m):
-                published_groups.append((m, tuple(cells[g[0]][list(dims).index(d)] for d in m)))
-    else:
-        trows = _collect(totals, [d for d in dims if d in totals.columns], count_col)
-        small_totals = 0
-        for t in trows:
-            if t[count_col] is None:  # withheld (whatever a flag says, a count is published)
-                continue
-            if low <= t[count_col] <= high:
-                small_totals += 1
-            m = tuple(d for d in dims if t.get(d) is not None)
-            published_groups.append((m, tuple(t[d] for d in m)))
-        if small_totals:
-            problems.append(
-                f"{small_totals} published total(s) hold a {count_col} from {low} to {high}"
-            )
-
-    index: dict[Margin, dict[tuple[Any, ...], list[int]]] = {}
-    recoverable: dict[Margin, int] = defaultdict(int)
-    for m, key in published_groups:
-        if m not in index:
-            pos = [list(dims).index(d) for d in m]
-            by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-            for i, cell in enumerate(cells):
-                by_key[tuple(cell[p] for p in pos)].append(i)
-            index[m] = by_key
-        if sum(flags[i] for i in index[m].get(key, [])) == 1:
-            recoverable[m] += 1
-    for m, n in sorted(recoverable.items()):
-        over = [d for d in dims if d not in m] or ["nothing"]
-        by = ", ".join(m) if m else "the whole table"
-        problems.append(
-            f"{n} published total(s) over {', '.join(over)} by {by} have exactly one "
-            "suppressed cell: recoverable by subtraction"
-        )
-    return problems
+    trows = None if totals is None else _collect(
+        totals, [d for d in dims if d in totals.columns], count_col)
+    return disclosure_problems(rows, dims, trows, count_col, low, high)

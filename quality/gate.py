@@ -16,10 +16,7 @@ only counts are read back from its results: no value of the data (personal data)
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
-from numbers import Real
+from dataclasses import replace
 from typing import Any
 
 import great_expectations as gx
@@ -37,96 +34,19 @@ from quality.checks import (
     rule_columns,
     rules_with_action,
 )
-from quality.ids import GATE_QUARANTINE_SHARE
-from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, TABLE_RULE_ACTION, build_suite
-
-# SUMMARY without partial values: other formats copy failing values (personal data) into results.
-RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
-# The only result keys read back from Great Expectations (all numeric).
-_NUMERIC_RESULT_KEYS = (
-    "element_count",
-    "unexpected_count",
-    "unexpected_percent",
-    "unexpected_percent_total",
-    "unexpected_percent_nonmissing",
-    "missing_count",
-    "missing_percent",
-    "observed_value",
+from quality.ids import COLUMNS_RULE, ROW_COUNT_RULE, TABLE_RULE_ACTION
+from quality.suite import build_suite
+from quality.verdicts import (
+    RESULT_FORMAT,
+    GateResult,
+    RuleResult,
+    count,
+    error_class,
+    gate_success,
+    sanitize,
 )
-_ERROR_CLASS = re.compile(r"^\s*\[([A-Z][A-Z0-9_.]*)\]")
 
-
-@dataclass(frozen=True)
-class RuleResult:
-    """The outcome of one rule (or table rule) on a batch: counts only, never values."""
-
-    rule_id: str
-    column: str | None
-    check: str
-    action: str
-    expectation: str
-    element_count: int | None
-    unexpected_count: int | None
-    success: bool
-    error: str | None = None  # the error class when the expectation raised, never its message
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """The gate's verdict on one batch of a feed."""
-
-    suite: str
-    success: bool
-    rows: int
-    quarantined_rows: int
-    rules: list[RuleResult]
-    max_quarantine_share: float = 0.2
-    min_rows: int = 1
-    missing_columns: list[str] = field(default_factory=list)
-
-    @property
-    def quarantine_share(self) -> float:
-        """The share of rows failing at least one quarantine rule (0 for an empty batch)."""
-        return self.quarantined_rows / self.rows if self.rows else 0.0
-
-    def rule(self, rule_id: str) -> RuleResult:
-        """The result of the rule ``rule_id``."""
-        for r in self.rules:
-            if r.rule_id == rule_id:
-                return r
-        raise KeyError(f"no rule {rule_id!r} in {self.suite}")
-
-    def failures(self) -> list[str]:
-        """Human-readable messages for every failed rule and gate, without any data value."""
-        messages: list[str] = []
-        for r in self.rules:
-            if r.success:
-                continue
-            head = f"rule {r.rule_id} ({r.action})"
-            if r.error:
-                messages.append(f"{head}: could not be evaluated ({r.error})")
-            elif r.rule_id == ROW_COUNT_RULE:
-                messages.append(f"{head}: {self.rows} rows, fewer than {self.min_rows}")
-            elif r.rule_id == COLUMNS_RULE:
-                missing = ", ".join(self.missing_columns) or "?"
-                messages.append(f"{head}: columns missing from the batch: {missing}")
-            else:
-                total = r.element_count if r.element_count is not None else self.rows
-                messages.append(f"{head}: {r.unexpected_count} of {total} rows fail")
-        if self.quarantine_share > self.max_quarantine_share:
-            messages.append(
-                f"{GATE_QUARANTINE_SHARE}: {self.quarantined_rows} of {self.rows} rows "
-                f"quarantined ({self.quarantine_share:.1%} > {self.max_quarantine_share:.1%})"
-            )
-        return messages
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable form (for run logs and the audit trail)."""
-        out = asdict(self)
-        out["quarantine_share"] = self.quarantine_share
-        out["failures"] = self.failures()
-        return out
-
+__all__ = ["RESULT_FORMAT", "GateResult", "RuleResult", "run_suite", "sanitize", "validate"]
 
 def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> ExpectationSuiteValidationResult:
     """Run ``suite`` on ``df`` once, in an ephemeral context, with :data:`RESULT_FORMAT`.
@@ -143,41 +63,16 @@ def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> ExpectationSuiteVali
     return batch.validate(suite, result_format=RESULT_FORMAT)
 
 
-def sanitize(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The numeric part of one expectation's ``result`` dict; lists, details and text dropped."""
-    return {
-        k: result[k]
-        for k in _NUMERIC_RESULT_KEYS
-        if isinstance(result.get(k), Real) and not isinstance(result.get(k), bool)
-    }
-
-
-def _error_class(exception_info: Mapping[str, Any]) -> str | None:
-    """The Spark error class of a raised expectation (e.g. ``UNRESOLVED_COLUMN``), or "error"."""
-    infos = [exception_info]
-    if "raised_exception" not in exception_info:  # keyed by metric id when several raised
-        infos = [v for v in exception_info.values() if isinstance(v, Mapping)]
-    for info in infos:
-        if info.get("raised_exception"):
-            match = _ERROR_CLASS.match(str(info.get("exception_message") or ""))
-            return match.group(1) if match else "error"
-    return None
-
-
-def _count(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _rule_result(
     rule_id: str, column: str | None, check: str, action: str, gx_result: Any
 ) -> RuleResult:
     result = sanitize(gx_result.result or {})
-    error = _error_class(gx_result.exception_info or {})
-    element_count = _count(result.get("element_count"))
-    unexpected_count = _count(result.get("unexpected_count"))
+    error = error_class(gx_result.exception_info or {})
+    element_count = count(result.get("element_count"))
+    unexpected_count = count(result.get("unexpected_count"))
     if unexpected_count is None and rule_id != COLUMNS_RULE:
         # Table expectations report their measure as observed_value.
-        element_count = _count(result.get("observed_value"))
+        element_count = count(result.get("observed_value"))
     return RuleResult(
         rule_id=rule_id,
         column=column,
@@ -254,17 +149,10 @@ def validate(df: DataFrame, contract: FeedContract) -> GateResult:
     order = {rid: i for i, rid in enumerate([*rules_by_id, ROW_COUNT_RULE, COLUMNS_RULE])}
     results.sort(key=lambda x: order.get(x.rule_id, len(order)))
 
-    failed_fail_rule = any(not x.success for x in results if x.action == "fail")
-    share = quarantined / rows if rows else 0.0
-    success = (
-        not failed_fail_rule
-        and not missing
-        and share <= contract.gates.max_quarantine_share
-        and rows >= contract.gates.min_rows
-    )
     return GateResult(
         suite=suite.name,
-        success=success,
+        success=gate_success(results, missing, rows, quarantined,
+                             contract.gates.max_quarantine_share, contract.gates.min_rows),
         rows=rows,
         quarantined_rows=quarantined,
         rules=results,

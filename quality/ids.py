@@ -15,6 +15,14 @@ RULE_REPEATED_HEADER = "record.repeated_header"
 RULE_DRIFT = "schema.drift"
 """A delivery brought a field the contract does not know, or lacks an optional one (a warning)."""
 
+# Table rules of every feed's suite (quality.suite), beside the contract's own rules.
+ROW_COUNT_RULE = "table.row_count"
+"""The batch has at least ``gates.min_rows`` rows."""
+COLUMNS_RULE = "table.columns"
+"""The batch has every conformed column of the contract."""
+TABLE_RULE_ACTION = "fail"
+"""What a broken table rule does: it fails the batch."""
+
 # Batch gates (one quality result per batch, or per run for freshness).
 GATE_MIN_ROWS = "gate.min_rows"
 """A batch has fewer records than the contract's minimum."""

@@ -35,10 +35,7 @@ from quality.expectations import (
     ExpectColumnValuesToBeValidTwPersonId,
     ExpectRowsToSatisfyExpression,
 )
-
-ROW_COUNT_RULE = "table.row_count"
-COLUMNS_RULE = "table.columns"
-TABLE_RULE_ACTION = "fail"
+from quality.ids import COLUMNS_RULE, ROW_COUNT_RULE, TABLE_RULE_ACTION
 
 
 def _meta(rule_id: str, action: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from kernel.context import Context
 from kernel.contracts import FeedContract
 from quality.ids import GATE_FRESHNESS
+from quality.verdicts import freshness_verdict, volume_verdict
 from stages.common import quality_row
 from stages.results import Problem, StageResult
 
@@ -31,9 +32,7 @@ def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
         (F.col("feed") == feed) & F.col("status").isin("landed", "empty")).agg(F.max("at")).first()
     latest = row[0] if row else None
     age = None if latest is None else (ctx.now - latest).total_seconds() / 3600
-    ok = age is not None and age <= limit
-    since = "no delivery has ever landed" if age is None else f"the last landed {age:.0f}h ago"
-    observed = f"{since} (limit {limit:g}h for a {contract.cadence} feed)"
+    ok, observed = freshness_verdict(age, limit, contract.cadence)
     ctx.records.append("quality_results", [quality_row(
         ctx, contract, GATE_FRESHNESS, "freshness" if ok else observed, ok,
         element_count=None if age is None else round(age))])
@@ -51,14 +50,4 @@ def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: in
         .orderBy(F.col("at").desc()).limit(g.volume_history).select("rows_in").collect()
         if r["rows_in"]
     ]
-    if len(recent) < g.volume_min_history:
-        return None
-    recent.sort()
-    median = recent[len(recent) // 2] if len(recent) % 2 else (
-        recent[len(recent) // 2 - 1] + recent[len(recent) // 2]) / 2
-    ratio = rows / median if median else float("inf")
-    if 1 / g.volume_max_ratio <= ratio <= g.volume_max_ratio:
-        return None
-    return (f"{rows:,} records, {ratio:.2g}x the median {median:,.0f} of the "
-            f"last {len(recent)} accepted batches (allowed 1/{g.volume_max_ratio:g}x to "
-            f"{g.volume_max_ratio:g}x)")
+    return volume_verdict(recent, rows, g.volume_max_ratio, g.volume_min_history)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -34,6 +34,7 @@ from quality.ids import (
     RULE_MALFORMED,
     RULE_REPEATED_HEADER,
 )
+from quality.verdicts import GateResult, release_passes
 from stages.common import (
     RELEASE_PREFIX,
     audit_stage,
@@ -46,10 +47,6 @@ from stages.common import (
 )
 from stages.gates import volume_problem
 from stages.results import Problem, StageResult
-
-# Great Expectations takes seconds to import: only a run that reaches the gate pays for it.
-if TYPE_CHECKING:
-    from quality.gate import GateResult
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,8 @@ def _silver_batch(ctx: Context, contract: FeedContract, batch: Batch, conformed:
     wellformed = conformed.where("NOT _malformed").drop(
         "_malformed", "_header", bronze_job.CORRUPT)
     malformed = conformed.where("_malformed").drop("_malformed")
-    from quality.gate import validate
+    from quality.gate import validate  # Great Expectations takes seconds to import: a run
+                                       # that reaches the gate pays for it, no other
 
     gate = validate(wellformed, contract)
     if not _gates_pass(ctx, contract, batch, n_in, gate, result):
@@ -163,8 +161,7 @@ def _gates_pass(ctx: Context, contract: FeedContract, batch: Batch, n_in: int,
     feed = contract.name
     released = batch.batch_id.startswith(RELEASE_PREFIX)
     volume = None if released else volume_problem(ctx, contract, batch.batch_id, n_in)
-    passed = gate.success or (released and all(
-        r.success for r in gate.rules if r.action == "fail"))
+    passed = release_passes(gate, released)
     result_id = new_result_id()
     share_ok = released or gate.quarantine_share <= gate.max_quarantine_share
     common: dict[str, Any] = {"batch_id": batch.batch_id, "result_id": result_id,

@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 from kernel.contracts import FeedContract
 from quality.checks import rule_predicate
 from quality.gate import GateResult, RuleResult, run_suite, validate
-from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, build_suite
+from quality.ids import COLUMNS_RULE, ROW_COUNT_RULE
+from quality.suite import build_suite
 from tests.quality.samples import CONFORMED_SCHEMA, conformed_row
 
 # Personal values planted in the bad rows; none may leave the gate.

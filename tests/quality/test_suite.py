@@ -9,7 +9,8 @@ import great_expectations as gx
 
 from kernel.contracts import FeedContract
 from quality.checks import expected_columns
-from quality.suite import COLUMNS_RULE, ROW_COUNT_RULE, build_suite
+from quality.ids import COLUMNS_RULE, ROW_COUNT_RULE
+from quality.suite import build_suite
 from tests.quality.samples import with_extra_checks
 
 
