@@ -10,8 +10,15 @@ import unicodedata
 import pytest
 
 from kernel.twid import (
+    AGE_BANDS,
+    COUNTIES,
+    FULL_WIDTH,
+    HALF_WIDTH,
     LETTER_CODES,
     PERSON_ID_KINDS,
+    PERSON_ID_PATTERN,
+    PERSON_ID_SECOND,
+    age_band_of,
     fullwidth,
     is_valid_business_id,
     is_valid_person_id,
@@ -166,3 +173,73 @@ def test_fullwidth() -> None:
     assert fullwidth("臺北市12號") == "臺北市１２號"
     text = "".join(chr(c) for c in range(0x21, 0x7F))
     assert unicodedata.normalize("NFKC", fullwidth(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [(0, "0-4"), (4, "0-4"), (5, "5-9"), (37, "35-39"), (99, "95-99"), (100, "100+"),
+     (117, "100+"), (-1, None)],
+)  # fmt: skip
+def test_age_band_of(age: int, band: str | None) -> None:
+    """Bands are 5 years wide from 0, open from 100; a negative age has none."""
+    assert age_band_of(age) == band
+
+
+def test_age_bands_cover_every_age_once() -> None:
+    """AGE_BANDS lists exactly the bands age_band_of returns, youngest first."""
+    assert AGE_BANDS[:3] == ("0-4", "5-9", "10-14") and AGE_BANDS[-2:] == ("95-99", "100+")
+    assert len(AGE_BANDS) == 21
+    assert [age_band_of(a) for a in range(0, 105, 5)] == list(AGE_BANDS)
+
+
+def test_identifier_shape_constants() -> None:
+    """The shared shape is the one the Java and Python rules both read."""
+    assert sorted(PERSON_ID_SECOND) == sorted("1289ACBD")
+    assert PERSON_ID_PATTERN == "[A-Z][1289ABCD][0-9]{8}"
+    assert person_id_kind("A123456789") == "national"
+    assert person_id_kind("A823456789") == "resident_new"
+    assert person_id_kind("AC23456789") == "resident_old"
+    assert person_id_kind("A323456789") is None
+
+
+def test_refusals_name_the_value_and_the_rule() -> None:
+    """Each refusal says what was wrong, with the offending value (test data, never a person)."""
+    with pytest.raises(ValueError, match=r"^not the first nine characters of a personal "
+                       r"identifier: 'A1234567'$"):  # fmt: skip
+        person_id_check_digit("A1234567")
+    rng = random.Random(0)
+    with pytest.raises(ValueError, match=r"^unknown kind 'passport' \(one of national, "
+                       r"resident_new, resident_old\)$"):  # fmt: skip
+        make_person_id(rng, "passport")
+    with pytest.raises(ValueError, match=r"^first letter must be A-Z, not 'a'$"):
+        make_person_id(rng, letter="a")
+    with pytest.raises(ValueError, match=r"^sex must be 1 \(male\) or 2 \(female\), not 3$"):
+        make_person_id(rng, sex=3)
+    with pytest.raises(ValueError, match=r"^1911-12-31 is before the ROC era \(1912\)$"):
+        roc_date(datetime.date(1911, 12, 31))
+    with pytest.raises(ValueError, match=r"^1911-12-31 is before the ROC era \(1912\)$"):
+        roc_month(datetime.date(1911, 12, 31))
+    assert roc_month(datetime.date(1912, 1, 31)) == "00101"
+
+
+def test_explicit_letter_and_sex_are_kept() -> None:
+    """A given letter and sex are used as given; the old resident kind picks from both letters."""
+    rng = random.Random(5)
+    assert {make_person_id(rng, "national", letter="Z", sex=2)[:2] for _ in range(20)} == {"Z2"}
+    olds = {make_person_id(rng, "resident_old", letter="B", sex=1)[:2] for _ in range(50)}
+    assert olds == {"BA", "BC"}
+
+
+def test_width_tables_pair_position_by_position() -> None:
+    """FULL_WIDTH and HALF_WIDTH are the 95 NFKC pairs, the ideographic space last."""
+    assert len(FULL_WIDTH) == len(HALF_WIDTH) == 95
+    assert FULL_WIDTH[0] == "！" and FULL_WIDTH[-1] == "\u3000" and HALF_WIDTH[-1] == " "
+    pairs = zip(FULL_WIDTH, HALF_WIDTH, strict=True)
+    assert all(unicodedata.normalize("NFKC", f) == h for f, h in pairs)
+    assert fullwidth("a b~") == "ａ ｂ～"
+
+
+def test_counties_are_the_22_official_names() -> None:
+    """22 distinct counties and cities, written with 臺."""
+    assert len(set(COUNTIES)) == 22
+    assert all(c[-1] in "市縣" and "台" not in c for c in COUNTIES)
