@@ -425,8 +425,7 @@ def run_duckdb(p: Plan, root: str, con: duckdb.DuckDBPyConnection | None = None
             raise QueryRefused(f"DuckDB refused an access outside the catalog's tables "
                                f"({_named(_first(exc), views)})") from None
         except duckdb.Error as exc:
-            raise QueryFailed(f"{type(exc).__name__}: {_named(str(exc).strip(), views)}") \
-                from None
+            raise QueryFailed(f"{type(exc).__name__}: {_named(_joined(exc), views)}") from None
     finally:
         con.close()
 
@@ -434,6 +433,11 @@ def run_duckdb(p: Plan, root: str, con: duckdb.DuckDBPyConnection | None = None
 def _first(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
+
+
+def _joined(exc: BaseException) -> str:
+    """An engine's message on one line (its lines, stripped, joined by one space)."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _quote(name: str) -> str:

@@ -20,7 +20,12 @@ def cmd_quality_report(args: argparse.Namespace) -> int:
 
     root = Settings.from_env().root
     if args.run:
-        out().print(f"quality report: {write_run_report(root, args.run)}")
+        try:
+            page = write_run_report(root, args.run, known_only=True)
+        except LookupError as exc:
+            fail(f"quality report: {first_line(exc)}")
+            return 1
+        out().print(f"quality report: {page}")
         out().print(f"index: {write_index(root)}")
     else:
         paths = write_all(root)

@@ -36,6 +36,7 @@ SLOW_FIRST = (
     "tests/reliability/test_idempotency.py",
     "tests/reliability/test_concurrency.py",
     "tests/stages/test_pipeline.py",
+    "tests/cli/test_entry_point.py",
     "tests/quality/test_report.py",
 )
 

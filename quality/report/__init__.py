@@ -67,12 +67,18 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def write_run_report(root: str, run_id: str, out_dir: str | None = None) -> Path:
+def write_run_report(root: str, run_id: str, out_dir: str | None = None, *,
+                     known_only: bool = False) -> Path:
     """Write the page of run ``run_id`` as ``<out_dir>/<run id>.html`` and return its path.
 
     ``out_dir`` defaults to the root's reports folder (``<root>/system/reports/quality/``).
+    With ``known_only`` (a steward naming a run), raises :class:`LookupError` naming the run when
+    no system table holds ``run_id``: a typo is told, not written as a quiet run. Without it (the
+    pipeline's own run, which may have found nothing to do), such a run gets its quiet page.
     """
     tables = SystemTables.load(root)
+    if known_only and run_id not in tables.run_ids():
+        raise LookupError(f"no run {run_id!r} in the system tables under {root}")
     return _write(_out_dir(root, out_dir) / run_file_name(run_id), render_run(tables, run_id))
 
 
