@@ -195,14 +195,14 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
     """Generate deliveries, run every feed DAG and publishing DAG through Airflow, summarise;
     the exit status: 0 when every DAG run succeeded."""
     con, err = _console(), _err()
+    if not Settings.from_env().is_local:  # refused before anything is said or written
+        err.print("✗ the demo writes to a local storage root only (LAKEHOUSE_ROOT is a URI)")
+        return 2
     if not os.environ.get("LAKEHOUSE_PSEUDONYM_KEY"):
         os.environ["LAKEHOUSE_PSEUDONYM_KEY"] = DEMO_KEY
         con.print("[yellow]![/yellow] LAKEHOUSE_PSEUDONYM_KEY is not set: using the demo key "
                   "(for this demo only; never in production)")
     settings = Settings.from_env()
-    if not settings.is_local:
-        err.print("the demo writes to a local storage root only (LAKEHOUSE_ROOT is a URI)")
-        return 2
     env = airflow_env(settings)
     log = Path(env["AIRFLOW_HOME"]) / "demo.log"
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,7 @@ def _publish(ctx: Context, dc: DatasetContract, snapshot_date: date) -> PublishR
     missing = [n for n, s in inputs.items() if s["silver_version"] is None]
     if missing:
         res.problems.append(Problem(dc.name, "-", f"no silver data yet for {', '.join(missing)}"))
+        _record_publish(ctx, dc, res, inputs)
         return res
     res.problems.extend(reconciliation_problems(ctx, dc))
     res.problems.extend(provenance_problems(ctx, dc))

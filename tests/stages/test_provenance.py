@@ -154,3 +154,20 @@ def test_accept_change_is_a_stewards_command_refused_before_spark(monkeypatch, c
     monkeypatch.setenv("LAKEHOUSE_ROLE", "steward")
     assert main(["accept-change", "gold/person_coverage", "3", "--reason", "x"]) == 2
     assert "name a feed's table as bronze/<feed> or silver/<table>" in capsys.readouterr().err
+
+
+def test_a_publish_before_any_silver_data_is_refused_recorded_and_audited(ctx, monkeypatch):
+    """Nothing has reached silver: the publish is refused naming the missing inputs, and the
+    refusal is a publish record and a gate_failure audit entry like every other refusal."""
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    dc = residents_coverage.contract()
+    res = publish(ctx, dc, SNAPSHOT)
+    reason = f"no silver data yet for {', '.join(dc.inputs)}"
+    assert (res.status, [p.reason for p in res.problems]) == ("refused", [reason])
+    records = [r.asDict() for r in ctx.records.read("publishes").collect()]
+    assert [(r["dataset"], r["status"], r["reason"], r["version"]) for r in records] == [
+        (dc.name, "refused", reason, None)]
+    audited = [e.details for e in entries(Layout(ctx.settings.root).audit_dir,
+                                          action="gate_failure")]
+    assert [(d["dataset"], d["status"], d["reasons"]) for d in audited] == [
+        (dc.name, "refused", [reason])]
