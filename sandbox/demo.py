@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ from kernel.layout import Layout
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 DEMO_KEY = "demo-key-NOT-FOR-PRODUCTION-0123456789abcdef"
 DEMO_PERSONS = 3000
@@ -227,10 +229,58 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class FeedSummary:
+    """What the demo did for one feed: its files and its records."""
+
+    feed: str
+    landed: int
+    resent: int
+    refused: int
+    received: int
+    quarantined: int
+    duplicates: int
+    entity_rows: int
+
+
+SUMMARY_COLUMNS = ("files", "records", "quarant.", "dupl.", "entity")
+"""The summary's count columns: files landed, records received, quarantined, duplicates removed,
+rows of the silver entity (explained by :data:`SUMMARY_LEGEND`)."""
+SUMMARY_LEGEND = "quarant. = quarantined records, dupl. = duplicates removed, entity = rows now"
+"""The line under the summary table (within 80 columns)."""
+
+
+def summary_table(rows: Sequence[FeedSummary]) -> Table:
+    """The demo's summary, one row per feed, narrow enough for an 80-column terminal (the
+    longest feed name and counts in the millions take 78 columns)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="What the demo did, per feed", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0),
+                  show_edge=False, title_justify="left")
+    table.add_column("feed", no_wrap=True)
+    for header in SUMMARY_COLUMNS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for r in rows:
+        counts = (r.landed, r.received, r.quarantined, r.duplicates, r.entity_rows)
+        table.add_row(r.feed, *(f"{n:,}" for n in counts))
+    return table
+
+
+def file_notes(rows: Sequence[FeedSummary]) -> list[str]:
+    """One line per feed that had files resent or refused (none when every file landed once)."""
+    notes = []
+    for r in rows:
+        parts = ([f"{r.resent:,} file(s) resent, not ingested again"] if r.resent else []) + (
+            [f"{r.refused:,} file(s) refused"] if r.refused else [])
+        if parts:
+            notes.append(f"{r.feed}: {'; '.join(parts)}")
+    return notes
+
+
 def _summary(settings: Settings) -> None:
     """Rows received, quarantined and published, and where to look."""
     from pyspark.sql import functions as F
-    from rich.table import Table
 
     from kernel import contracts
     from kernel.records import Records
@@ -240,30 +290,22 @@ def _summary(settings: Settings) -> None:
     con = _console()
     st = Storage(session(settings), settings.root)
     rec = Records(st)
-    table = Table(title="Convergence Lakehouse: what the demo did")
-    table.add_column("")
-    feeds = contracts.feeds()
-    for fc in feeds:
-        table.add_column(fc.name, justify="right")
     deliveries = rec.read("deliveries")
     batches = rec.latest("batches", ["batch_id", "stage"])
-    rows: dict[str, list[str]] = {k: [] for k in (
-        "files landed", "files resent (not ingested again)", "files refused", "records received",
-        "quarantined", "duplicates removed", "silver events", "silver entity rows")}
-    for fc in feeds:
+    rows: list[FeedSummary] = []
+    for fc in contracts.feeds():
         d = deliveries.where(F.col("feed") == fc.name).groupBy("status").count().collect()
         dc = {r["status"]: r["count"] for r in d}
         s = batches.where((F.col("feed") == fc.name) & (F.col("stage") == "silver")).agg(
             F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates"), F.sum("rows_out")).first()
         assert s is not None
         n_entity = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
-        for key, value in zip(rows, (dc.get("landed", 0), dc.get("duplicate", 0),
-                                     dc.get("refused", 0), s[0] or 0, s[1] or 0, s[2] or 0,
-                                     s[3] or 0, n_entity), strict=True):
-            rows[key].append(f"{value:,}")
-    for key, values in rows.items():
-        table.add_row(key, *values)
-    con.print(table)
+        rows.append(FeedSummary(fc.name, dc.get("landed", 0), dc.get("duplicate", 0),
+                                dc.get("refused", 0), s[0] or 0, s[1] or 0, s[2] or 0, n_entity))
+    con.print(summary_table(rows))
+    con.print(SUMMARY_LEGEND)
+    for line in file_notes(rows):
+        con.print(f"! {line}")
     for dc_ in contracts.datasets():
         if st.exists(dc_.zone, dc_.table):
             n = st.read(dc_.zone, dc_.table).count()

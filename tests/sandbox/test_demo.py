@@ -58,3 +58,30 @@ def test_progress_is_a_line_per_step_when_not_on_a_terminal(
     assert capsys.readouterr().out.splitlines() == [
         "… running the DAGs through Airflow…",
         "… Airflow: DAG moi.household_registry (dag.test, 1/6)…"]
+
+
+def test_the_summary_is_a_row_per_feed_within_80_columns() -> None:
+    """Feeds as rows, counts in the millions included, in 78 columns; the legend fits too; the
+    resent and refused files are told under the table, only for the feeds that had some."""
+    from rich.console import Console
+
+    from sandbox.demo import SUMMARY_LEGEND, FeedSummary, file_notes, summary_table
+
+    rows = [FeedSummary("moi.household_registry", 3, 1, 0, 3125, 12, 4, 3001),
+            FeedSummary("bli.labor_pension_contributions", 3, 0, 1, 1012873, 55, 17, 2977),
+            FeedSummary("nhia.insured_status", 1, 0, 0, 120456, 3, 0, 1099999)]  # fmt: skip
+    console = Console(width=80, record=True, highlight=False)
+    console.print(summary_table(rows))
+    assert [line.rstrip() for line in console.export_text().splitlines()] == [
+        "What the demo did, per feed",
+        "feed                             files    records  quarant.  dupl.     entity",
+        "─" * 78,
+        "moi.household_registry               3      3,125        12      4      3,001",
+        "bli.labor_pension_contributions      3  1,012,873        55     17      2,977",
+        "nhia.insured_status                  1    120,456         3      0  1,099,999",
+    ]
+    assert len(SUMMARY_LEGEND) <= 80
+    assert file_notes(rows) == [
+        "moi.household_registry: 1 file(s) resent, not ingested again",
+        "bli.labor_pension_contributions: 1 file(s) refused",
+    ]
