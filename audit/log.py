@@ -57,6 +57,7 @@ ACTIONS = frozenset(
         "recovered",
         "accept_change",
         "audit_sealed",
+        "exchange",
     }
 )
 SEAL_ACTION = "audit_sealed"

@@ -1,4 +1,5 @@
-"""``lakehouse audit verify [--expect-head SEQ:HASH]``: the auditors' check of the audit log.
+"""``lakehouse audit verify [--expect-head SEQ:HASH]``: the auditors' check of the audit log;
+``lakehouse audit exchanges``: what other agencies asked of the data services.
 
 It verifies the hash chain of ``<root>/system/audit/`` and that the log still reaches, unchanged,
 every anchor a published version keeps in its commit metadata (``audit_anchor``), and the one
@@ -7,6 +8,12 @@ when its chain is consistent. One line: ``audit log ok: N entries`` (exit status
 counts the torn lines of crashed appends the log has sealed, and names a torn tail not sealed
 yet: neither is tampering) or ``audit log NOT ok: …`` naming the first entry at fault (exit
 status 1); a malformed ``--expect-head`` is a usage error (2). Read without a JVM (``deltalake``).
+
+``audit exchanges [--agency A] [--client C] [--person-key K] [--since D] [--until D] [--json]``
+lists the recorded exchanges of the data services (:mod:`services.exchanges`): when, which
+client and agency, the endpoint, scope, purpose, consent, the ``person_key`` or dataset and
+version asked about, the outcome; for an auditor or a steward (``LAKEHOUSE_ROLE``), refused for
+any other role before the log is read.
 """
 
 from __future__ import annotations
@@ -83,10 +90,71 @@ def anchors(settings: Settings) -> list[tuple[str, str]]:
     return [(w, a) for _, w, a in sorted(found, reverse=True)]
 
 
+EXCHANGE_ROLES = ("auditor", "steward")
+PERSON_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def cmd_audit_exchanges(args: argparse.Namespace) -> int:
+    """List the data services' exchanges matching the filters."""
+    from cli.common import caller
+    from kernel.config import Settings
+    from kernel.layout import Layout
+    from services.exchanges import exchanges
+
+    who = caller()
+    if who is None:
+        return REFUSED
+    if who.role not in EXCHANGE_ROLES:
+        fail(f"refused: role {who.role} may not list the exchanges (roles: "
+             f"{', '.join(EXCHANGE_ROLES)})")
+        return REFUSED
+    if args.person_key is not None and not PERSON_KEY.fullmatch(args.person_key):
+        fail("audit exchanges: --person-key must be 64 lowercase hex digits (a person_key, "
+             "never an identifier)")
+        return REFUSED
+    folder = Layout(Settings.from_env().root).audit_dir
+    found = list(exchanges(folder, agency=args.agency, client=args.client,
+                           person_key=args.person_key, since=args.since, until=args.until))
+    if args.json:
+        print(json.dumps([{"at": e.at, "seq": e.seq, **e.details} for e in found],
+                         ensure_ascii=False, indent=1))
+        return 0
+    _exchange_table(found)
+    return 0
+
+
+def _exchange_table(found: list[Any]) -> None:
+    """The exchanges as a table (about whom: the person_key's first 12 digits or the dataset)."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(found)} exchange(s)", show_lines=False)
+    for name in ("at (UTC)", "client", "agency", "endpoint", "scope", "purpose", "consent",
+                 "about", "outcome"):
+        table.add_column(name, overflow="fold")
+    for e in found:
+        d = e.details
+        about = (d["person_key"][:12] + "…" if "person_key" in d
+                 else f"{d['dataset']} v{d.get('version', '?')}" if "dataset" in d else "")
+        table.add_row(e.at[:19], d.get("client", ""), d.get("agency", ""), d.get("endpoint", ""),
+                      d.get("scope", ""), d.get("purpose", ""), d.get("consent", ""), about,
+                      f"{d.get('outcome', '')} {d.get('status', '')}")
+    out().print(table)
+
+
 def add_parsers(sub: Any) -> None:
-    """Add ``audit verify`` to the ``lakehouse`` sub-commands."""
-    a = sub.add_parser("audit", help="verify the hash-chained audit log")
-    actions = a.add_subparsers(dest="action", required=True, metavar="{verify}")
+    """Add ``audit verify`` and ``audit exchanges`` to the ``lakehouse`` sub-commands."""
+    from cli.common import iso_date
+
+    a = sub.add_parser("audit", help="verify the hash-chained audit log; list exchanges")
+    actions = a.add_subparsers(dest="action", required=True, metavar="{verify,exchanges}")
+    x = actions.add_parser("exchanges", help="the data services' exchanges (auditor, steward)")
+    x.add_argument("--agency", help="only this agency (as registered)")
+    x.add_argument("--client", help="only this client id")
+    x.add_argument("--person-key", help="only exchanges about this person_key")
+    x.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="from this UTC day")
+    x.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="to this UTC day")
+    x.add_argument("--json", action="store_true", help="JSON instead of a table")
+    x.set_defaults(func=cmd_audit_exchanges)
     v = actions.add_parser("verify", help="the chain, and every published version's anchor")
     v.add_argument("--expect-head", metavar="SEQ:HASH", default=None,
                    help="an anchor published elsewhere: the log must reach it unchanged")

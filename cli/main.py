@@ -6,10 +6,11 @@ module                  commands
 ``cli.feeds``           ``run``, ``quarantine list|show|release``
 ``cli.publish``         ``publish``
 ``cli.reports``         ``quality report``, ``lineage report``
-``cli.audit``           ``audit verify``
+``cli.audit``           ``audit verify``, ``audit exchanges``
 ``cli.pii``             ``scan-pii``, ``eval-pii``, ``reidentify``
 ``cli.demo``            ``generate``, ``demo``
 ``cli.analytics``       ``tables``, ``describe``, ``query``
+``cli.serve``           ``serve`` (the data services for other agencies)
 ======================  =====================================================================
 
 Each module declares its commands' arguments once (``add_parsers``) and imports Spark, Airflow
@@ -27,10 +28,10 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from cli import analytics, audit, demo, feeds, pii, publish, reports
+from cli import analytics, audit, demo, feeds, pii, publish, reports, serve
 from cli.common import fail, first_line
 
-GROUPS = (demo, feeds, publish, reports, pii, audit, analytics)
+GROUPS = (demo, feeds, publish, reports, pii, audit, analytics, serve)
 """The command modules, in the order of ``lakehouse --help``."""
 
 

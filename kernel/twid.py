@@ -64,6 +64,9 @@ FULL_WIDTH: Final = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH: Final = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
 """The ASCII forms of :data:`FULL_WIDTH`, position by position."""
 _FULLWIDTH = str.maketrans(HALF_WIDTH[:-1], FULL_WIDTH[:-1])
+_TO_HALF_WIDTH = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+TRIMMED: Final = " \t\n\x0b\f\r\u3000"
+"""The white space trimmed around values: Java's ``\\s`` and the ideographic space."""
 
 COUNTIES: Final = (
     "臺北市", "新北市", "桃園市", "臺中市", "臺南市", "高雄市", "基隆市", "新竹市", "嘉義市",
@@ -81,6 +84,13 @@ def age_band_of(age: int) -> str | None:
     if age < 0:
         return None
     return "100+" if age >= 100 else f"{age // 5 * 5}-{age // 5 * 5 + 4}"
+
+
+def normalise_identifier_text(s: str) -> str:
+    """The identifier as it is joined and hashed into ``person_key``: full-width forms to ASCII,
+    white space around it trimmed, upper case. The Python twin of
+    ``kernel.text.normalise_identifier`` (a Spark column): both must give the same string."""
+    return s.translate(_TO_HALF_WIDTH).strip(TRIMMED).upper()
 
 
 def _person_values(s: str) -> list[int]:

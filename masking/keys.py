@@ -17,11 +17,13 @@ travel with the key id they record.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kernel.config import MIN_KEY_LENGTH
+from kernel.twid import normalise_identifier_text
 
 KEY_ENV = "LAKEHOUSE_PSEUDONYM_KEY"
 KEY_ID_ENV = "LAKEHOUSE_PSEUDONYM_KEY_ID"
@@ -53,11 +55,14 @@ class MissingKeyError(RuntimeError):
 
 PUBLISH = "publish"
 REIDENTIFY = "re-identify"
+VERIFY = "answer verifications"
 _ADVICE = {
     PUBLISH: f"Set it to a secret of at least {MIN_KEY_LENGTH} characters held outside the "
              "code and the data.",
     REIDENTIFY: "Set it to the key the data was published with (each published version "
                 "records its key id).",
+    VERIFY: "Set it to the key gold.person_coverage was published with (each published "
+            "version records its key id).",
 }
 """What to do about a missing key, per action: a new secret to publish, the published
 version's key to re-identify (any other key finds nobody)."""
@@ -72,6 +77,13 @@ class PseudonymKey:
 
     def __str__(self) -> str:
         return f"PseudonymKey({self.key_id})"
+
+    def person_key(self, identifier: str) -> str:
+        """The ``person_key`` of one identifier, in Python: the same HMAC-SHA256 hex of the
+        normalised identifier that :func:`masking.pseudonymize.pseudonymize` computes in the
+        JVM (for a service answering one request; a job pseudonymises a whole column)."""
+        message = normalise_identifier_text(identifier).encode("utf-8")
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
     @staticmethod
     def fingerprint(secret: bytes) -> str:

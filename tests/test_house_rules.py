@@ -28,8 +28,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("cli", "stages", "jobs", "pull", "quality", "masking", "lineage", "analytics",
-            "kernel", "audit", "sandbox", "bench", "dags", "mutation", "tests")  # fmt: skip
+PACKAGES = ("cli", "services", "stages", "jobs", "pull", "quality", "masking", "lineage",
+            "analytics", "kernel", "audit", "sandbox", "bench", "dags", "mutation",
+            "tests")  # fmt: skip
 """The packages whose modules the rules apply to."""
 DATA_FILES = ("masking/evalset/*", "tests/reliability/corpus/*", "*.jsonl")
 """Data and labelled evaluation files: not subject to the size limits."""

@@ -18,8 +18,9 @@ TREE = {
     "publish": None, "accept-change": None,
     "quality": {"report"}, "lineage": {"report"},
     "scan-pii": None, "eval-pii": None, "reidentify": None,
-    "audit": {"verify"},
+    "audit": {"verify", "exchanges"},
     "tables": None, "describe": None, "query": None,
+    "serve": None,
 }
 HEAVY = ("pyspark", "py4j", "airflow", "great_expectations", "presidio_analyzer", "spacy",
          "deltalake", "duckdb", "pyarrow", "rich")

@@ -31,6 +31,19 @@ def test_person_key_equals_independent_hmac(spark):
     assertDataFrameEqual(out, expected)
 
 
+def test_the_python_person_key_equals_the_jvm_one(spark):
+    """The service computes one person_key in Python; the jobs compute them in the JVM: the
+    same identifier in any of its written forms gives the same key both ways (a long key too)."""
+    forms = ["A123456789", " ａ１２３４５６７８９\u3000", "a123456789\t", "ac01234567",
+             "A800000014"]
+    for secret in (SECRET, "k" * 100):
+        key = PseudonymKey.from_env({"LAKEHOUSE_PSEUDONYM_KEY": secret})
+        df = spark.createDataFrame([(i, f) for i, f in enumerate(forms)], "id int, nid string")
+        jvm = {r.id: r.person_key for r in pseudonymize(df, key, "nid", "person_key").collect()}
+        assert [key.person_key(f) for f in forms] == [jvm[i] for i in range(len(forms))]
+    assert key.person_key(" ａ１２３４５６７８９ ") == _expected("A123456789", "k" * 100)
+
+
 def test_long_keys_are_hashed_first():
     long = b"k" * 100
     ipad, opad = hmac_pads(long)

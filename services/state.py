@@ -1,0 +1,158 @@
+"""What every endpoint of the service shares: configuration, the caller, and the exchange record.
+
+:class:`Service` holds the registry of clients, the signing keys, the pseudonymisation key, the
+coverage index and the rate limiter. :meth:`Service.caller` turns an ``Authorization: Bearer``
+header into a :class:`Caller` (or refuses it: 401), after which the client's rate limit applies
+(429 with ``Retry-After``). Every request that reaches an endpoint leaves exactly one
+``exchange`` entry in the audit log (:meth:`Service.record`), answered or refused, before its
+response is sent; what goes into it accumulates on ``request.state.exchange`` as the request is
+checked (client, scope, purpose, consent, ``person_key``, dataset and version).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from kernel.layout import Layout
+from masking.keys import PseudonymKey
+from services.clients import Client, Registry
+from services.coverage import CoverageSource
+from services.exchanges import Exchange, ExchangeLog, digest
+from services.problems import Problem, unauthorized
+from services.ratelimit import RateLimiter
+from services.tokens import ISSUER, AccessClaims, Keyring, TokenError, verify_access_token
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How the service runs: where the lakehouse is, who may call, with which keys."""
+
+    root: str
+    registry: Registry
+    keyring: Keyring
+    pseudonym_key: PseudonymKey
+    issuer: str = ISSUER
+    refresh_seconds: float = 2.0
+    """How often a new published version is looked for."""
+    max_body_bytes: int = 16_384
+    contracts_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated client and the scopes its token grants."""
+
+    client: Client
+    claims: AccessClaims
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The token's scopes that the client still holds (a scope removed from the registry
+        stops working before the token expires)."""
+        return self.claims.scopes & self.client.scopes
+
+
+@dataclass
+class ExchangeState:
+    """The exchange being recorded for one request."""
+
+    endpoint: str
+    exchange_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    client: str = ""
+    agency: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Service:
+    """The shared state of the endpoints (one per application)."""
+
+    def __init__(self, cfg: ServiceConfig) -> None:
+        self.cfg = cfg
+        self.coverage = CoverageSource(cfg.root)
+        self.limiter = RateLimiter()
+        self.exchanges = ExchangeLog(Layout(cfg.root).audit_dir)
+        self._stop = threading.Event()
+
+    def caller(self, request: Request, required: bool = True) -> Caller | None:
+        """The authenticated caller of ``request``; ``None`` without a token when not
+        ``required``. Raises a 401 :class:`Problem` for a missing, malformed, forged, expired or
+        revoked token and a 429 past the client's rate limit."""
+        header = request.headers.get("authorization")
+        if header is None:
+            if not required:
+                return None
+            raise unauthorized("a bearer token is required (POST /oauth/token)")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("the Authorization header must be 'Bearer <token>'")
+        try:
+            claims = verify_access_token(self.cfg.keyring, token.strip(), issuer=self.cfg.issuer)
+        except TokenError as exc:
+            raise unauthorized(str(exc)) from None
+        client = self.cfg.registry.get(claims.client_id)
+        if client is None:
+            raise unauthorized("the token's client is no longer registered")
+        ex = exchange_of(request)
+        ex.client, ex.agency = client.client_id, client.agency
+        self.limit(client)
+        return Caller(client, claims)
+
+    def limit(self, client: Client, bucket: str = "") -> None:
+        """Refuse (429) past the client's rate limit; ``bucket`` separates budgets (token
+        requests have their own, so wrong secrets cannot spend an agency's request budget)."""
+        from services.problems import too_many
+
+        wait = self.limiter.take(bucket + client.client_id, client.rate_limit, client.burst)
+        if wait > 0:
+            raise too_many(wait)
+
+    def record(self, request: Request, status: int, body: bytes | None,
+               reason: str | None = None) -> None:
+        """Append the request's exchange to the audit log (before the response is sent)."""
+        ex = exchange_of(request)
+        extra = {**ex.details, "reason": reason,
+                 "response_sha256": digest(body) if body is not None else None}
+        self.exchanges.record(Exchange(ex.client, ex.agency, ex.endpoint,
+                                       "answered" if status < 400 else "refused", status,
+                                       ex.exchange_id, extra))
+
+    def follow_versions(self) -> None:
+        """Look for a new published version every ``refresh_seconds`` until :meth:`stop`
+        (run in a daemon thread; a failed refresh keeps the version served and is retried)."""
+        import logging
+
+        log = logging.getLogger("lakehouse.services")
+        while not self._stop.wait(self.cfg.refresh_seconds):
+            try:
+                if self.coverage.refresh():
+                    log.info("now answering from %s version %s", "gold.person_coverage",
+                             self.coverage.latest().version)
+            except Exception as exc:  # keep serving the version in place
+                log.warning("coverage refresh failed: %s", type(exc).__name__)
+
+    def stop(self) -> None:
+        """Stop :meth:`follow_versions`."""
+        self._stop.set()
+
+
+def exchange_of(request: Request) -> ExchangeState:
+    """The exchange being recorded for ``request`` (created on first use)."""
+    ex = getattr(request.state, "exchange", None)
+    if ex is None:
+        route = getattr(request.scope.get("route"), "path", "(no route)")
+        ex = ExchangeState(f"{request.method} {route}")
+        request.state.exchange = ex
+    return ex
+
+
+def problem_for(exc: Exception) -> Problem:
+    """A 500 problem for an unexpected error: its type only, never its message (which might
+    quote a value)."""
+    return Problem(500, "internal", f"the service failed ({type(exc).__name__}); the exchange "
+                   "is recorded")
