@@ -35,39 +35,29 @@ def _demo_dir(root: str) -> Path:
     return Layout(root).zone_dir("system") / "services"
 
 
-def _signing_key(root: str, demo: bool) -> Any:
-    """The signing keyring: from the environment, else (demo) the kept demo key."""
-    from services.tokens import Keyring, MissingSigningKey, SigningKey
+def _demo_signing_key(root: str) -> None:
+    """Without a signing key, the kept demo key (created once), put in the environment."""
+    from services.tokens import KEY_ENV, SigningKey
 
-    try:
-        return Keyring(SigningKey.from_env())
-    except MissingSigningKey:
-        if not demo:
-            raise
+    if os.environ.get(KEY_ENV):
+        return
     pem = _demo_dir(root) / "demo-signing-key.pem"
-    if pem.is_file():
-        key = SigningKey.from_pem(pem.read_bytes())
-    else:
-        key = SigningKey.generate()
+    if not pem.is_file():
         pem.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(pem, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(key.to_pem())
-    note(f"LAKEHOUSE_SERVICE_SIGNING_KEY is not set: signing with the demo key {key.kid} "
-         f"({pem}; demo only)")
-    return Keyring(key)
+            f.write(SigningKey.generate().to_pem())
+    key = SigningKey.from_pem(pem.read_bytes())
+    os.environ[KEY_ENV] = pem.read_text(encoding="ascii")
+    note(f"{KEY_ENV} is not set: signing with the demo key {key.kid} ({pem}; demo only)")
 
 
-def _registry(root: str, demo: bool) -> Any:
-    """The client registry: the file of ``LAKEHOUSE_SERVICE_CLIENTS``, else (demo) fresh demo
-    clients whose secrets are shown once."""
-    from services.clients import REGISTRY_ENV, RegistryError, load_registry, write_demo_registry
+def _demo_registry(root: str) -> None:
+    """Without a registry, fresh demo clients whose secrets are kept beside it (demo only)."""
+    from services.clients import REGISTRY_ENV, write_demo_registry
 
-    path = os.environ.get(REGISTRY_ENV)
-    if path:
-        return load_registry(path)
-    if not demo:
-        raise RegistryError(f"no client registry: set {REGISTRY_ENV} to the registry file")
+    if os.environ.get(REGISTRY_ENV):
+        return
     folder = _demo_dir(root)
     registry_file = folder / "demo-clients.yaml"
     issued = write_demo_registry(registry_file)
@@ -75,40 +65,43 @@ def _registry(root: str, demo: bool) -> Any:
     fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(issued, f, indent=2)
+    os.environ[REGISTRY_ENV] = str(registry_file)
     note(f"{REGISTRY_ENV} is not set: demo clients {', '.join(issued)} registered in "
          f"{registry_file}, their secrets (demo only) in {secrets_file}")
-    return load_registry(registry_file)
 
 
-def _pseudonym_key(demo: bool) -> Any:
-    from masking.keys import KEY_ENV, VERIFY, MissingKeyError, PseudonymKey
+def _demo_pseudonym_key() -> None:
+    """Without a pseudonymisation key, the one ``make demo`` publishes with."""
+    from masking.keys import KEY_CONN_ENV, KEY_ENV, PseudonymKey
 
-    try:
-        return PseudonymKey.from_env(action=VERIFY)
-    except MissingKeyError:
-        if not demo:
-            raise
+    if os.environ.get(KEY_ENV) or os.environ.get(KEY_CONN_ENV):
+        return
     from sandbox.demo import DEMO_KEY
 
+    os.environ[KEY_ENV] = DEMO_KEY
     key = PseudonymKey.from_env({KEY_ENV: DEMO_KEY})
     note(f"{KEY_ENV} is not set: looking persons up with the demo key {key.key_id} "
          "(as make demo publishes; demo only)")
-    return key
 
 
 def config(args: argparse.Namespace) -> ServiceConfig:
-    """The service configuration of the command's arguments and environment."""
+    """The service configuration: the environment's (``ServiceConfig.from_env``), what is
+    missing filled with demo keys and clients first when ``--demo``."""
     from kernel.config import Settings
-    from services.state import ServiceConfig
+    from services.state import WORKERS_ENV, ServiceConfig
 
-    root = Settings.from_env().root
-    return ServiceConfig(root=root, registry=_registry(root, args.demo),
-                         keyring=_signing_key(root, args.demo),
-                         pseudonym_key=_pseudonym_key(args.demo))
+    if args.demo:
+        root = Settings.from_env().root
+        _demo_registry(root)
+        _demo_signing_key(root)
+        _demo_pseudonym_key()
+    os.environ[WORKERS_ENV] = str(args.workers)
+    return ServiceConfig.from_env()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the service until interrupted."""
+    """Run the service until interrupted (``--workers`` processes, each building the same
+    configuration from the environment)."""
     import uvicorn
 
     from masking.keys import MissingKeyError
@@ -116,15 +109,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from services.clients import RegistryError
     from services.tokens import MissingSigningKey
 
+    if args.workers < 1:
+        fail("serve: --workers must be at least 1")
+        return REFUSED
     try:
         cfg = config(args)
     except (MissingKeyError, MissingSigningKey, RegistryError) as exc:
         fail(f"serve: {exc}")
         return REFUSED
     done(f"serving {len(cfg.registry)} client(s) on http://{args.host}:{args.port} "
-         f"(documentation: /docs) from {cfg.root}")
-    uvicorn.run(create_app(cfg), host=args.host, port=args.port, log_level="warning",
-                access_log=args.access_log, timeout_graceful_shutdown=5)
+         f"(documentation: /docs) from {cfg.root}, {args.workers} worker(s)")
+    common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "warning",
+                              "access_log": args.access_log, "timeout_graceful_shutdown": 5}
+    if args.workers == 1:
+        uvicorn.run(create_app(cfg), **common)
+    else:
+        uvicorn.run("services.app:from_env", factory=True, workers=args.workers, **common)
     return 0
 
 
@@ -135,6 +135,8 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--port", type=int, default=DEFAULT_PORT)
     s.add_argument("--demo", action="store_true",
                    help="fill a missing key or registry with demo ones, and say so")
+    s.add_argument("--workers", type=int, default=1,
+                   help="processes serving together (one per core; default 1)")
     s.add_argument("--access-log", action="store_true",
                    help="log each request line (paths and status; never bodies)")
     s.set_defaults(func=cmd_serve)

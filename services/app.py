@@ -52,13 +52,13 @@ insurance status (answers signed with Ed25519, checkable offline with the keys o
 exchange is recorded in the bureau's audit log; refusals are RFC 9457 problem details."""
 
 
-def problem_response(service: Service, request: Request, problem: Problem) -> Response:
+async def problem_response(service: Service, request: Request, problem: Problem) -> Response:
     """The problem+json response of a refusal, recorded first when the request reached an
     endpoint (a path that matches no endpoint is not an exchange)."""
     body = json.dumps(problem.body(), ensure_ascii=False).encode("utf-8")
     if request.scope.get("route") is not None:
         try:
-            service.record(request, problem.status, body, reason=problem.detail)
+            await service.record_async(request, problem.status, body, reason=problem.detail)
         except Exception as exc:  # the refusal stands; the failure to record is logged
             log.error("exchange not recorded: %s", type(exc).__name__)
     return Response(body, status_code=problem.status, media_type=MEDIA_TYPE,
@@ -81,9 +81,7 @@ def install_handlers(app: FastAPI, service: Service) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(problem_response, service, request, exc)
+        return await problem_response(service, request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -179,6 +177,12 @@ def create_app(cfg: ServiceConfig) -> FastAPI:
         return {"status": "ok", "coverage_version": None if current is None else current.version}
 
     return _with_body_limit(app, cfg.max_body_bytes)
+
+
+def from_env() -> FastAPI:
+    """The application configured from the environment (:meth:`ServiceConfig.from_env`): the
+    factory each uvicorn worker process calls when ``lakehouse serve --workers N``."""
+    return create_app(ServiceConfig.from_env())
 
 
 def _with_body_limit(app: FastAPI, max_bytes: int) -> FastAPI:

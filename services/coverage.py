@@ -61,7 +61,11 @@ class CoverageVersion:
     snapshot_date: date
     key_id: str
     words: np.ndarray = field(repr=False)
-    """``(n, 4)`` big-endian ``uint64`` words of the sorted digests."""
+    """``(n, 4)`` ``uint64`` words of the sorted digests (each read big-endian, stored in the
+    machine's order so that comparisons cost no conversion)."""
+    first: np.ndarray = field(repr=False)
+    """The first word of each digest, contiguous: what the binary search runs over (a
+    strided or byte-swapped column would be copied whole by every search)."""
     flags: np.ndarray = field(repr=False)
     """``(n,)`` ``uint8`` scheme bits, aligned with :attr:`words`."""
 
@@ -72,8 +76,8 @@ class CoverageVersion:
 
     def flags_of(self, person_key: str) -> int | None:
         """The scheme bits of ``person_key`` (64 lowercase hex digits), ``None`` if unknown."""
-        probe = np.frombuffer(bytes.fromhex(person_key), dtype=">u8")
-        first = self.words[:, 0]
+        probe = np.frombuffer(bytes.fromhex(person_key), dtype=">u8").astype(np.uint64)
+        first = self.first
         i = int(np.searchsorted(first, probe[0]))
         n = first.shape[0]
         while i < n and first[i] == probe[0]:
@@ -116,7 +120,7 @@ def build(uri: str, version: int, metadata: dict[str, Any]) -> CoverageVersion:
         raise CoverageUnavailable(f"{DATASET} version {version}: a person_key is not 64 hex "
                                   "digits")
     digests = bytes.fromhex("".join(keys.to_pylist()))
-    words = np.frombuffer(digests, dtype=">u8").reshape(-1, 4)
+    words = np.frombuffer(digests, dtype=">u8").reshape(-1, 4).astype(np.uint64)
     flags = np.zeros(len(keys), dtype=np.uint8)
     for scheme, column in SCHEME_COLUMNS.items():
         values = table[column].fill_null(False).to_numpy(zero_copy_only=False)
@@ -127,8 +131,9 @@ def build(uri: str, version: int, metadata: dict[str, Any]) -> CoverageVersion:
     if not isinstance(snap, str) or not isinstance(key_id, str):
         raise CoverageUnavailable(f"{DATASET} version {version}: its commit names no snapshot "
                                   "date or key id (not written by a publish)")
-    return CoverageVersion(version, date.fromisoformat(snap[:10]), key_id,
-                           np.ascontiguousarray(words[order]), flags[order])
+    ordered = np.ascontiguousarray(words[order])
+    return CoverageVersion(version, date.fromisoformat(snap[:10]), key_id, ordered,
+                           np.ascontiguousarray(ordered[:, 0]), flags[order])
 
 
 class CoverageSource:

@@ -11,8 +11,11 @@ checked (client, scope, purpose, consent, ``person_key``, dataset and version).
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
-import uuid
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,10 @@ from services.problems import Problem, unauthorized
 from services.ratelimit import RateLimiter
 from services.tokens import ISSUER, AccessClaims, Keyring, TokenError, verify_access_token
 
+WORKERS_ENV = "LAKEHOUSE_SERVICE_WORKERS"
+TOKEN_CACHE_SIZE = 4096
+"""Verified tokens remembered per process (a full cache is emptied, not evicted piecewise)."""
+
 
 @dataclass(frozen=True)
 class ServiceConfig:
@@ -42,6 +49,30 @@ class ServiceConfig:
     """How often a new published version is looked for."""
     max_body_bytes: int = 16_384
     contracts_dir: Path | None = None
+    workers: int = 1
+    """Processes serving together: each enforces ``1/workers`` of a client's rate limit (the
+    kernel spreads connections over them)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
+        """The configuration of a production service, every secret from the environment or
+        Airflow connections: the registry file of ``LAKEHOUSE_SERVICE_CLIENTS``, the signing
+        key (:meth:`services.tokens.SigningKey.from_env`), the pseudonymisation key
+        (:meth:`masking.keys.PseudonymKey.from_env`); ``LAKEHOUSE_SERVICE_WORKERS``. Raises
+        ``RegistryError``, ``MissingSigningKey`` or ``MissingKeyError`` naming what to set."""
+        from kernel.config import Settings
+        from masking.keys import VERIFY
+        from services.clients import REGISTRY_ENV, RegistryError, load_registry
+        from services.tokens import SigningKey
+
+        e = os.environ if env is None else env
+        path = e.get(REGISTRY_ENV)
+        if not path:
+            raise RegistryError(f"no client registry: set {REGISTRY_ENV} to the registry file")
+        return cls(root=Settings.from_env(dict(e)).root, registry=load_registry(path),
+                   keyring=Keyring(SigningKey.from_env(e)),
+                   pseudonym_key=PseudonymKey.from_env(e, action=VERIFY),
+                   workers=max(1, int(e.get(WORKERS_ENV, "1") or 1)))
 
 
 @dataclass(frozen=True)
@@ -58,12 +89,18 @@ class Caller:
         return self.claims.scopes & self.client.scopes
 
 
+_PROCESS = os.urandom(10).hex()
+_COUNTER = itertools.count(1)
+"""Exchange ids: 20 random hex digits drawn once per process, then a counter (unique across
+processes and restarts without a system call per request)."""
+
+
 @dataclass
 class ExchangeState:
     """The exchange being recorded for one request."""
 
     endpoint: str
-    exchange_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    exchange_id: str = field(default_factory=lambda: f"{_PROCESS}{next(_COUNTER):012x}")
     client: str = ""
     agency: str = ""
     details: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +115,7 @@ class Service:
         self.limiter = RateLimiter()
         self.exchanges = ExchangeLog(Layout(cfg.root).audit_dir)
         self._stop = threading.Event()
+        self._tokens: dict[str, AccessClaims] = {}
 
     def caller(self, request: Request, required: bool = True) -> Caller | None:
         """The authenticated caller of ``request``; ``None`` without a token when not
@@ -91,10 +129,7 @@ class Service:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("the Authorization header must be 'Bearer <token>'")
-        try:
-            claims = verify_access_token(self.cfg.keyring, token.strip(), issuer=self.cfg.issuer)
-        except TokenError as exc:
-            raise unauthorized(str(exc)) from None
+        claims = self._verified(token.strip())
         client = self.cfg.registry.get(claims.client_id)
         if client is None:
             raise unauthorized("the token's client is no longer registered")
@@ -103,24 +138,43 @@ class Service:
         self.limit(client)
         return Caller(client, claims)
 
+    def _verified(self, token: str) -> AccessClaims:
+        """The token's claims: verified once, then remembered until it expires (a client
+        calls many times with one token; the signature check is most of a request's cost)."""
+        now = time.time()
+        claims = self._tokens.get(token)
+        if claims is not None and claims.expires_at > now:
+            return claims
+        try:
+            claims = verify_access_token(self.cfg.keyring, token, issuer=self.cfg.issuer)
+        except TokenError as exc:
+            self._tokens.pop(token, None)
+            raise unauthorized(str(exc)) from None
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens.clear()
+        self._tokens[token] = claims
+        return claims
+
     def limit(self, client: Client, bucket: str = "") -> None:
         """Refuse (429) past the client's rate limit; ``bucket`` separates budgets (token
         requests have their own, so wrong secrets cannot spend an agency's request budget)."""
         from services.problems import too_many
 
-        wait = self.limiter.take(bucket + client.client_id, client.rate_limit, client.burst)
+        share = self.cfg.workers
+        wait = self.limiter.take(bucket + client.client_id, client.rate_limit / share,
+                                 max(1, client.burst // share))
         if wait > 0:
             raise too_many(wait)
 
     def record(self, request: Request, status: int, body: bytes | None,
                reason: str | None = None) -> None:
         """Append the request's exchange to the audit log (before the response is sent)."""
-        ex = exchange_of(request)
-        extra = {**ex.details, "reason": reason,
-                 "response_sha256": digest(body) if body is not None else None}
-        self.exchanges.record(Exchange(ex.client, ex.agency, ex.endpoint,
-                                       "answered" if status < 400 else "refused", status,
-                                       ex.exchange_id, extra))
+        self.exchanges.record(_exchange(request, status, body, reason))
+
+    async def record_async(self, request: Request, status: int, body: bytes | None,
+                           reason: str | None = None) -> None:
+        """:meth:`record` from a coroutine (the event loop is not blocked meanwhile)."""
+        await self.exchanges.record_async(_exchange(request, status, body, reason))
 
     def follow_versions(self) -> None:
         """Look for a new published version every ``refresh_seconds`` until :meth:`stop`
@@ -139,6 +193,16 @@ class Service:
     def stop(self) -> None:
         """Stop :meth:`follow_versions`."""
         self._stop.set()
+
+
+def _exchange(request: Request, status: int, body: bytes | None,
+              reason: str | None) -> Exchange:
+    """The exchange of ``request`` as recorded."""
+    ex = exchange_of(request)
+    extra = {**ex.details, "reason": reason,
+             "response_sha256": digest(body) if body is not None else None}
+    return Exchange(ex.client, ex.agency, ex.endpoint,
+                    "answered" if status < 400 else "refused", status, ex.exchange_id, extra)
 
 
 def exchange_of(request: Request) -> ExchangeState:

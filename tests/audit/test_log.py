@@ -293,3 +293,28 @@ def test_concurrent_appends_from_two_processes(folder: str) -> None:
     assert [e.seq for e in got] == list(range(1, 101))
     assert {e.actor for e in got} == {"worker-1", "worker-2"}
     assert sorted(e.details["i"] for e in got if e.actor == "worker-1") == list(range(50))
+
+
+def test_a_group_commit_appends_in_order_after_the_tail(folder: str) -> None:
+    log = _fill(folder, 2)
+    batch = log.append_many([("exchange", "client:a", {"n": 1}), ("exchange", "client:b", {"n": 2}),
+                             ("query", "analyst:c", {"n": 3})], at=DAY + timedelta(hours=1))
+    assert [(e.seq, e.actor, e.details["n"]) for e in batch] == [
+        (3, "client:a", 1), (4, "client:b", 2), (5, "analyst:c", 3)]
+    assert batch[0].prev_hash == head_before(folder, 2) and batch[2].hash == head(folder)[1]
+    assert [json.loads(line)["seq"] for line in _lines(_file(folder))] == [1, 2, 3, 4, 5]
+    assert verify(folder).ok and verify(folder).entries == 5
+
+
+def test_one_bad_item_writes_none_of_the_batch(folder: str) -> None:
+    log = _fill(folder, 1)
+    with pytest.raises(ValueError, match=r"details\.who holds what looks like"):
+        log.append_many([("exchange", "client:a", {"n": 1}),
+                         ("exchange", "client:a", {"who": "A123456789"})])
+    assert len(_lines(_file(folder))) == 1
+    assert log.append_many([]) == []
+
+
+def head_before(folder: str, seq: int) -> str:
+    """The hash of entry ``seq``."""
+    return next(e.hash for e in entries(folder) if e.seq == seq)
