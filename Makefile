@@ -11,12 +11,13 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
-.PHONY: setup benefits-db demo test lint airflow clean help bench mutation
+.PHONY: setup benefits-db demo test lint airflow clean help bench mutation serve
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
 	@echo "make test     run the tests"
 	@echo "make airflow  the Airflow UI on http://localhost:8080 with the project's DAGs"
+	@echo "make serve    the data services for other agencies on http://127.0.0.1:8400"
 	@echo "make lint     ruff, mypy and the import-linter architecture contracts"
 	@echo "make mutation mutation testing of the rule modules (mutation/README.md; ~10 min)"
 
@@ -78,6 +79,11 @@ mutation: setup
 	@start=$$(date +%s) && $(BIN)/mutmut run --max-children 2 && echo && \
 	  $(BIN)/python -m mutation.score --out mutation/results/$$(date +%F).md \
 	    --seconds $$(( $$(date +%s) - start ))
+
+# The data services for other agencies on http://127.0.0.1:8400 (README, "Data services"):
+# demo keys and clients generated and announced; answers from what make demo published.
+serve: setup
+	$(BIN)/lakehouse serve --demo --port 8400
 
 airflow: setup
 	$(BIN)/airflow db migrate

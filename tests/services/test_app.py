@@ -225,3 +225,22 @@ def test_the_documentation_is_served_without_a_cdn(service: Running) -> None:
         spec = c.get("/openapi.json").json()
     assert {"/oauth/token", "/.well-known/jwks.json", "/v1/verifications", "/v1/datasets",
             "/v1/datasets/{name}", "/v1/datasets/{name}/versions/{version}"} <= set(spec["paths"])
+
+
+def test_the_readme_client_example_runs_as_written(service: Running) -> None:
+    """The README's Python example (token, verification, offline check with PyJWT) against the
+    running service: only the address, the client and its secret are this test's."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("import httpx, jwt")
+    code = readme[start:readme.index("```", start)]
+    code = (code.replace('"http://127.0.0.1:8400"', repr(service.url))
+            .replace('secret = "..."', f"secret = {SECRET!r}")
+            .replace('"taipei-labor-office"', '"labor-office"')
+            .replace('"A123456789"', repr(person_id(1)))
+            .replace("print(claims", "result = (claims"))
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["result"] == {"scheme": "labor", "date": "2026-12-01", "insured": True,
+                               "as_of": SNAPSHOT.isoformat()}
