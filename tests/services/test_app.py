@@ -244,3 +244,50 @@ def test_the_readme_client_example_runs_as_written(service: Running) -> None:
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["result"] == {"scheme": "labor", "date": "2026-12-01", "insured": True,
                                "as_of": SNAPSHOT.isoformat()}
+
+
+def test_a_token_for_another_audience_or_an_answer_used_as_a_token_is_refused(
+        service: Running) -> None:
+    import jwt
+
+    key = service.cfg.keyring.current
+    now = int(time.time())
+    claims = {"iss": service.cfg.issuer, "sub": "labor-office", "client_id": "labor-office",
+              "aud": "another-service", "scope": "verify:labor", "iat": now, "nbf": now,
+              "exp": now + 300, "jti": "x" * 32}
+    foreign = jwt.encode(claims, key.private_key, algorithm="EdDSA",
+                         headers={"typ": "at+jwt", "kid": key.kid})
+    assert ask(service, foreign)[1]["detail"] == "token audience invalid"
+    status, doc = ask(service, service.token())
+    assert status == 200
+    assert ask(service, doc["jws"])[1]["detail"] == "token type invalid"
+
+
+HOSTILE = ["' OR '1'='1", "1; DROP TABLE audit; --", "../../../../etc/passwd",
+           "..\\\\..\\\\windows\\\\win.ini", "%00", "${jndi:ldap://x/a}", "<script>x</script>"]
+
+
+@pytest.mark.parametrize("field", ["id", "scheme", "date", "purpose", "consent", "request_ref"])
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_strings_in_every_field_are_refused_without_echo(
+        service: Running, field: str, value: str) -> None:
+    status, doc = ask(service, service.token(), **{field: value})
+    assert status in (403, 422), doc
+    assert value not in json.dumps(doc, ensure_ascii=False)
+    assert doc["type"].rsplit("/", 1)[1] in ("invalid-request", "purpose-not-allowed")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_strings_in_dataset_paths_are_refused_without_echo(
+        service: Running, value: str) -> None:
+    from urllib.parse import quote
+
+    token = service.token("research")
+    with service.client() as c:
+        for path in (f"/v1/datasets/{quote(value, safe='')}",
+                     f"/v1/datasets/gold.person_coverage/versions/{quote(value, safe='')}",
+                     f"/v1/datasets/gold.person_coverage/versions/0?format={quote(value)}"):
+            r = c.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code in (404, 422), (path, r.status_code)
+            assert r.headers["content-type"] == PROBLEM
+            assert value not in r.text
