@@ -32,7 +32,7 @@ from masking.recognizers.base import (
 
 _MOBILE_RE: Final = re.compile(
     NOT_BEFORE
-    + r"(?:(?:\+|00)886[ \-]?(?:\(0\)[ \-]?)?0?|\(0(?=9\d\d\)))"
+    + r"(?:(?:\+|00)886[ \-]?(?:\(0\)[ \-]?)?0?|886[ \-](?:\(0\)[ \-]?)?0?|\(0(?=9\d\d\)))"
     + r"9(?:[ \-.)]{0,2}[0-9]){8}"
     + NOT_AFTER
     + r"|"
@@ -43,7 +43,7 @@ _MOBILE_RE: Final = re.compile(
 _LANDLINE_RE: Final = re.compile(
     NOT_BEFORE
     + r"(?:\(0[2-8][0-9]{0,2}\)[ \-]?|0[2-8][0-9]{0,2}[ \-]"
-    + r"|(?:\+|00)886[ \-]?\(?[2-8][0-9]{0,2}\)?[ \-]?)"
+    + r"|(?:\+|00)886[ \-]?\(?[2-8][0-9]{0,2}\)?[ \-]?|886[ \-]\(?[2-8][0-9]{0,2}\)?[ \-]?)"
     + r"[0-9]{2,4}[ \-]?[0-9]{3,4}"
     + NOT_AFTER
 )
@@ -54,9 +54,22 @@ def _digits(s: str) -> str:
     return "".join(c for c in s if "0" <= c <= "9")
 
 
+def _national(text: str) -> str:
+    """The digits of a landline after its country code (``+886``, ``00886`` or ``886``
+    written with a separator) or its trunk ``0``."""
+    digits = _digits(text)
+    head = text.lstrip("(")
+    if head.startswith("00886"):
+        return digits[5:]
+    if head.startswith(("+886", "886")):
+        return digits[3:]
+    return digits[1:]
+
+
 class TwPhoneRecognizer(TaiwanRecognizer):
     """Mobile (``0912-345-678``, ``+886 912 345 678``, ``(0912)345-678``) and landline numbers
-    (``(02)2345-6789``, ``02-23456789``, ``07-1234567``, ``049-2345678``, ``+886-2-2345-6789``).
+    (``(02)2345-6789``, ``02-23456789``, ``07-1234567``, ``049-2345678``, ``+886-2-2345-6789``);
+    the country code also as ``00886`` or, followed by a separator, as a bare ``886``.
 
     A landline without separator (``0223456789``) counts only after a phone cue; a mobile number
     without separator preceded by an account cue is left to the account recognizer.
@@ -72,8 +85,7 @@ class TwPhoneRecognizer(TaiwanRecognizer):
                 continue
             yield m.start(), m.end(), 0.9 if cue == "phone" else 0.75
         for m in _LANDLINE_RE.finditer(folded):
-            digits = _digits(m.group())
-            national = digits[3:] if m.group().lstrip("(").startswith(("+", "00")) else digits[1:]
+            national = _national(m.group())
             if not 8 <= len(national) <= 9:
                 continue
             cue = nearest_cue(folded, m.start())

@@ -133,10 +133,23 @@ def test_a_name_before_a_verb_cue() -> None:
         "049-2345678",
         "+886-2-2345-6789",
         fullwidth("(02)2345-6789"),
+        "00886-2-2345-6789",
+        "00886 2 2345 6789",
+        "886-2-2345-6789",
+        "886-912-345-678",
+        "00886-912-345-678",
     ],
 )
 def test_phone_forms(value: str) -> None:
     assert found(f"請回電{value}謝謝") == [(TW_PHONE, value)]
+
+
+def test_a_country_code_is_not_counted_as_the_number() -> None:
+    """``00886`` is five digits, ``+886``/``886`` three: what is left must be a landline's eight
+    or nine digits, so a number cut short is not a phone."""
+    assert TW_PHONE not in entities("請回電00886-2-23-456")
+    assert TW_PHONE not in entities("請回電886-2-23-456")
+    assert TW_PHONE not in entities("金額886元")
 
 
 def test_phone_without_cue_and_bare_landline() -> None:

@@ -56,9 +56,12 @@ class Node:
         return set(self.attrs.get("class", "").split())
 
     def text(self) -> str:
-        """The element's text, whitespace collapsed (``<wbr>`` adds nothing)."""
-        parts = [c if isinstance(c, str) else c.text() for c in self.children]
-        return " ".join(" ".join(parts).split())
+        """The element's text as the page reads it, whitespace collapsed (``<wbr>`` adds
+        nothing; adjacent elements run on, as inline elements do)."""
+        return " ".join(self.raw().split())
+
+    def raw(self) -> str:
+        return "".join(c if isinstance(c, str) else c.raw() for c in self.children)
 
     def find(self, test: object) -> list[Node]:
         """Every element below this one (document order) for which ``test(node)`` holds."""
@@ -240,7 +243,7 @@ def test_redoc_renders_the_verification_operation(pages: dict[str, Page]) -> Non
     verbs = op.by_class("http-verb")
     assert [v.text() for v in verbs] == ["post"]
     buttons = op.find(lambda n: n.tag == "button" and any(c is verbs[0] for c in n.children))
-    assert [b.text() for b in buttons] == ["post /v1/verifications"]
+    assert [b.text() for b in buttons] == ["post/v1/verifications"]
     assert [n.text() for n in op.by_class("property-name")] == [
         "id", "scheme", "date", "purpose", "consent", "request_ref"]
     assert "national ID or resident certificate number (never echoed)" in op.text()
