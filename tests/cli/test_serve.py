@@ -112,17 +112,25 @@ class Server:
         return (self.logs / name).read_text(encoding="utf-8")
 
     def lakehouse(self, *calls: tuple[tuple[str, ...], dict[str, str]]) -> list[Done]:
-        """Run ``lakehouse ARGS`` with extra environment, several at once, to their ends."""
-        procs = [subprocess.Popen([str(EXE), *args], env={**self.env, **extra}, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  encoding="utf-8") for args, extra in calls]
-        return [Done(p.returncode, *p.communicate(timeout=120))
-                for p in procs] if False else [_finish(p) for p in procs]
+        return lakehouse(self.env, *calls)
 
 
-def _finish(proc: subprocess.Popen[str]) -> Done:
-    out, err = proc.communicate(timeout=120)
-    return Done(proc.returncode, out, err)
+def lakehouse(env: dict[str, str], *calls: tuple[tuple[str, ...], dict[str, str]]
+              ) -> list[Done]:
+    """Run ``lakehouse ARGS`` (each with its extra environment) at once, to their ends, in the
+    order of ``calls``; one that does not end in two minutes is killed."""
+    procs = [subprocess.Popen([str(EXE), *args], env={**env, **extra}, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
+             for args, extra in calls]
+    done = []
+    for proc in procs:
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        done.append(Done(proc.returncode, out, err))
+    return done
 
 
 def _environment(root: Path) -> dict[str, str]:
@@ -165,3 +173,316 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught
         assert proc.wait(timeout=30) == -signal.SIGTERM
+
+
+# ----------------------------------------------------------------------------- refusals
+def test_without_demo_each_missing_secret_is_refused_naming_what_to_set(tmp_path: Path) -> None:
+    """Without ``--demo`` nothing is filled in: with nothing set the registry is asked for, with
+    a registry the signing key, with both the pseudonymisation key; each one line on standard
+    error, exit status 2, nothing written under the root."""
+    from services.clients import write_demo_registry
+
+    registry = tmp_path / "clients.yaml"
+    write_demo_registry(registry, iterations=1000)
+    root = tmp_path / "lakehouse"
+    base = {"LAKEHOUSE_SERVICE_CLIENTS": str(registry)}
+    pem = {**base, "LAKEHOUSE_SERVICE_SIGNING_KEY": SigningKey.generate().to_pem().decode()}
+    serve = ("serve", "--port", str(_free_port()))
+    done = lakehouse(_environment(root), (serve, {}), (serve, base), (serve, pem))
+    assert [(d.code, d.out) for d in done] == [(2, "")] * 3, done
+    assert [d.err for d in done] == [
+        "✗ serve: no client registry: set LAKEHOUSE_SERVICE_CLIENTS to the registry file\n",
+        "✗ serve: no service signing key (LAKEHOUSE_SERVICE_SIGNING_KEY is not set and no "
+        "Airflow connection lakehouse_service_signing_key holds one). Set "
+        "LAKEHOUSE_SERVICE_SIGNING_KEY to an Ed25519 private key in PKCS#8 PEM (openssl genpkey "
+        "-algorithm ed25519), and LAKEHOUSE_SERVICE_SIGNING_KEY_ID to its key id.\n",
+        "✗ serve: refusing to answer verifications: no pseudonymisation key "
+        "(LAKEHOUSE_PSEUDONYM_KEY is not set and no Airflow connection lakehouse_pseudonym_key "
+        "holds one). Set it to the key gold.person_coverage was published with (each published "
+        "version records its key id).\n"]
+    assert not root.exists()
+
+
+# ----------------------------------------------------------------------------- demo mode
+def test_demo_mode_says_what_it_filled_in_and_keeps_the_secrets_private(server: Server) -> None:
+    """``--demo`` says, one line each, that it registered the demo clients, signs with the
+    demo signing key and looks persons up with the demo pseudonymisation key, then where it
+    serves; the three files are mode 0600, the secrets are in ``demo-secrets.json`` only
+    (never in the registry nor the output); the JWKS publishes the demo signing key."""
+    folder = server.demo_dir
+    kid = SigningKey.from_pem((folder / "demo-signing-key.pem").read_bytes()).kid
+    assert server.output("stdout").splitlines() == [
+        f"! LAKEHOUSE_SERVICE_CLIENTS is not set: demo clients {LABOR}, moe-schools, "
+        f"mohw-research registered in {folder}/demo-clients.yaml, their secrets (demo only) in "
+        f"{folder}/demo-secrets.json",
+        f"! LAKEHOUSE_SERVICE_SIGNING_KEY is not set: signing with the demo key {kid} "
+        f"({folder}/demo-signing-key.pem; demo only)",
+        f"! LAKEHOUSE_PSEUDONYM_KEY is not set: looking persons up with the demo key "
+        f"{DEMO.key_id} (as make demo publishes; demo only)",
+        f"✓ serving 3 client(s) on {server.url} (documentation: /docs) from {server.root}, "
+        "1 worker(s)"]
+    assert server.output("stderr") == ""
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {
+        "demo-clients.yaml": 0o600, "demo-secrets.json": 0o600, "demo-signing-key.pem": 0o600}
+    secrets = json.loads((folder / "demo-secrets.json").read_text(encoding="utf-8"))
+    assert list(secrets) == [LABOR, "moe-schools", "mohw-research"]
+    elsewhere = (folder / "demo-clients.yaml").read_text(encoding="utf-8") + \
+        server.output("stdout")
+    assert [c for c, s in secrets.items() if len(s) < 40 or s in elsewhere] == []
+    with server.client() as c:
+        assert c.get("/healthz").json() == {"status": "ok", "coverage_version": 0}
+        assert [k["kid"] for k in c.get("/.well-known/jwks.json").json()["keys"]] == [kid]
+
+
+ASKED = ((1, "LABOR_INSPECTION", "MYDATA-2025-000001"),
+         (2, "EMPLOYMENT_SUBSIDY", "MYDATA-2025-000002"))
+"""The persons the labor office asks about (labor insurance on 2025-02-15): insured, not."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The labor office's exchanges: its token, its two answers, the JWKS, and when."""
+
+    token: httpx.Response
+    answers: list[httpx.Response]
+    jwks: dict[str, Any]
+    started: int
+    ended: int
+
+
+@pytest.fixture(scope="module")
+def asked(server: Server) -> Asked:
+    started = int(time.time())
+    token = server.token(LABOR)
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    with server.client() as c:
+        answers = [c.post("/v1/verifications", headers=bearer, json={
+            "id": person_id(n), "scheme": "labor", "date": "2025-02-15", "purpose": purpose,
+            "consent": consent, "request_ref": f"case-{n}"}) for n, purpose, consent in ASKED]
+        jwks = c.get("/.well-known/jwks.json").json()
+    return Asked(token, answers, jwks, started, int(time.time()) + 1)
+
+
+def test_a_demo_client_verifies_and_checks_the_answers_offline(asked: Asked) -> None:
+    """With its secret from ``demo-secrets.json`` the labor office gets a token for its two
+    scopes and two signed answers (insured, not insured) that verify offline with the JWKS,
+    addressed to it, from version 0; the identifier never comes back."""
+    from services.tokens import TokenError
+
+    assert {k: v for k, v in asked.token.json().items() if k != "access_token"} == {
+        "token_type": "Bearer", "expires_in": 300, "scope": "verify:labor verify:nhi"}
+    for (n, purpose, consent), r in zip(ASKED, asked.answers, strict=True):
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        claims = verify_answer(asked.jwks, doc["jws"], audience=LABOR, issuer=ISSUER)
+        assert asked.started <= claims.pop("iat") <= asked.ended
+        assert claims == {
+            "verification": {"scheme": "labor", "date": "2025-02-15", "insured": FLAGS[n][0],
+                             "as_of": V0.isoformat()},
+            "source": {"dataset": DATASET, "version": 0}, "purpose": purpose,
+            "consent": consent, "request_ref": f"case-{n}", "iss": ISSUER, "aud": LABOR,
+            "jti": doc["exchange_id"]}
+        assert person_id(n) not in r.text
+        with pytest.raises(TokenError, match=r"^token audience invalid$"):
+            verify_answer(asked.jwks, doc["jws"], audience="moe-schools")
+    assert [FLAGS[n][0] for n, _, _ in ASKED] == [True, False]
+
+
+def _sha256(r: httpx.Response) -> str:
+    return hashlib.sha256(r.content).hexdigest()
+
+
+def test_the_auditor_lists_exactly_those_exchanges_without_an_identifier(
+        server: Server, asked: Asked) -> None:
+    """``audit exchanges --json`` (auditor) lists the token and the two verifications, each
+    with its client, endpoint, person_key, outcome, status and the digest of the response
+    sent; ``--person-key`` keeps one; an analyst is refused, as is an identifier given for a
+    person_key (never echoed); ``audit verify`` is ok. No identifier is in any output nor in
+    any file of the audit folder."""
+    keys = {n: DEMO.person_key(person_id(n)) for n, _, _ in ASKED}
+    auditor = {"LAKEHOUSE_ROLE": "auditor", "LAKEHOUSE_USER": "auditor-serve-test"}
+    listed, one, analyst, malformed, verified = server.lakehouse(
+        (("audit", "exchanges", "--json"), auditor),
+        (("audit", "exchanges", "--json", "--person-key", keys[2]), auditor),
+        (("audit", "exchanges", "--json"), {"LAKEHOUSE_ROLE": "analyst"}),
+        (("audit", "exchanges", "--person-key", person_id(1)), auditor),
+        (("audit", "verify"), auditor))
+    assert (listed.code, listed.err) == (0, ""), listed
+    entries = json.loads(listed.out)
+    stamps = [e.pop("at") for e in entries]
+    assert stamps == sorted(stamps) and all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", s) for s in stamps)
+    assert re.fullmatch(r"[0-9a-f]{32}", entries[0]["exchange_id"])
+    who = {"client": LABOR, "agency": AGENCY, "outcome": "answered", "status": 200}
+    expected = [{"seq": 1, "exchange_id": entries[0]["exchange_id"], **who,
+                 "endpoint": "POST /oauth/token", "scope": "verify:labor verify:nhi",
+                 "response_sha256": _sha256(asked.token)}]
+    for i, ((n, purpose, consent), r) in enumerate(zip(ASKED, asked.answers, strict=True)):
+        expected.append({"seq": 2 + i, "exchange_id": r.json()["exchange_id"], **who,
+                         "endpoint": "POST /v1/verifications", "scope": "verify:labor",
+                         "purpose": purpose, "consent": consent, "person_key": keys[n],
+                         "dataset": DATASET, "version": 0, "response_sha256": _sha256(r)})
+    assert entries == expected
+    assert (one.code, one.err) == (0, "") and [
+        {k: v for k, v in e.items() if k != "at"} for e in json.loads(one.out)] == [expected[2]]
+    assert (analyst.code, analyst.out, analyst.err) == (2, "", "✗ refused: role analyst may "
+                                                        "not list the exchanges (roles: "
+                                                        "auditor, steward)\n")
+    assert (malformed.code, malformed.out, malformed.err) == (
+        2, "", "✗ audit exchanges: --person-key must be 64 lowercase hex digits (a person_key, "
+        "never an identifier)\n")
+    assert (verified.code, verified.out, verified.err) == (0, "audit log ok: 3 entries\n", "")
+    audit = sorted(p for p in (server.root / "system" / "audit").rglob("*") if p.is_file())
+    texts = [p.read_bytes().decode("utf-8", "replace") for p in audit] + [
+        t for d in (listed, one, analyst, malformed, verified) for t in (d.out, d.err)]
+    assert [i for i, t in enumerate(texts) if NATIONAL_ID.search(t)] == []
+
+
+# ----------------------------------------------------------------------------- new versions
+VERSIONS = {0: (V0, False), 1: (V1, True), 2: (V2, False)}
+"""Per version: its snapshot date and whether person 3 is in labor insurance."""
+
+
+def _ask_until(server: Server, token: str, stop: threading.Event, out: list[httpx.Response]
+               ) -> None:
+    """Ask about person 3 (labor, on a date after every snapshot) until ``stop``, about 20 a
+    second (the labor office's rate limit is 50)."""
+    with server.client() as c:
+        while not stop.is_set():
+            out.append(c.post("/v1/verifications", headers={"Authorization": f"Bearer {token}"},
+                              json={"id": person_id(3), "scheme": "labor", "date": "2025-04-15",
+                                    "purpose": "LABOR_INSPECTION",
+                                    "consent": "MYDATA-2025-000003"}))
+            stop.wait(0.05)
+
+
+def _wait(test: Any, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not test():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_versions_published_while_requests_run_are_answered_in_order(server: Server) -> None:
+    """Versions 1 and 2 published while two agencies' threads ask without pause: every
+    request is answered 200, from version 0, 1 or 2 with that version's snapshot and flag
+    (never a mix), each thread's answers never go back to an older version, and the last
+    answers (those sent once ``/healthz`` says version 2) come from version 2: the service
+    follows the table without a restart."""
+    token = server.token(LABOR).json()["access_token"]
+    stop = threading.Event()
+    seen: list[list[httpx.Response]] = [[], []]
+    threads = [threading.Thread(target=_ask_until, args=(server, token, stop, out))
+               for out in seen]
+    for t in threads:
+        t.start()
+
+    def serving() -> int:
+        with server.client() as c:
+            return int(c.get("/healthz").json()["coverage_version"])
+
+    try:
+        for version in (1, 2):
+            snapshot, insured = VERSIONS[version]
+            _wait(lambda v=version: min(len(s) for s in seen) >= 5 * v, "answers")
+            rows = demo_rows({**FLAGS, 3: (insured, False, False, True)}, snapshot)
+            publish(server.root, rows, snapshot, key_id=DEMO.key_id)
+            _wait(lambda v=version: serving() == v, f"version {version} served")
+        counts = [len(s) for s in seen]
+        _wait(lambda: all(len(s) >= n + 5 for s, n in zip(seen, counts, strict=True)),
+              "answers after version 2")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    with server.client() as c:
+        jwks = c.get("/.well-known/jwks.json").json()
+    answered: list[list[int]] = []
+    for responses in seen:
+        assert {r.status_code for r in responses} == {200}, {r.text for r in responses}
+        versions = []
+        for r in responses:
+            claims = verify_answer(jwks, r.json()["jws"], audience=LABOR, issuer=ISSUER)
+            version = claims["source"]["version"]
+            snapshot, insured = VERSIONS[version]
+            assert (claims["verification"]["as_of"], claims["verification"]["insured"]) == (
+                snapshot.isoformat(), insured), claims
+            versions.append(version)
+        answered.append(versions)
+    assert {v for versions in answered for v in versions} == {0, 1, 2}
+    assert [versions == sorted(versions) for versions in answered] == [True, True]
+    # Once the service says it serves version 2, every request sent after the one then in
+    # flight is answered from version 2.
+    after = [versions[n + 1:] for versions, n in zip(answered, counts, strict=True)]
+    assert [set(versions) for versions in after] == [{2}, {2}], answered
+
+
+# ----------------------------------------------------------------------------- a crash (last)
+def big_rows(n: int, snapshot: date) -> pa.Table:
+    """``n`` persons with made-up person keys (64 hex digits) and varied flags."""
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n)]
+    return pa.table({
+        "person_key": keys,
+        **{name: pa.array([(i >> bit) & 1 == 1 for i in range(n)], pa.bool_()) for bit, name in
+           enumerate(("in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m"))},
+        "snapshot_date": pa.array([snapshot] * n, pa.date32()),
+    })
+
+
+def _files(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*")
+            if p.is_file()}
+
+
+def test_a_server_killed_during_a_download_truncates_it_and_changes_nothing(
+        server: Server) -> None:
+    """A 300,000-row version downloaded as CSV by the ministry of education (``moe-schools``,
+    scope ``datasets:gold.person_coverage``); after the first chunk the server is killed
+    (SIGKILL): the client sees a truncated chunked transfer (``RemoteProtocolError``), every
+    byte it got is the version's own, and the Delta table is as it was (same version, rows and
+    files: a download publishes nothing). The download was recorded before its first byte and
+    the audit log still verifies. Last of the module: the server is gone."""
+    snapshot = date(2025, 4, 30)
+    publish(server.root, big_rows(300_000, snapshot), snapshot, key_id=DEMO.key_id)
+    folder = Path(catalog.table_uri(str(server.root), "gold", "person_coverage"))
+    table = DeltaTable(str(folder))
+    version, rows, files = table.version(), table.to_pyarrow_table(), _files(folder)
+    assert (version, rows.num_rows, len(table.file_uris())) == (3, 300_000, 1)
+    whole = io.BytesIO()
+    pa_csv.write_csv(rows, whole)
+    expected = BOM + whole.getvalue()
+    token = server.token("moe-schools").json()["access_token"]
+    got = bytearray()
+    with server.client() as c, c.stream(
+            "GET", f"/v1/datasets/{DATASET}/versions/{version}", params={"format": "csv"},
+            headers={"Authorization": f"Bearer {token}"}) as r:
+        assert (r.status_code, r.headers["transfer-encoding"]) == (200, "chunked")
+        etag = r.headers["etag"]
+        chunks = r.iter_raw()
+        got += next(chunks)
+        server.proc.kill()
+        assert server.proc.wait(timeout=30) == -signal.SIGKILL
+        with pytest.raises(httpx.TransportError) as cut:
+            for chunk in chunks:
+                got += chunk
+    assert type(cut.value) is httpx.RemoteProtocolError
+    assert 0 < len(got) < len(expected) and bytes(got) == expected[:len(got)]
+    after = DeltaTable(str(folder))
+    assert (after.version(), _files(folder)) == (version, files)
+    assert after.to_pyarrow_table().equals(rows)
+
+    auditor = {"LAKEHOUSE_ROLE": "auditor"}
+    listed, verified = server.lakehouse(
+        (("audit", "exchanges", "--json", "--client", "moe-schools"), auditor),
+        (("audit", "verify"), auditor))
+    entries = json.loads(listed.out)
+    assert [(e["endpoint"], e["outcome"], e["status"]) for e in entries] == [
+        ("POST /oauth/token", "answered", 200),
+        ("GET /v1/datasets/{name}/versions/{version}", "answered", 200)]
+    assert {k: entries[1][k] for k in ("dataset", "version", "format", "etag", "scope")} == {
+        "dataset": DATASET, "version": version, "format": "csv", "etag": etag.strip('"'),
+        "scope": "datasets:gold.person_coverage"}
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines())
+                for p in (server.root / "system" / "audit").glob("audit-*.jsonl"))
+    assert (verified.code, verified.out) == (0, f"audit log ok: {lines} entries\n"), verified

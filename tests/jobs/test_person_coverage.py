@@ -232,7 +232,8 @@ def test_helpers():
 
 
 PUBLISHED = ("gold/person_coverage.yaml", "gold/deceased_with_active_payments.yaml",
-             "gold/dual_enrollment.yaml", "opendata/insured_by_county_age_sex.yaml")
+             "gold/dual_enrollment.yaml", "gold/coverage_periods.yaml",
+             "opendata/insured_by_county_age_sex.yaml")
 
 
 @pytest.mark.parametrize("path", PUBLISHED)

@@ -30,7 +30,7 @@ def test_real_contracts_load():
         "bli.benefit_payments"}
     assert {d.name for d in contracts.datasets()} == {
         "gold.person_coverage", "gold.deceased_with_active_payments", "gold.dual_enrollment",
-        "opendata.insured_by_county_age_sex"}
+        "gold.coverage_periods", "opendata.insured_by_county_age_sex"}
 
 
 def _broken(tmp_path, mutate) -> Path:

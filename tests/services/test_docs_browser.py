@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -63,12 +64,12 @@ class Node:
     def raw(self) -> str:
         return "".join(c if isinstance(c, str) else c.raw() for c in self.children)
 
-    def find(self, test: object) -> list[Node]:
+    def find(self, test: Callable[[Node], bool]) -> list[Node]:
         """Every element below this one (document order) for which ``test(node)`` holds."""
         found: list[Node] = []
         for child in self.children:
             if isinstance(child, Node):
-                if test(child):  # type: ignore[operator]
+                if test(child):
                     found.append(child)
                 found.extend(child.find(test))
         return found
@@ -217,9 +218,9 @@ def test_swagger_ui_paints_post_green_and_get_blue(pages: dict[str, Page]) -> No
         tint = re.search(rf"\.opblock\.opblock-{name}\{{background:rgba\((\d+),(\d+),(\d+),"
                          r"\.1\)", css)
         assert badge is not None and tint is not None
-        blend = tuple(round(255 - 0.1 * (255 - int(c))) for c in tint.groups())
+        r, g, b = (round(255 - 0.1 * (255 - int(c))) for c in tint.groups())
         per_op[method] = (screen.area(badge[1]) / count[method],
-                          _near(screen, blend) / count[method])  # type: ignore[arg-type]
+                          _near(screen, (r, g, b)) / count[method])
     for badge_area, tint_area in per_op.values():
         assert 3_000 <= badge_area <= 6_000, per_op
         assert 30_000 <= tint_area <= 55_000, per_op
