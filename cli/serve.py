@@ -63,6 +63,7 @@ def _demo_registry(root: str) -> None:
     issued = write_demo_registry(registry_file)
     secrets_file = folder / "demo-secrets.json"
     fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: set it
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(issued, f, indent=2)
     os.environ[REGISTRY_ENV] = str(registry_file)
@@ -117,6 +118,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (MissingKeyError, MissingSigningKey, RegistryError) as exc:
         fail(f"serve: {exc}")
         return REFUSED
+    taken = _unavailable(args.host, args.port)
+    if taken:
+        fail(f"serve: cannot listen on {args.host}:{args.port}: {taken}")
+        return 1
     done(f"serving {len(cfg.registry)} client(s) on http://{args.host}:{args.port} "
          f"(documentation: /docs) from {cfg.root}, {args.workers} worker(s)")
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "warning",
@@ -126,6 +131,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         uvicorn.run("services.app:from_env", factory=True, workers=args.workers, **common)
     return 0
+
+
+def _unavailable(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (in use, not an address of this host), checked
+    before saying the service is up; ``None`` if it can (uvicorn binds it right after)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def add_parsers(sub: Any) -> None:

@@ -61,7 +61,7 @@ _ADVICE = {
              "code and the data.",
     REIDENTIFY: "Set it to the key the data was published with (each published version "
                 "records its key id).",
-    VERIFY: "Set it to the key gold.person_coverage was published with (each published "
+    VERIFY: "Set it to the key gold.coverage_periods was published with (each published "
             "version records its key id).",
 }
 """What to do about a missing key, per action: a new secret to publish, the published

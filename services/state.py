@@ -25,8 +25,8 @@ from fastapi import Request
 from kernel.layout import Layout
 from masking.keys import PseudonymKey
 from services.clients import Client, Registry
-from services.coverage import CoverageSource
 from services.exchanges import Exchange, ExchangeLog, digest
+from services.periods import PeriodsSource
 from services.problems import Problem, unauthorized
 from services.ratelimit import RateLimiter
 from services.tokens import ISSUER, AccessClaims, Keyring, TokenError, verify_access_token
@@ -111,7 +111,7 @@ class Service:
 
     def __init__(self, cfg: ServiceConfig) -> None:
         self.cfg = cfg
-        self.coverage = CoverageSource(cfg.root)
+        self.coverage = PeriodsSource(cfg.root)
         self.limiter = RateLimiter()
         self.exchanges = ExchangeLog(Layout(cfg.root).audit_dir)
         self._stop = threading.Event()
@@ -185,7 +185,7 @@ class Service:
         while not self._stop.wait(self.cfg.refresh_seconds):
             try:
                 if self.coverage.refresh():
-                    log.info("now answering from %s version %s", "gold.person_coverage",
+                    log.info("now answering from %s version %s", "gold.coverage_periods",
                              self.coverage.latest().version)
             except Exception as exc:  # keep serving the version in place
                 log.warning("coverage refresh failed: %s", type(exc).__name__)

@@ -2,8 +2,7 @@
 
 An agency that already holds a person's national ID or resident certificate number asks about
 one scheme on one date, for a registered purpose, under the person's consent reference. The
-answer says only that: covered or not, and the snapshot date of the published data it comes
-from; it is signed (compact JWS, Ed25519) so the office can keep it and check it offline with
+answer says only that: covered or not, since when, and the day it holds for; it is signed (compact JWS, Ed25519) so the office can keep it and check it offline with
 the keys of ``/.well-known/jwks.json``.
 
 **Checks, in order** (each a :class:`~services.problems.Problem` naming the field, scope or
@@ -13,9 +12,11 @@ the identifier's shape and check digit (:func:`kernel.twid.is_valid_person_id`, 
 quality checks use: a wrong check digit is a 422, never a lookup).
 
 **Lookup.** The identifier is normalised and hashed into ``person_key`` with the
-pseudonymisation key (:meth:`masking.keys.PseudonymKey.person_key`, the JVM's HMAC in Python);
-the key must be the one the answering version was published with (its key id), else the service
-is unavailable rather than wrong. A person the published data does not know is not covered:
+pseudonymisation key (:meth:`masking.keys.PseudonymKey.person_key`, the JVM's HMAC in Python)
+and looked up in the latest published ``gold.coverage_periods`` (:mod:`services.periods`): the
+period covering the date, hence "since when"; a date after the snapshot date is answered as of
+the snapshot date, and the answer says so (``as_of``). The key must be the one the version was
+published with (its key id), else the service is unavailable rather than wrong. A person the published data does not know is not covered:
 the answer is the same, in the same time, as for a known person who is not covered, so an
 agency cannot learn who is known. The identifier itself is dropped once hashed: the exchange is
 recorded with the ``person_key``.
@@ -31,7 +32,7 @@ from typing import Any
 from kernel.twid import is_valid_person_id, normalise_identifier_text
 from masking.keys import PseudonymKey
 from services.clients import VERIFY_SCHEMES, Client
-from services.coverage import DATASET, CoverageSource
+from services.periods import DATASET, CoverageUnavailable, PeriodsSource
 from services.problems import Problem, forbidden, unprocessable
 
 CONSENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{3,63}$")
@@ -109,26 +110,27 @@ def _looks_personal(text: str) -> bool:
     return False
 
 
-def answer(checked: Checked, source: CoverageSource, key: PseudonymKey) -> dict[str, Any]:
+def answer(checked: Checked, source: PeriodsSource, key: PseudonymKey) -> dict[str, Any]:
     """The verification claims for a checked request (the caller adds ``iss``, ``aud``,
-    ``iat``, ``jti`` and signs): the scheme, the date, covered or not, and the published
-    version and snapshot date the answer comes from."""
-    from services.coverage import CoverageUnavailable
-
+    ``iat``, ``jti`` and signs): the scheme, the date asked, covered or not and since when, the
+    day the answer holds for (``as_of``: the date asked, or the snapshot date when the date is
+    later), and the published version it comes from."""
     try:
-        version = source.for_date(checked.on)
+        version = source.latest()
     except CoverageUnavailable as exc:
-        raise Problem(503 if "not been published" in str(exc) else 422,
-                      "coverage-unavailable", str(exc)) from None
+        raise Problem(503, "coverage-unavailable", str(exc)) from None
     if version.key_id != key.key_id:
         raise Problem(503, "key-mismatch",
                       f"{DATASET} version {version.version} was published with key id "
                       f"{version.key_id}; this service holds {key.key_id}")
+    found = version.answer(checked.person_key, checked.scheme, checked.on)
     claims: dict[str, Any] = {
         "verification": {"scheme": checked.scheme, "date": checked.on.isoformat(),
-                         "insured": version.insured(checked.person_key, checked.scheme),
-                         "as_of": version.snapshot_date.isoformat()},
-        "source": {"dataset": DATASET, "version": version.version},
+                         "insured": found.insured,
+                         "since": None if found.since is None else found.since.isoformat(),
+                         "as_of": found.on.isoformat()},
+        "source": {"dataset": DATASET, "version": version.version,
+                   "snapshot_date": version.snapshot_date.isoformat()},
         "purpose": checked.purpose,
         "consent": checked.consent,
     }

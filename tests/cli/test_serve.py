@@ -1,5 +1,5 @@
 """``lakehouse serve`` as an operator runs it: the installed console script in a new process,
-``--demo`` on a lakehouse whose ``gold.person_coverage`` was published with the demo key (as
+``--demo`` on a lakehouse whose ``gold.coverage_periods`` was published with the demo key (as
 ``make demo`` publishes), called over HTTP as an agency calls it, audited with ``lakehouse
 audit`` as the auditors do, and killed in the middle of a download.
 
@@ -24,9 +24,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,17 @@ from analytics import catalog
 from masking.keys import PseudonymKey
 from sandbox.demo import DEMO_KEY
 from services.datasets import BOM
-from services.tokens import ISSUER, SigningKey, verify_answer
-from tests.services.conftest import person_id, publish
+from services.tokens import ISSUER, SigningKey, TokenError, verify_answer
+from tests.services.conftest import period_rows, person_id, publish, since
 
 EXE = Path(sys.executable).with_name("lakehouse")
 DEMO = PseudonymKey.from_env({"LAKEHOUSE_PSEUDONYM_KEY": DEMO_KEY})
 LABOR = "taipei-labor-office"
 AGENCY = "臺北市政府勞動局"
 DATASET = "gold.person_coverage"
+"""The dataset downloaded."""
+ANSWERS = "gold.coverage_periods"
+"""The dataset verifications answer from."""
 V0, V1, V2 = date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31)
 FLAGS = {1: (True, True, False, False), 2: (False, True, True, False),
          3: (False, False, False, True)}
@@ -59,15 +63,9 @@ UNSET = ("LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_SERVICE_", "LAKEHOUSE_ROLE", "LAK
 
 
 def demo_rows(flags: dict[int, tuple[bool, bool, bool, bool]], snapshot: date) -> pa.Table:
-    """``gold.person_coverage`` rows of persons ``n`` (``person_id(n)``), keyed with the demo
-    pseudonymisation key."""
-    cols = list(zip(*flags.values(), strict=True))
-    names = ("in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m")
-    return pa.table({
-        "person_key": [DEMO.person_key(person_id(n)) for n in flags],
-        **{name: pa.array(col, pa.bool_()) for name, col in zip(names, cols, strict=True)},
-        "snapshot_date": pa.array([snapshot] * len(flags), pa.date32()),
-    })
+    """``gold.coverage_periods`` rows of persons ``n`` (``person_id(n)``), keyed with the demo
+    pseudonymisation key (see ``tests.services.conftest.period_rows``)."""
+    return period_rows(flags, snapshot, key=DEMO)
 
 
 @dataclass(frozen=True)
@@ -145,6 +143,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _healthy(server: Server, deadline: float) -> bool:
+    """Whether the server answers ``GET /healthz`` before ``deadline`` (while it runs)."""
+    while server.proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``lakehouse serve --demo`` on a lakehouse with version 0 published with the demo key,
@@ -158,15 +168,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc = subprocess.Popen([str(EXE), "serve", "--demo", "--port", str(port)], env=env,
                                 stdout=out, stderr=err)
     running = Server(root, env, port, proc, logs)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{running.url}/healthz", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
+    if not _healthy(running, deadline=time.monotonic() + 60):
         proc.kill()
+        proc.wait(timeout=30)
         pytest.fail(f"lakehouse serve did not start: {running.output('stderr')[-2000:]}")
     yield running
     if proc.poll() is None:
@@ -198,9 +202,42 @@ def test_without_demo_each_missing_secret_is_refused_naming_what_to_set(tmp_path
         "-algorithm ed25519), and LAKEHOUSE_SERVICE_SIGNING_KEY_ID to its key id.\n",
         "✗ serve: refusing to answer verifications: no pseudonymisation key "
         "(LAKEHOUSE_PSEUDONYM_KEY is not set and no Airflow connection lakehouse_pseudonym_key "
-        "holds one). Set it to the key gold.person_coverage was published with (each published "
+        "holds one). Set it to the key gold.coverage_periods was published with (each published "
         "version records its key id).\n"]
     assert not root.exists()
+
+
+@pytest.fixture(scope="module")
+def on_a_taken_port(tmp_path_factory: pytest.TempPathFactory) -> tuple[Done, Path]:
+    """``serve --demo`` on a port another socket listens on, over a lakehouse whose
+    ``demo-secrets.json`` already exists with mode 0644 (copied, restored, an older release):
+    the demo files are written, then the port cannot be bound."""
+    root = tmp_path_factory.mktemp("taken-port") / "lakehouse"
+    secrets = root / "system" / "services" / "demo-secrets.json"
+    secrets.parent.mkdir(parents=True)
+    secrets.write_text("{}", encoding="utf-8")
+    secrets.chmod(0o644)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        serve = ("serve", "--demo", "--port", str(taken.getsockname()[1]))
+        (done,) = lakehouse(_environment(root), (serve, {}))
+    return done, secrets
+
+
+def test_fresh_demo_secrets_are_never_left_readable_by_others(
+        on_a_taken_port: tuple[Done, Path]) -> None:
+    done, secrets = on_a_taken_port
+    assert list(json.loads(secrets.read_text(encoding="utf-8"))) == [
+        LABOR, "moe-schools", "mohw-research"], done
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+
+
+def test_a_port_in_use_is_one_failure_line_and_no_success_line(
+        on_a_taken_port: tuple[Done, Path]) -> None:
+    done, _ = on_a_taken_port
+    assert [line[:2] for line in done.out.splitlines()] == ["! "] * 3, done
+    assert done.code == 1 and done.err.count("\n") == 1 and done.err.startswith("✗ serve: ")
 
 
 # ----------------------------------------------------------------------------- demo mode
@@ -228,7 +265,8 @@ def test_demo_mode_says_what_it_filled_in_and_keeps_the_secrets_private(server: 
     assert list(secrets) == [LABOR, "moe-schools", "mohw-research"]
     elsewhere = (folder / "demo-clients.yaml").read_text(encoding="utf-8") + \
         server.output("stdout")
-    assert [c for c, s in secrets.items() if len(s) < 40 or s in elsewhere] == []
+    assert [len(s) for s in secrets.values()] == [43] * 3  # secrets.token_urlsafe(32)
+    assert [c for c, s in secrets.items() if s in elsewhere] == []
     with server.client() as c:
         assert c.get("/healthz").json() == {"status": "ok", "coverage_version": 0}
         assert [k["kid"] for k in c.get("/.well-known/jwks.json").json()["keys"]] == [kid]
@@ -261,15 +299,13 @@ def asked(server: Server) -> Asked:
             "id": person_id(n), "scheme": "labor", "date": "2025-02-15", "purpose": purpose,
             "consent": consent, "request_ref": f"case-{n}"}) for n, purpose, consent in ASKED]
         jwks = c.get("/.well-known/jwks.json").json()
-    return Asked(token, answers, jwks, started, int(time.time()) + 1)
+    return Asked(token, answers, jwks, started, int(time.time()))
 
 
 def test_a_demo_client_verifies_and_checks_the_answers_offline(asked: Asked) -> None:
     """With its secret from ``demo-secrets.json`` the labor office gets a token for its two
     scopes and two signed answers (insured, not insured) that verify offline with the JWKS,
     addressed to it, from version 0; the identifier never comes back."""
-    from services.tokens import TokenError
-
     assert {k: v for k, v in asked.token.json().items() if k != "access_token"} == {
         "token_type": "Bearer", "expires_in": 300, "scope": "verify:labor verify:nhi"}
     for (n, purpose, consent), r in zip(ASKED, asked.answers, strict=True):
@@ -279,8 +315,10 @@ def test_a_demo_client_verifies_and_checks_the_answers_offline(asked: Asked) -> 
         assert asked.started <= claims.pop("iat") <= asked.ended
         assert claims == {
             "verification": {"scheme": "labor", "date": "2025-02-15", "insured": FLAGS[n][0],
+                             "since": since(n, "labor").isoformat() if FLAGS[n][0] else None,
                              "as_of": V0.isoformat()},
-            "source": {"dataset": DATASET, "version": 0}, "purpose": purpose,
+            "source": {"dataset": ANSWERS, "version": 0, "snapshot_date": V0.isoformat()},
+            "purpose": purpose,
             "consent": consent, "request_ref": f"case-{n}", "iss": ISSUER, "aud": LABOR,
             "jti": doc["exchange_id"]}
         assert person_id(n) not in r.text
@@ -322,7 +360,7 @@ def test_the_auditor_lists_exactly_those_exchanges_without_an_identifier(
         expected.append({"seq": 2 + i, "exchange_id": r.json()["exchange_id"], **who,
                          "endpoint": "POST /v1/verifications", "scope": "verify:labor",
                          "purpose": purpose, "consent": consent, "person_key": keys[n],
-                         "dataset": DATASET, "version": 0, "response_sha256": _sha256(r)})
+                         "dataset": ANSWERS, "version": 0, "response_sha256": _sha256(r)})
     assert entries == expected
     assert (one.code, one.err) == (0, "") and [
         {k: v for k, v in e.items() if k != "at"} for e in json.loads(one.out)] == [expected[2]]
@@ -334,6 +372,8 @@ def test_the_auditor_lists_exactly_those_exchanges_without_an_identifier(
         "never an identifier)\n")
     assert (verified.code, verified.out, verified.err) == (0, "audit log ok: 3 entries\n", "")
     audit = sorted(p for p in (server.root / "system" / "audit").rglob("*") if p.is_file())
+    assert [p.name for p in audit if p.suffix == ".jsonl"] == sorted(
+        {f"audit-{s[:10]}.jsonl" for s in stamps})
     texts = [p.read_bytes().decode("utf-8", "replace") for p in audit] + [
         t for d in (listed, one, analyst, malformed, verified) for t in (d.out, d.err)]
     assert [i for i, t in enumerate(texts) if NATIONAL_ID.search(t)] == []
@@ -357,7 +397,7 @@ def _ask_until(server: Server, token: str, stop: threading.Event, out: list[http
             stop.wait(0.05)
 
 
-def _wait(test: Any, what: str, seconds: float = 60) -> None:
+def _wait(test: Callable[[], bool], what: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not test():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -365,7 +405,7 @@ def _wait(test: Any, what: str, seconds: float = 60) -> None:
 
 
 def test_versions_published_while_requests_run_are_answered_in_order(server: Server) -> None:
-    """Versions 1 and 2 published while two agencies' threads ask without pause: every
+    """Versions 1 and 2 published while two threads of the labor office keep asking: every
     request is answered 200, from version 0, 1 or 2 with that version's snapshot and flag
     (never a mix), each thread's answers never go back to an older version, and the last
     answers (those sent once ``/healthz`` says version 2) come from version 2: the service
@@ -378,17 +418,20 @@ def test_versions_published_while_requests_run_are_answered_in_order(server: Ser
     for t in threads:
         t.start()
 
-    def serving() -> int:
+    def answered_each(n: int) -> bool:
+        return min(len(s) for s in seen) >= n
+
+    def serves(version: int) -> bool:
         with server.client() as c:
-            return int(c.get("/healthz").json()["coverage_version"])
+            return bool(c.get("/healthz").json()["coverage_version"] == version)
 
     try:
         for version in (1, 2):
             snapshot, insured = VERSIONS[version]
-            _wait(lambda v=version: min(len(s) for s in seen) >= 5 * v, "answers")
+            _wait(partial(answered_each, 5 * version), "answers")
             rows = demo_rows({**FLAGS, 3: (insured, False, False, True)}, snapshot)
             publish(server.root, rows, snapshot, key_id=DEMO.key_id)
-            _wait(lambda v=version: serving() == v, f"version {version} served")
+            _wait(partial(serves, version), f"version {version} served")
         counts = [len(s) for s in seen]
         _wait(lambda: all(len(s) >= n + 5 for s, n in zip(seen, counts, strict=True)),
               "answers after version 2")
@@ -448,7 +491,7 @@ def test_a_server_killed_during_a_download_truncates_it_and_changes_nothing(
     folder = Path(catalog.table_uri(str(server.root), "gold", "person_coverage"))
     table = DeltaTable(str(folder))
     version, rows, files = table.version(), table.to_pyarrow_table(), _files(folder)
-    assert (version, rows.num_rows, len(table.file_uris())) == (3, 300_000, 1)
+    assert (rows.num_rows, len(table.file_uris())) == (300_000, 1)
     whole = io.BytesIO()
     pa_csv.write_csv(rows, whole)
     expected = BOM + whole.getvalue()

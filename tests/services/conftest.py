@@ -1,8 +1,9 @@
 """A lakehouse root with published coverage, and the data services running on it over HTTP.
 
-``gold.person_coverage`` is written as a real Delta table with the commit metadata a publish
-writes (snapshot date, key id); the service is the real application on uvicorn on a free
-localhost port, called with ``httpx``.
+``gold.coverage_periods`` (what verifications answer from) and ``gold.person_coverage`` (a
+dataset to download) are written as real Delta tables with the commit metadata a publish writes
+(snapshot date, key id); the service is the real application on uvicorn on a free localhost
+port, called with ``httpx``.
 """
 
 from __future__ import annotations
@@ -55,11 +56,41 @@ def coverage_rows(flags: dict[int, tuple[bool, bool, bool, bool]], snapshot: dat
     })
 
 
+SCHEMES = ("labor", "nhi", "farmer", "pension")
+SINCE = date(2020, 1, 1)
+PAST = (date(2015, 1, 1), date(2016, 1, 1))
+
+
+def since(n: int, scheme: str) -> date:
+    """The first day of person ``n``'s open period in ``scheme`` (distinct per person)."""
+    return date(2020, 1 + SCHEMES.index(scheme), n % 28 + 1)
+
+
+def period_rows(flags: dict[int, tuple[bool, bool, bool, bool]], snapshot: date,
+                key: PseudonymKey = PSEUDONYM) -> pa.Table:
+    """``gold.coverage_periods`` rows: for person ``n`` and each scheme whose flag is true, a
+    period open since :func:`since`; whose flag is false, a period closed in 2015 (was insured,
+    is not)."""
+    rows = []
+    for n, fl in flags.items():
+        pk = key.person_key(person_id(n))
+        for scheme, on in zip(SCHEMES, fl, strict=True):
+            rows.append((pk, scheme, *((since(n, scheme), None) if on else PAST)))
+    cols = list(zip(*rows, strict=True))
+    return pa.table({
+        "person_key": pa.array(cols[0], pa.string()), "scheme": pa.array(cols[1], pa.string()),
+        "start_date": pa.array(cols[2], pa.date32()), "end_date": pa.array(cols[3], pa.date32()),
+        "snapshot_date": pa.array([snapshot] * len(rows), pa.date32()),
+    })
+
+
 def publish(root: Path, rows: pa.Table, snapshot: date, key_id: str | None = None) -> None:
-    """Write a new version of gold.person_coverage as a publish does (overwrite + metadata)."""
-    meta = {"dataset": "gold.person_coverage", "key_id": key_id or PSEUDONYM.key_id,
+    """Write a new version of the dataset ``rows`` belong to (gold.coverage_periods when they
+    have a ``scheme``, else gold.person_coverage) as a publish does (overwrite + metadata)."""
+    table = "coverage_periods" if "scheme" in rows.column_names else "person_coverage"
+    meta = {"dataset": f"gold.{table}", "key_id": key_id or PSEUDONYM.key_id,
             "snapshot_date": snapshot.isoformat(), "run_id": "test-run"}
-    write_deltalake(catalog.table_uri(str(root), "gold", "person_coverage"), rows,
+    write_deltalake(catalog.table_uri(str(root), "gold", table), rows,
                     mode="overwrite",
                     commit_properties=CommitProperties(
                         custom_metadata={"userMetadata": json.dumps(meta)}))
@@ -117,6 +148,7 @@ FLAGS = {1: (True, True, False, False), 2: (False, True, True, False),
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("lake")
     publish(root, coverage_rows(FLAGS, SNAPSHOT), SNAPSHOT)
+    publish(root, period_rows(FLAGS, SNAPSHOT), SNAPSHOT)
     cfg = ServiceConfig(root=str(root), registry=registry(),
                         keyring=Keyring(SigningKey.generate()), pseudonym_key=PSEUDONYM,
                         refresh_seconds=0.2)

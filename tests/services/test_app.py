@@ -15,7 +15,7 @@ from audit.log import entries, verify
 from kernel.layout import Layout
 from services.exchanges import exchanges
 from services.tokens import SigningKey, issue_access_token, verify_answer
-from tests.services.conftest import PSEUDONYM, SECRET, SNAPSHOT, Running, person_id
+from tests.services.conftest import PAST, PSEUDONYM, SECRET, SNAPSHOT, Running, person_id, since
 
 PROBLEM = "application/problem+json"
 
@@ -83,8 +83,10 @@ def test_an_insured_person_gets_a_signed_answer_checkable_offline(service: Runni
     assert status == 200
     claims = claims_of(service, doc)
     assert claims["verification"] == {"scheme": "labor", "date": "2026-12-01", "insured": True,
-                                      "as_of": SNAPSHOT.isoformat()}
-    assert claims["source"] == {"dataset": "gold.person_coverage", "version": 0}
+                                      "since": since(1, "labor").isoformat(),
+                                      "as_of": SNAPSHOT.isoformat()}  # the date is later
+    assert claims["source"] == {"dataset": "gold.coverage_periods", "version": 0,
+                                "snapshot_date": SNAPSHOT.isoformat()}
     assert (claims["aud"], claims["jti"], claims["request_ref"]) == ("labor-office",
                                                                      doc["exchange_id"], "case-42")
     assert (claims["purpose"], claims["consent"]) == ("LABOR_INSPECTION", "MYDATA-2026-000123")
@@ -100,6 +102,20 @@ def test_the_answer_is_the_published_flag_and_unknown_is_not_insured(
     status, doc = ask(service, service.token(), id=person_id(n), scheme=scheme)
     assert status == 200
     assert claims_of(service, doc)["verification"]["insured"] is insured
+
+
+def test_a_past_period_answers_a_past_date_with_its_start(service: Running) -> None:
+    """Person 2 is not in labor insurance now but was in 2015: a date then is answered from the
+    same version, with the period's first day; a date between periods is not insured."""
+    answers = {}
+    for day in ("2015-06-30", "2016-01-01", "2026-11-29"):
+        status, doc = ask(service, service.token(), id=person_id(2), date=day)
+        assert status == 200
+        v = claims_of(service, doc)["verification"]
+        answers[day] = (v["insured"], v["since"], v["as_of"])
+    assert answers == {"2015-06-30": (True, PAST[0].isoformat(), "2015-06-30"),
+                       "2016-01-01": (False, None, "2016-01-01"),   # the end is exclusive
+                       "2026-11-29": (False, None, "2026-11-29")}
 
 
 def test_full_width_and_lower_case_forms_find_the_same_person(service: Running) -> None:
@@ -198,7 +214,7 @@ def test_every_exchange_is_audited_with_the_person_key_never_the_id(service: Run
     assert (d["client"], d["agency"], d["endpoint"], d["scope"], d["purpose"], d["consent"],
             d["outcome"], d["status"], d["dataset"], d["version"]) == (
         "labor-office", "臺北市政府勞動局", "POST /v1/verifications", "verify:nhi",
-        "LABOR_INSPECTION", "MYDATA-2026-000123", "answered", 200, "gold.person_coverage", 0)
+        "LABOR_INSPECTION", "MYDATA-2026-000123", "answered", 200, "gold.coverage_periods", 0)
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     import hashlib
     assert d["response_sha256"] == hashlib.sha256(body).hexdigest()
@@ -243,6 +259,7 @@ def test_the_readme_client_example_runs_as_written(service: Running) -> None:
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["result"] == {"scheme": "labor", "date": "2026-12-01", "insured": True,
+                               "since": since(1, "labor").isoformat(),
                                "as_of": SNAPSHOT.isoformat()}
 
 
