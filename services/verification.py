@@ -2,8 +2,9 @@
 
 An agency that already holds a person's national ID or resident certificate number asks about
 one scheme on one date, for a registered purpose, under the person's consent reference. The
-answer says only that: covered or not, since when, and the day it holds for; it is signed (compact JWS, Ed25519) so the office can keep it and check it offline with
-the keys of ``/.well-known/jwks.json``.
+answer says only that: covered or not, since when, and the day it holds for; it is signed
+(compact JWS, Ed25519) so the office can keep it and check it offline with the keys of
+``/.well-known/jwks.json``.
 
 **Checks, in order** (each a :class:`~services.problems.Problem` naming the field, scope or
 purpose at fault, never a value sent): the token's scope ``verify:<scheme>``; the purpose
@@ -16,9 +17,9 @@ pseudonymisation key (:meth:`masking.keys.PseudonymKey.person_key`, the JVM's HM
 and looked up in the latest published ``gold.coverage_periods`` (:mod:`services.periods`): the
 period covering the date, hence "since when"; a date after the snapshot date is answered as of
 the snapshot date, and the answer says so (``as_of``). The key must be the one the version was
-published with (its key id), else the service is unavailable rather than wrong. A person the published data does not know is not covered:
-the answer is the same, in the same time, as for a known person who is not covered, so an
-agency cannot learn who is known. The identifier itself is dropped once hashed: the exchange is
+published with (its key id), else the service is unavailable rather than wrong. A person the
+published data does not know is not covered: the answer is the same, in the same time, as for
+a known person who is not covered, so an agency cannot learn who is known. The identifier itself is dropped once hashed: the exchange is
 recorded with the ``person_key``.
 """
 
