@@ -19,8 +19,8 @@ period covering the date, hence "since when"; a date after the snapshot date is 
 the snapshot date, and the answer says so (``as_of``). The key must be the one the version was
 published with (its key id), else the service is unavailable rather than wrong. A person the
 published data does not know is not covered: the answer is the same, in the same time, as for
-a known person who is not covered, so an agency cannot learn who is known. The identifier itself is dropped once hashed: the exchange is
-recorded with the ``person_key``.
+a known person who is not covered, so an agency cannot learn who is known. The identifier
+itself is dropped once hashed: the exchange is recorded with the ``person_key``.
 """
 
 from __future__ import annotations
