@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
-.PHONY: setup benefits-db demo test lint airflow clean help bench mutation serve
+.PHONY: setup benefits-db demo test lint airflow clean help bench bench-services mutation serve
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
@@ -19,6 +19,7 @@ help:
 	@echo "make airflow  the Airflow UI on http://localhost:8080 with the project's DAGs"
 	@echo "make serve    the data services for other agencies on http://127.0.0.1:8400"
 	@echo "make lint     ruff, mypy and the import-linter architecture contracts"
+	@echo "make bench-services  the data services under load (bench/README.md; ~3 min)"
 	@echo "make mutation mutation testing of the rule modules (mutation/README.md; ~10 min)"
 
 setup: $(VENV)/.installed $(JARS)/.resolved $(CACHE)/.nlp
@@ -56,6 +57,18 @@ demo: setup benefits-db
 # e.g. make bench BENCH_ARGS="--persons 100000 --repeat 3". Writes bench/results/<date>.{json,md}.
 bench: setup benefits-db
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The data services under load (bench/README.md, "The data services"): 1,000,000 persons
+# published, e-verification driven by bombardier, a ~100 MB version streamed; e.g.
+# make bench-services BENCH_ARGS="--connections 32".
+# Writes bench/results/<date>-services.{json,md}.
+bench-services: setup $(CACHE)/go/bin/bombardier
+	$(BIN)/python -m bench.services $(BENCH_ARGS)
+
+# bombardier (Go), the load generator of bench-services: built at set-up from its tagged
+# module, never downloaded at run time.
+$(CACHE)/go/bin/bombardier:
+	GOBIN=$(CURDIR)/$(CACHE)/go/bin go install github.com/codesenberg/bombardier@v1.2.6
 
 # Two workers (one JVM each) keep the suite well under CI's budget on 2 cores; a test file
 # stays on one worker (--dist loadfile), so its module fixtures run once. Files are handed out

@@ -18,7 +18,7 @@ import binascii
 import json
 import time
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -185,11 +185,27 @@ def _verify(service: Service, request: Request, body: VerificationIn) -> bytes:
                       separators=(",", ":")).encode("ascii")
 
 
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for refusals (problem+json)."""
+    from services.problems import MEDIA_TYPE, TITLES
+
+    return {s: {"description": TITLES[s], "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+            for s in statuses}
+
+
+PROBLEM_SCHEMA = {"type": "object", "properties": {
+    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"}}}
+
+
 @router.post("/v1/verifications", tags=["e-verification"], response_model=VerificationOut,
-             summary="Is this person insured on this date? (a signed answer)")
+             summary="Is this person insured on this date? (a signed answer)",
+             responses=_problems(401, 403, 413, 422, 429, 503))
 async def verifications(request: Request, body: VerificationIn) -> Response:
-    """Answer one verification (see :mod:`services.verification`); the answer leaves once
-    its exchange is on disk (awaited, not blocking the event loop)."""
+    """Whether the person is covered by the scheme on the date, since when, and the day the
+    answer holds for, signed with the bureau's key (EdDSA; the keys are at
+    /.well-known/jwks.json). The identifier is checked (check digit), hashed and never
+    echoed; the exchange is recorded in the bureau's audit log before the answer leaves."""
     service = _service(request)
     answer_body = _verify(service, request, body)
     await service.record_async(request, 200, answer_body)

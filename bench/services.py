@@ -1,0 +1,523 @@
+"""``python -m bench.services`` (``make bench-services``): the data services under load.
+
+Issue #18's targets, each measured on the real service (``lakehouse serve``, a subprocess with
+``--workers W``) over HTTP on localhost:
+
+- **e-verification at >= 1,000 requests/s with p99 <= 25 ms** (token issue excluded), with
+  ``N`` persons published (default 1,000,000);
+- **a ~100 MB dataset version streamed at >= 100 MB/s with the service's memory bounded** (no
+  whole-table load per request).
+
+The run, in a work folder that is its ``LAKEHOUSE_ROOT``: publish ``gold.coverage_periods``
+(what verifications answer from) and ``gold.person_coverage`` version 0 for the same ``N``
+persons; start the service and wait until ``/healthz`` names the version served and every
+worker answers; take tokens (not measured); warm up; then three bombardier loads of
+``--duration`` seconds with ``--connections`` connections: one fixed body asking about a person
+in the table (*found*), one about a valid ID in no table (*not found*; the service must answer
+both in the same time), and both at once (*mixed*: two processes with half the connections
+each, rates summed, latencies reported per process; the worse p99 bounds the merged one). A load
+with any response other than 200 or any error is *failed*, never a rate. Then a second version
+of ``gold.person_coverage`` sized so that its download is about ``--stream-mb`` MB (the
+service's own Parquet encoding, measured on a sample) is written and downloaded three times
+with ``httpx`` (bytes / seconds from request to last byte), the service's RSS sampled every
+50 ms; version 0 is downloaded once for comparison.
+
+Results: ``<out>/<name>-services.json`` and ``.md`` with the machine, the load average before
+and after and the CPU other processes used meanwhile; every figure against its target, met or
+not, as measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bench import machine
+from bench import services_load as sl
+
+REPO = Path(__file__).resolve().parent.parent
+BOMBARDIER = REPO / ".cache" / "go" / "bin" / "bombardier"
+TARGET_RATE = 1000.0
+TARGET_P99_MS = 25.0
+TARGET_STREAM_MB_S = 100.0
+BOUNDED_SHARE = 0.5
+"""Memory counts as bounded when the server's RSS grew by less than this share of the bytes
+of the version it streamed (a whole-table load would grow it by more than the version)."""
+STREAM_REPEAT = 3
+console = Console(highlight=False)
+T = TypeVar("T")
+
+
+@dataclass
+class Config:
+    """What to measure and where."""
+
+    persons: int = 1_000_000
+    duration: float = 20.0
+    connections: int = 64
+    workers: int = 2
+    stream_mb: float = 100.0
+    out: Path = REPO / "bench" / "results"
+    name: str | None = None
+    work: Path | None = None
+    seed: int = 42
+    warmup: float = 5.0
+
+
+@dataclass
+class Figure:
+    """One measured figure against its target (``direction`` ``min``: at least the target;
+    ``max``: at most). ``value`` is ``None`` for a failed measurement (``met`` is then
+    false)."""
+
+    key: str
+    label: str
+    value: float | None
+    unit: str
+    target: float | None = None
+    direction: str = "min"
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target is met (None without a target)."""
+        if self.target is None:
+            return None
+        if self.value is None:
+            return False
+        return self.value >= self.target if self.direction == "min" else self.value <= self.target
+
+    def value_text(self) -> str:
+        """The value with its unit, or ``failed``."""
+        if self.value is None:
+            return "failed"
+        return f"{self.value:,.1f} {self.unit}" if self.unit else f"{self.value:,.2f}"
+
+    def target_text(self) -> str:
+        """``≥ 1000 req/s`` / ``≤ 25 ms`` / ``—``."""
+        if self.target is None:
+            return "—"
+        return f"{'≥' if self.direction == 'min' else '≤'} {self.target:g} {self.unit}".strip()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form with ``met`` and the texts."""
+        return {**asdict(self), "met": self.met, "target_text": self.target_text()}
+
+
+@dataclass
+class Measured:
+    """What one run measured (the JSON holds all of it)."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    server: dict[str, Any] = field(default_factory=dict)
+    loads: dict[str, sl.LoadSet] = field(default_factory=dict)
+    streams: list[sl.StreamRun] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------- figures
+def _load_figures(key: str, name: str, s: sl.LoadSet) -> list[Figure]:
+    """Rate and p99 of a load: the rate summed over its processes, the worst p99."""
+    failed = [r for r in s.runs if not r.ok]
+    why = "; ".join(f"{r.label}: {r.requests - r.status.get('2xx', 0):,} responses other "
+                    f"than 200, errors {r.errors}" for r in failed)
+    rate = None if failed else sum(r.rate for r in s.runs)
+    p99 = None if failed else max(r.latency_ms.get("p99", float("inf")) for r in s.runs)
+    note = f"failed: {why}" if failed else (
+        "two processes at once; the rate is their sum, the p99 the worse of theirs"
+        if len(s.runs) > 1 else "")
+    return [Figure(f"{key}_rate", f"e-verification, {name}: throughput", rate, "req/s",
+                   TARGET_RATE, "min", note),
+            Figure(f"{key}_p99", f"e-verification, {name}: p99 latency", p99, "ms",
+                   TARGET_P99_MS, "max", note)]
+
+
+def figures(m: Measured) -> list[Figure]:
+    """Every figure with its target: each verification load's rate and p99, the found/not
+    found p50 ratio, the stream's speed and the memory it took."""
+    figs: list[Figure] = []
+    for key, name in (("found", "person in the table"), ("not_found", "valid ID not in it"),
+                      ("mixed", "both at once")):
+        if key in m.loads:
+            figs += _load_figures(f"verify_{key}", name, m.loads[key])
+    found, missing = m.loads.get("found"), m.loads.get("not_found")
+    if found and missing and found.runs[0].ok and missing.runs[0].ok:
+        ratio = missing.runs[0].latency_ms["p50"] / found.runs[0].latency_ms["p50"]
+        figs.append(Figure("verify_same_time", "e-verification: p50 not found / p50 found",
+                           ratio, "", None, note="1.00 is the same time; no target is set"))
+    big = [s for s in m.streams if s.version == m.data.get("stream_version")]
+    if big:
+        rate = statistics.median(s.mb_per_s for s in big)
+        size = statistics.median(s.bytes for s in big) / sl.MB
+        figs.append(Figure("stream_rate", f"streaming a {size:,.0f} MB version (median of "
+                           f"{len(big)})", rate, "MB/s", TARGET_STREAM_MB_S, "min"))
+        share = max(s.growth_mb / (s.bytes / sl.MB) for s in big)
+        figs.append(Figure("stream_memory", "server RSS growth during the stream / version "
+                           "size (worst)", share, "", BOUNDED_SHARE, "max",
+                           note=f"peak growth {max(s.growth_mb for s in big):,.0f} MB for "
+                                f"{size:,.0f} MB streamed; bounded means well below 1"))
+    return figs
+
+
+# ---------------------------------------------------------------------------------- steps
+@dataclass
+class _Steps:
+    """The run's progress bar; off a terminal, one log line per step."""
+
+    progress: Progress
+    total: int
+    task: Any = None
+
+    def __call__(self, text: str, fn: Callable[[], T]) -> T:
+        if self.task is None:
+            self.task = self.progress.add_task(text, total=self.total)
+        self.progress.update(self.task, description=text)
+        if not console.is_terminal:
+            console.print(f"{datetime.datetime.now():%H:%M:%S} {text}")
+        out = fn()
+        self.progress.advance(self.task)
+        return out
+
+
+def _publish_tables(cfg: Config, root: Path, m: Measured) -> sl.Population:
+    """The population, its two tables published, the timings in ``m.data``."""
+    import time
+
+    snap = sl.snapshot_day()
+    t0 = time.perf_counter()
+    pop = sl.population(cfg.persons, cfg.seed)
+    t1 = time.perf_counter()
+    periods = sl.period_rows(pop, snap)
+    v_periods = sl.publish(root, "coverage_periods", periods, snap)
+    coverage = sl.coverage_rows(pop, snap, cfg.seed)
+    v0 = sl.publish(root, "person_coverage", coverage, snap)
+    m.data.update(persons=pop.persons, periods=periods.num_rows, snapshot_date=snap.isoformat(),
+                  key_id=sl.PSEUDONYM.key_id, coverage_periods_version=v_periods,
+                  person_coverage_v0=v0, person_coverage_v0_rows=coverage.num_rows,
+                  keys_seconds=round(t1 - t0, 2),
+                  publish_seconds=round(time.perf_counter() - t1, 2))
+    return pop
+
+
+def _start(cfg: Config, work: Path, root: Path, pop: sl.Population,
+           m: Measured) -> tuple[sl.Server, dict[str, str]]:
+    """The service started and answering from every worker; the two request bodies."""
+    import time
+
+    t0 = time.perf_counter()
+    server = sl.Server(work, sl.service_env(work, root), cfg.workers)
+    try:
+        version = server.wait_ready(timeout=600)
+        snap = datetime.date.fromisoformat(m.data["snapshot_date"])
+        bearer = sl.token(server.url, "verify:labor")
+        bodies = {"found": sl.verification_body(pop.found_id, snap),
+                  "not_found": sl.verification_body(pop.not_found_id, snap)}
+        answers = {k: sl.ask(server.url, bearer, b)["verification"] for k, b in bodies.items()}
+        if not answers["found"]["insured"] or answers["not_found"]["insured"]:
+            raise RuntimeError(f"unexpected answers {answers}")
+        answering = sl.workers_answering(server.url, bearer, bodies["found"], cfg.workers, 120)
+    except BaseException:
+        server.stop()
+        raise
+    m.server.update(url=server.url, workers=cfg.workers, workers_answering=answering,
+                    coverage_version=version, ready_seconds=round(time.perf_counter() - t0, 1),
+                    rss_ready_mb={str(k): round(v / sl.MB, 1) for k, v in server.rss().items()},
+                    answers=answers)
+    return server, {k: json.dumps(b) for k, b in bodies.items()}
+
+
+def _verify_loads(cfg: Config, work: Path, server: sl.Server, bodies: dict[str, str],
+                  binary: Path, m: Measured, step: _Steps) -> None:
+    """Warm-up, then found, not found and mixed loads (a fresh token before each)."""
+    files = {}
+    for k, text in bodies.items():
+        files[k] = work / f"body-{k}.json"
+        files[k].write_text(text, encoding="utf-8")
+    c, half = cfg.connections, max(1, cfg.connections // 2)
+    plan: list[tuple[str, str, list[tuple[str, Path, int]], float]] = [
+        ("warmup", "warming up (not counted)…", [("found", files["found"], c)], cfg.warmup),
+        ("found", "load: person in the table…", [("found", files["found"], c)], cfg.duration),
+        ("not_found", "load: valid ID not in the table…",
+         [("not found", files["not_found"], c)], cfg.duration),
+        ("mixed", "load: both at once (two processes)…",
+         [("found", files["found"], half), ("not found", files["not_found"], half)],
+         cfg.duration)]
+    for key, text, loads, seconds in plan:
+        bearer = sl.token(server.url, "verify:labor")
+        m.loads[key] = step(f"{text} {len(loads)}×bombardier, {seconds:g} s",
+                            partial(sl.run_loads, binary, server, bearer, loads, seconds))
+
+
+def _streams(cfg: Config, root: Path, work: Path, server: sl.Server, m: Measured,
+             step: _Steps) -> None:
+    """Publish the stream version, then download version 0 once and it three times."""
+    import time
+
+    snap = datetime.date.fromisoformat(m.data["snapshot_date"])
+    sample = sl.synthetic_coverage(min(200_000, max(1000, cfg.persons)), snap, cfg.seed + 1)
+    per_row = sl.parquet_bytes_per_row(sample)
+    rows = max(1000, int(cfg.stream_mb * sl.MB / per_row))
+
+    def write() -> int:
+        t0 = time.perf_counter()
+        table = sl.synthetic_coverage(rows, snap, cfg.seed + 1)
+        version = sl.publish(root, "person_coverage", table, snap)
+        m.data.update(stream_version=version, stream_rows=rows,
+                      stream_bytes_per_row_estimate=round(per_row, 2),
+                      stream_arrow_mb=round(table.nbytes / sl.MB, 1),
+                      stream_publish_seconds=round(time.perf_counter() - t0, 1))
+        return version
+
+    version = step(f"writing a version of {rows:,} rows (~{cfg.stream_mb:g} MB download)…",
+                   write)
+    bearer = sl.token(server.url, "datasets:gold.person_coverage")
+    dest = work / "download.parquet"
+    plan = [(m.data["person_coverage_v0"], m.data["person_coverage_v0_rows"])]
+    plan += [(version, rows)] * STREAM_REPEAT
+    for i, (v, n) in enumerate(plan, 1):
+        m.streams.append(step(f"streaming version {v} ({n:,} rows), {i}/{len(plan)}…",
+                              partial(sl.download, server, bearer, v, n, dest)))
+
+
+# ---------------------------------------------------------------------------------- run
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for p in ("fastapi", "uvicorn", "starlette", "pyarrow", "deltalake", "httpx",
+              "cryptography", "pyjwt"):
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def find_bombardier() -> Path:
+    """The bombardier built at set-up (``.cache/go/bin``), else one on the PATH."""
+    if BOMBARDIER.is_file():
+        return BOMBARDIER
+    found = shutil.which("bombardier")
+    if found:
+        return Path(found)
+    raise FileNotFoundError(f"bombardier is not built: make {BOMBARDIER.relative_to(REPO)}")
+
+
+def run(cfg: Config) -> tuple[Path, Path, list[Figure]]:
+    """Run the benchmark (module docstring); the JSON and Markdown written, and the figures."""
+    binary = find_bombardier()
+    work = cfg.work or Path(tempfile.mkdtemp(prefix="lakehouse-bench-services-"))
+    root = work / "lake"
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} is not empty: give a fresh --work folder")
+    root.mkdir(parents=True, exist_ok=True)
+    started = datetime.datetime.now(datetime.UTC)
+    load_before = os.getloadavg()
+    others = sl.other_processes_cpu()
+    share = sl.MachineShare()
+    m = Measured()
+    steps = 5 + 4 + 1 + 1 + STREAM_REPEAT
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            step = _Steps(progress, steps)
+            pop = step(f"{cfg.persons:,} persons: IDs, keys (HMAC), Delta tables…",
+                       lambda: _publish_tables(cfg, root, m))
+            server, bodies = step(f"starting lakehouse serve --workers {cfg.workers}…",
+                                  lambda: _start(cfg, work, root, pop, m))
+            try:
+                _verify_loads(cfg, work, server, bodies, binary, m, step)
+                _streams(cfg, root, work, server, m, step)
+            finally:
+                step("stopping the service…", server.stop)
+            m.server["log_tail"] = server.log_path.read_text(errors="replace")[-1500:]
+    finally:
+        load = share.stop()
+        if cfg.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    load.update(load_average_before=[round(x, 2) for x in load_before],
+                load_average_after=[round(x, 2) for x in os.getloadavg()],
+                busiest_other_processes=sl.busiest_others(others))
+    figs = figures(m)
+    result = _result(cfg, binary, started, load, m)
+    js, md = write(cfg.out, f"{cfg.name or result['date']}-services", result, figs)
+    _print(figs)
+    console.print(f"results: {js} and {md}")
+    return js, md, figs
+
+
+def _result(cfg: Config, binary: Path, started: datetime.datetime, load: dict[str, Any],
+            m: Measured) -> dict[str, Any]:
+    """The JSON document (without the figures, which the writer adds)."""
+    desc = machine.describe()
+    desc["versions"] = _versions()
+    return {
+        "date": started.date().isoformat(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "machine": desc,
+        "machine_load": load,
+        "config": {"persons": cfg.persons, "duration_s": cfg.duration,
+                   "connections": cfg.connections, "workers": cfg.workers,
+                   "stream_mb": cfg.stream_mb, "warmup_s": cfg.warmup, "seed": cfg.seed,
+                   "load_generator": f"bombardier ({binary.name}), fasthttp client, "
+                                     "keep-alive, 10 s timeout",
+                   "stream_repeat": STREAM_REPEAT, "bounded_share": BOUNDED_SHARE},
+        "data": m.data,
+        "server": m.server,
+        "verification": {k: v.as_dict() for k, v in m.loads.items()},
+        "streaming": [asdict(s) for s in m.streams],
+    }
+
+
+# ---------------------------------------------------------------------------------- results
+def _ms(run: dict[str, Any], key: str) -> str:
+    value = run["latency_ms"].get(key)
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def _load_lines(verification: dict[str, Any]) -> list[str]:
+    """One row per bombardier process of every load (the warm-up included, marked)."""
+    lines = ["| load | asking about | conn. | requests | req/s | p50 ms | p90 ms | p99 ms | "
+             "max ms | not 200 / errors | server CPU s | bombardier CPU s | server RSS peak MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, s in verification.items():
+        for r in s["runs"]:
+            bad = r["requests"] - r["status"].get("2xx", 0)
+            errors = sum(e["count"] for e in r["errors"])
+            lines.append(
+                f"| {key}{'' if r['ok'] else ' (**failed**)'} | {r['label']} | "
+                f"{r['connections']} | {r['requests']:,} | {r['rate']:,.0f} | {_ms(r, 'p50')} | "
+                f"{_ms(r, 'p90')} | {_ms(r, 'p99')} | {_ms(r, 'max')} | {bad} / {errors} | "
+                f"{s['server_cpu_seconds']:,.1f} | {s['load_generator_cpu_seconds']:,.1f} | "
+                f"{s['server_rss_peak_mb']:,.0f} |")
+    return lines
+
+
+def _stream_lines(streams: list[dict[str, Any]]) -> list[str]:
+    """One row per download."""
+    lines = ["| version | rows | MB | seconds | first byte s | MB/s | server RSS before → peak "
+             "→ after MB | growth MB (one worker) | server CPU s |",
+             "|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+    for d in streams:
+        lines.append(
+            f"| {d['version']} | {d['rows']:,} | {d['bytes'] / sl.MB:,.1f} | {d['seconds']:.2f} | "
+            f"{d['first_byte_seconds']:.2f} | {d['mb_per_s']:,.1f} | "
+            f"{d['server_rss_before_mb']:,.0f} → {d['server_rss_peak_mb']:,.0f} → "
+            f"{d['server_rss_after_mb']:,.0f} | {d['growth_mb']:,.0f} "
+            f"({d['worker_growth_mb']:,.0f}) | {d['server_cpu_seconds']:.2f} |")
+    return lines
+
+
+def markdown(result: dict[str, Any], figs: Sequence[Figure]) -> str:
+    """The results page: machine and its load, figures against targets, every load and
+    download."""
+    m, c, load, d = result["machine"], result["config"], result["machine_load"], result["data"]
+    v, srv = m["versions"], result["server"]
+    before = ", ".join(f"{x:g}" for x in load["load_average_before"])
+    after = ", ".join(f"{x:g}" for x in load["load_average_after"])
+    out = [f"# Data services benchmark {result['date']} (issue #18)", "",
+           f"{d['persons']:,} persons ({d['periods']:,} coverage periods); `lakehouse serve "
+           f"--workers {c['workers']}`; bombardier, {c['connections']} connections, "
+           f"{c['duration_s']:g} s per load after a {c['warmup_s']:g} s warm-up. {m['cpus']} CPUs "
+           f"({m['cpu_model']}), {m['memory_gib']} GiB, Python {m['python']}, fastapi "
+           f"{v['fastapi']}, uvicorn {v['uvicorn']}, pyarrow {v['pyarrow']}, deltalake "
+           f"{v['deltalake']}. The load generator runs on the same machine as the service.", "",
+           f"Load average (1, 5, 15 min) before: {before}; after: {after}. Other processes "
+           f"used {load['other_processes_cpu_seconds']} CPU-seconds during the "
+           f"{load['wall_seconds']:,.0f} s run ({load['other_processes_share_of_machine']:.0%} "
+           "of the machine)" + (f"; the busiest: {', '.join(load['busiest_other_processes'])}"
+                                if load["busiest_other_processes"] else "") + ".", "",
+           "## Figures", "", "| figure | measured | target | met? |", "|---|---:|---:|:---:|"]
+    for f in figs:
+        met = {None: "—", True: "yes", False: "**no**"}[f.met]
+        out.append(f"| {f.label} | {f.value_text()} | {f.target_text()} | {met} |")
+    out += ["", *[f"- *{f.label}*: {f.note}" for f in figs if f.note], "",
+            "## Verification loads", "", *_load_lines(result["verification"]), "",
+            "Latencies are bombardier's, per process (never merged across processes); server "
+            "CPU is the service's process tree over the load, bombardier's its own.", "",
+            "## Streaming", "", *_stream_lines(result["streaming"]), "",
+            f"Version {d.get('stream_version')}: {d.get('stream_rows', 0):,} rows of "
+            f"gold.person_coverage's columns ({d.get('stream_arrow_mb')} MB in Arrow), sized "
+            "from the service's Parquet encoding of a sample; version 0 is the "
+            f"{d['person_coverage_v0_rows']:,}-person table. MB are 10^6 bytes.", "",
+            "## Service", "",
+            f"Ready (index built, every worker answering: {srv['workers_answering']} of "
+            f"{srv['workers']}) {srv['ready_seconds']} s after start; RSS per process then "
+            f"(MB): {', '.join(f'{x:,.0f}' for x in srv['rss_ready_mb'].values())}. Keys "
+            f"(HMAC of {d['persons']:,} IDs) took {d['keys_seconds']} s, the two Delta "
+            f"publishes {d['publish_seconds']} s.", ""]
+    return "\n".join(out)
+
+
+def write(out_dir: Path, name: str, result: dict[str, Any],
+          figs: Sequence[Figure]) -> tuple[Path, Path]:
+    """``<out>/<name>.json`` (the result and its figures) and ``<out>/<name>.md``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    js, md = out_dir / f"{name}.json", out_dir / f"{name}.md"
+    doc = {**result, "figures": [f.as_dict() for f in figs]}
+    js.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n",
+                  encoding="utf-8")
+    md.write_text(markdown(result, figs) + "\n", encoding="utf-8")
+    return js, md
+
+
+def _print(figs: Sequence[Figure]) -> None:
+    table = Table(title="data services against issue #18's targets")
+    for col in ("figure", "measured", "target", "met?"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for f in figs:
+        met = {None: "—", True: "[green]yes[/green]", False: "[red]no[/red]"}[f.met]
+        table.add_row(f.label, f.value_text(), f.target_text(), met)
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------------- command line
+def parse(argv: Sequence[str] | None = None) -> Config:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="python -m bench.services",
+                                description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--persons", type=int, default=1_000_000,
+                   help="persons published in gold.coverage_periods and gold.person_coverage")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds per verification load")
+    p.add_argument("--connections", type=int, default=64,
+                   help="bombardier connections per load (the mixed load splits them)")
+    p.add_argument("--workers", type=int, default=2, help="lakehouse serve --workers")
+    p.add_argument("--stream-mb", type=float, default=100.0,
+                   help="size of the streamed version's download, in MB (10^6 bytes)")
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    p.add_argument("--name", help="results are <name>-services.json/.md (default: today)")
+    p.add_argument("--work", type=Path,
+                   help="scratch folder, kept (default: a temporary one, removed)")
+    p.add_argument("--seed", type=int, default=42)
+    a = p.parse_args(argv)
+    if a.persons < 10 or a.duration <= 0 or a.connections < 2 or a.workers < 1 \
+            or a.stream_mb <= 0:
+        p.error("--persons at least 10, --connections at least 2, --workers at least 1, "
+                "--duration and --stream-mb above 0")
+    return Config(persons=a.persons, duration=a.duration, connections=a.connections,
+                  workers=a.workers, stream_mb=a.stream_mb, out=a.out, name=a.name,
+                  work=a.work, seed=a.seed, warmup=min(5.0, a.duration))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run from the command line; 0 when it ran (targets missed included)."""
+    run(parse(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

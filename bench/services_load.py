@@ -1,0 +1,606 @@
+"""The pieces of ``python -m bench.services``: the published tables, the service as a process,
+its memory and CPU, the bombardier loads and the streamed download.
+
+Nothing here decides what is reported: :mod:`bench.services` runs these pieces in order and
+turns what they measured into figures against the targets of issue #18.
+
+- **Tables.** :func:`population` makes ``N`` valid personal IDs (:func:`person_id`, the check
+  digit of :func:`kernel.twid.person_id_check_digit`), their ``person_key`` by
+  :meth:`masking.keys.PseudonymKey.person_key` with the bench key, and four random scheme flags
+  (a fixed seed); :func:`publish` writes a version of ``gold.person_coverage`` (the contract's
+  columns) or ``gold.coverage_periods`` (one period per person and scheme: open since 2020 when
+  the flag is set, closed in 2015 otherwise) with ``deltalake`` and the commit metadata a
+  publish writes (``key_id``, ``snapshot_date``).
+- **The service.** :class:`Server` runs ``lakehouse serve`` (``python -m cli.main serve``) as a
+  subprocess with its keys and registry in the environment; its memory (RSS) and CPU are those
+  of the whole process tree (the uvicorn supervisor and its workers), read with ``psutil``.
+- **Loads.** :func:`run_loads` runs one or several bombardier processes at once (one fixed
+  body each) and returns each one's counts and latency percentiles as bombardier measured them
+  (per process: percentiles of different processes are never merged), with the server's CPU
+  and peak RSS over the same window and the CPU bombardier itself used (it shares the cores).
+- **Streaming.** :func:`download` streams one version with ``httpx`` to a file, sampling the
+  server's RSS every 50 ms in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil
+import pyarrow as pa
+
+from kernel.twid import person_id_check_digit
+from masking.keys import PseudonymKey
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_KEY = "bench-services-key-NOT-FOR-PRODUCTION-0123456789"
+PSEUDONYM = PseudonymKey.from_env({"LAKEHOUSE_PSEUDONYM_KEY": BENCH_KEY})
+CLIENT_ID = "bench"
+SECRET = "bench-client-secret-NOT-FOR-PRODUCTION"
+PURPOSE = "BENCHMARK"
+CONSENT = "MYDATA-2026-000123"
+SCHEMES = ("labor", "nhi", "farmer", "pension")
+FLAG_COLUMNS = ("in_labor_insurance", "in_nhi", "is_farmer", "pension_contrib_last_12m")
+EPOCH = date(1970, 1, 1)
+CLOSED = (date(2015, 1, 1), date(2016, 1, 1))
+"""The period of a person who was insured in a scheme and is no longer."""
+MB = 1_000_000
+"""Megabytes are decimal (10^6 bytes) throughout, as are the targets."""
+
+
+# ---------------------------------------------------------------------------------- tables
+def person_id(n: int, sex: int = 1) -> str:
+    """A valid national ID numbered ``n`` (0 to 259,999,999): letter ``A`` + n // 10^7, the
+    ``sex`` digit, seven digits and the check digit. The population is all ``sex`` 1, so a
+    ``sex`` 2 ID is valid and in no table."""
+    letter = "ABCDEFGHJKLMNPQRSTUVXYWZIO"[n // 10_000_000]
+    prefix = f"{letter}{sex}{n % 10_000_000:07d}"
+    return prefix + person_id_check_digit(prefix)
+
+
+@dataclass
+class Population:
+    """``persons`` people: their keys, their flags per scheme, and two IDs to ask about."""
+
+    keys: list[str] = field(repr=False)
+    flags: np.ndarray = field(repr=False)
+    """``(persons, 4)`` booleans in :data:`SCHEMES` order."""
+    found_id: str = ""
+    """A person in the tables, insured in ``labor`` (the answer says so)."""
+    not_found_id: str = ""
+    """A valid ID that is in no table (the answer: not insured)."""
+
+    @property
+    def persons(self) -> int:
+        """How many persons."""
+        return len(self.keys)
+
+
+def population(persons: int, seed: int) -> Population:
+    """``persons`` persons numbered from 1 with :func:`person_id`, their ``person_key`` with the
+    bench key, their flags drawn with ``seed``; the found ID is a labor-insured person from the
+    middle of the table."""
+    rng = np.random.default_rng(seed)
+    flags = np.column_stack([rng.random(persons) < p for p in (0.45, 0.97, 0.05, 0.40)])
+    keys = [PSEUDONYM.person_key(person_id(n)) for n in range(1, persons + 1)]
+    labor = np.flatnonzero(flags[:, 0])
+    pick = int(labor[np.searchsorted(labor, persons // 2) % len(labor)]) if len(labor) else 0
+    return Population(keys, flags, person_id(pick + 1), person_id(persons // 2 + 1, sex=2))
+
+
+def coverage_rows(pop: Population, snapshot: date, seed: int) -> pa.Table:
+    """``gold.person_coverage`` of the population: the contract's columns (the synthetic
+    demographics of :func:`bench.query.person_coverage`), with the population's keys and
+    flags."""
+    table = synthetic_coverage(pop.persons, snapshot, seed)
+    table = table.set_column(0, "person_key", pa.array(pop.keys, pa.string()))
+    for i, name in enumerate(FLAG_COLUMNS):
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pa.array(pop.flags[:, i]))
+    return table
+
+
+def synthetic_coverage(rows: int, snapshot: date, seed: int) -> pa.Table:
+    """``rows`` rows with ``gold.person_coverage``'s columns and random keys
+    (:func:`bench.query.person_coverage`), dated ``snapshot``."""
+    from bench.query import person_coverage
+
+    table = person_coverage(rows, seed)
+    index = table.schema.get_field_index("snapshot_date")
+    return table.set_column(index, "snapshot_date", pa.array([snapshot] * rows, pa.date32()))
+
+
+def period_rows(pop: Population, snapshot: date) -> pa.Table:
+    """``gold.coverage_periods`` of the population: per person and scheme one period, open
+    since a day of 2020 (month = the scheme's rank, day = n % 28 + 1) when the flag is set,
+    else :data:`CLOSED`."""
+    n = np.arange(1, pop.persons + 1)
+    keys = pa.array(pop.keys, pa.string())
+    closed = [(d - EPOCH).days for d in CLOSED]
+    parts = []
+    for i, scheme in enumerate(SCHEMES):
+        on = pop.flags[:, i]
+        since = (date(2020, 1 + i, 1) - EPOCH).days + n % 28
+        start = np.where(on, since, closed[0]).astype(np.int32)
+        end = pa.array(np.full(pop.persons, closed[1], np.int32), mask=on).cast(pa.date32())
+        parts.append(pa.table({
+            "person_key": keys, "scheme": pa.array([scheme] * pop.persons, pa.string()),
+            "start_date": pa.array(start).cast(pa.date32()), "end_date": end,
+            "snapshot_date": pa.array([snapshot] * pop.persons, pa.date32())}))
+    return pa.concat_tables(parts)
+
+
+def publish(root: Path, table: str, rows: pa.Table, snapshot: date) -> int:
+    """Write ``rows`` as a new version of ``gold.<table>`` (overwrite) with a publish's commit
+    metadata; the version written."""
+    from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+    from analytics.catalog import table_uri
+
+    uri = table_uri(str(root), "gold", table)
+    meta = {"dataset": f"gold.{table}", "key_id": PSEUDONYM.key_id,
+            "snapshot_date": snapshot.isoformat(), "run_id": "bench-services"}
+    write_deltalake(uri, rows, mode="overwrite", commit_properties=CommitProperties(
+        custom_metadata={"userMetadata": json.dumps(meta)}))
+    return int(DeltaTable(uri).version())
+
+
+def parquet_bytes_per_row(rows: pa.Table) -> float:
+    """Bytes per row of ``rows`` encoded as the service encodes a download (its Parquet
+    options), to size a version for a download of a given size."""
+    import pyarrow.parquet as pq
+
+    from services.datasets import PARQUET_OPTIONS
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(rows, sink, **PARQUET_OPTIONS)
+    return sink.getvalue().size / max(1, rows.num_rows)
+
+
+# ---------------------------------------------------------------------------------- the service
+def free_port() -> int:
+    """A TCP port free on localhost now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_env(work: Path, root: Path) -> dict[str, str]:
+    """The service's environment: the storage root, a registry with the ``bench`` client
+    (every verification scope, ``gold.person_coverage``, a rate limit the load cannot reach),
+    a fresh signing key and the bench pseudonymisation key (written under ``work``)."""
+    import yaml
+
+    from services.clients import hash_secret
+    from services.tokens import SigningKey
+
+    registry = work / "clients.yaml"
+    registry.write_text(yaml.safe_dump({"clients": [{
+        "client_id": CLIENT_ID, "agency": "benchmark", "secret_hash": hash_secret(SECRET),
+        "scopes": [f"verify:{s}" for s in SCHEMES] + ["datasets:gold.person_coverage"],
+        "purposes": [PURPOSE], "rate_limit": 10_000_000, "burst": 10_000_000}]}),
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
+    env.update({"LAKEHOUSE_ROOT": str(root), "LAKEHOUSE_SERVICE_CLIENTS": str(registry),
+                "LAKEHOUSE_SERVICE_SIGNING_KEY": SigningKey.generate().to_pem().decode("ascii"),
+                "LAKEHOUSE_PSEUDONYM_KEY": BENCH_KEY})
+    return env
+
+
+class Server:
+    """``lakehouse serve --port P --workers W`` as a subprocess (logs in ``work``)."""
+
+    def __init__(self, work: Path, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self._log = (work / "serve.log").open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port),
+             "--workers", str(workers)], cwd=REPO, env=env, stdout=self._log,
+            stderr=subprocess.STDOUT)
+        self.log_path = work / "serve.log"
+
+    def processes(self) -> list[psutil.Process]:
+        """The supervisor and every descendant (workers, their helpers)."""
+        try:
+            top = psutil.Process(self.proc.pid)
+            return [top, *top.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def rss(self) -> dict[int, int]:
+        """Resident bytes per process of the tree."""
+        out = {}
+        for p in self.processes():
+            try:
+                out[p.pid] = int(p.memory_info().rss)
+            except psutil.Error:
+                continue
+        return out
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the tree's live processes so far."""
+        total = 0.0
+        for p in self.processes():
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system
+        return total
+
+    def wait_ready(self, timeout: float) -> int:
+        """Wait until ``/healthz`` names the coverage version served; that version. Raises
+        ``RuntimeError`` (with the log's tail) if the process ends or time runs out."""
+        deadline = time.monotonic() + timeout
+        with httpx.Client(base_url=self.url, timeout=5) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    version = client.get("/healthz").json().get("coverage_version")
+                    if version is not None:
+                        return int(version)
+                except (httpx.HTTPError, ValueError):
+                    pass
+                time.sleep(0.25)
+        tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RuntimeError(f"the service did not become ready (log: {tail})")
+
+    def stop(self) -> None:
+        """SIGTERM to the supervisor (a graceful shutdown), then SIGKILL to what is left of
+        the tree it started, by process id."""
+        tree = self.processes()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=20)
+        for p in tree:
+            try:
+                if p.is_running():
+                    p.kill()
+            except psutil.Error:
+                continue
+        if self.proc.poll() is None:
+            self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def token(url: str, scope: str) -> str:
+    """An access token for the bench client (client credentials; not measured)."""
+    r = httpx.post(f"{url}/oauth/token", data={"grant_type": "client_credentials",
+                                               "scope": scope},
+                   auth=(CLIENT_ID, SECRET), timeout=30)
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def verification_body(national_id: str, on: date) -> dict[str, str]:
+    """A verification request about ``national_id``'s labor insurance on ``on``."""
+    return {"id": national_id, "scheme": "labor", "date": on.isoformat(), "purpose": PURPOSE,
+            "consent": CONSENT}
+
+
+def ask(url: str, bearer: str, body: dict[str, str], fresh: bool = False) -> dict[str, Any]:
+    """One verification; the signed claims (decoded, not verified: the tests verify them) and
+    the exchange id. ``fresh``: a new connection (the kernel picks the worker). Raises
+    ``RuntimeError`` on a status other than 200."""
+    import base64
+
+    headers = {"Authorization": f"Bearer {bearer}"}
+    if fresh:
+        headers["Connection"] = "close"
+    r = httpx.post(f"{url}/v1/verifications", json=body, headers=headers, timeout=30)
+    if r.status_code != 200:
+        raise RuntimeError(f"verification answered {r.status_code}: {r.text[:300]}")
+    out = r.json()
+    payload = out["jws"].split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload)
+                                                                                % 4)))
+    claims["exchange_id"] = out["exchange_id"]
+    return claims
+
+
+def workers_answering(url: str, bearer: str, body: dict[str, str], want: int,
+                      timeout: float) -> int:
+    """How many worker processes answer (an exchange id starts with its process's 20 random
+    hex digits), asking on new connections until ``want`` are seen or ``timeout`` passes."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < want and time.monotonic() < deadline:
+        seen.add(ask(url, bearer, body, fresh=True)["exchange_id"][:20])
+        if len(seen) < want:
+            time.sleep(0.05)
+    return len(seen)
+
+
+# ---------------------------------------------------------------------------------- sampling
+class RssSampler:
+    """The server tree's RSS every ``interval`` seconds in a thread: the peak of the sum, and
+    each process's peak."""
+
+    def __init__(self, server: Server, interval: float) -> None:
+        self.server = server
+        self.interval = interval
+        self.before = server.rss()
+        self.peak_total = sum(self.before.values())
+        self.peak: dict[int, int] = dict(self.before)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="rss-sampler")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._take()
+
+    def _take(self) -> None:
+        now = self.server.rss()
+        self.peak_total = max(self.peak_total, sum(now.values()))
+        for pid, rss in now.items():
+            self.peak[pid] = max(self.peak.get(pid, 0), rss)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+
+    def growth(self) -> tuple[int, int]:
+        """(peak of the tree's sum − its sum before, the largest growth of one process)."""
+        one = max((v - self.before.get(pid, 0) for pid, v in self.peak.items()), default=0)
+        return self.peak_total - sum(self.before.values()), one
+
+
+# ---------------------------------------------------------------------------------- loads
+@dataclass
+class LoadRun:
+    """One bombardier process's result (latencies in milliseconds, as it measured them)."""
+
+    label: str
+    connections: int
+    seconds: float
+    requests: int
+    status: dict[str, int]
+    errors: list[dict[str, Any]]
+    rate: float
+    """Requests completed per second (all of them: a run with errors is not a success)."""
+    latency_ms: dict[str, float]
+    """``mean``, ``max`` and the percentiles ``p50``, ``p75``, ``p90``, ``p95``, ``p99``."""
+
+    @property
+    def ok(self) -> bool:
+        """True when every response was a 2xx (the verification endpoint's only 2xx is 200)
+        and nothing failed (timeouts, connection errors)."""
+        bad = sum(v for k, v in self.status.items() if k != "2xx")
+        return self.requests > 0 and bad == 0 and not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form, ``ok`` included."""
+        return {**asdict(self), "ok": self.ok}
+
+
+def parse_bombardier(label: str, connections: int, text: str) -> LoadRun:
+    """A :class:`LoadRun` from bombardier's ``-o json`` output (latencies in microseconds)."""
+    doc = json.loads(text)["result"]
+    status = {k[3:]: int(doc.get(k, 0)) for k in ("req1xx", "req2xx", "req3xx", "req4xx",
+                                                    "req5xx")}
+    status["others"] = int(doc.get("others", 0))
+    requests = sum(status.values())
+    seconds = float(doc["timeTakenSeconds"])
+    lat = doc["latency"]
+    ms: dict[str, float] = {"mean": lat["mean"] / 1000, "max": lat["max"] / 1000}
+    ms.update({f"p{k}": v / 1000 for k, v in lat.get("percentiles", {}).items()})
+    errors = [{"description": str(e.get("description")), "count": int(e.get("count", 0))}
+              for e in doc.get("errors") or []]
+    return LoadRun(label, connections, seconds, requests, status, errors,
+                   requests / seconds if seconds else 0.0, ms)
+
+
+@dataclass
+class LoadSet:
+    """Bombardier processes run at the same time, and the server over the same window."""
+
+    runs: list[LoadRun]
+    wall_seconds: float
+    server_cpu_seconds: float
+    load_generator_cpu_seconds: float
+    server_rss_before_mb: float
+    server_rss_peak_mb: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {**{k: v for k, v in asdict(self).items() if k != "runs"},
+                "runs": [r.as_dict() for r in self.runs]}
+
+
+def bombardier_command(binary: Path, url: str, bearer: str, body: Path, connections: int,
+                       seconds: float) -> list[str]:
+    """``bombardier -c C -d D -l -m POST -H … -f body -o json -p r`` against the endpoint."""
+    return [str(binary), "-c", str(connections), "-d", f"{seconds:g}s", "-l", "-m", "POST",
+            "-t", "10s", "-H", "Content-Type: application/json",
+            "-H", f"Authorization: Bearer {bearer}", "-f", str(body), "-o", "json", "-p", "r",
+            f"{url}/v1/verifications"]
+
+
+def run_loads(binary: Path, server: Server, bearer: str,
+              loads: list[tuple[str, Path, int]], seconds: float) -> LoadSet:
+    """Run one bombardier per ``(label, body file, connections)`` at once for ``seconds``."""
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = server.cpu_seconds()
+    start = time.monotonic()
+    with RssSampler(server, 0.25) as rss:
+        procs = [(label, c, subprocess.Popen(
+            bombardier_command(binary, server.url, bearer, body, c, seconds),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)) for label, body, c in loads]
+        outputs = [(label, c, *p.communicate(timeout=seconds + 120), p.returncode)
+                   for label, c, p in procs]
+    wall = time.monotonic() - start
+    cpu = server.cpu_seconds() - cpu_before
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    generator = (children.ru_utime - children_before.ru_utime
+                 + children.ru_stime - children_before.ru_stime)
+    runs = []
+    for label, c, out, err, code in outputs:
+        if code != 0:
+            raise RuntimeError(f"bombardier failed ({code}): {err.decode(errors='replace')}")
+        runs.append(parse_bombardier(label, c, out.decode("utf-8")))
+    return LoadSet(runs, wall, cpu, generator, sum(rss.before.values()) / MB,
+                   rss.peak_total / MB)
+
+
+# ---------------------------------------------------------------------------------- streaming
+@dataclass
+class StreamRun:
+    """One download of a version: its size and speed, and the server's memory meanwhile."""
+
+    version: int
+    rows: int
+    bytes: int
+    seconds: float
+    first_byte_seconds: float
+    mb_per_s: float
+    server_cpu_seconds: float
+    server_rss_before_mb: float
+    server_rss_peak_mb: float
+    server_rss_after_mb: float
+    growth_mb: float
+    """Peak of the tree's RSS minus its RSS before the request."""
+    worker_growth_mb: float
+    """The largest growth of one process (the worker that streamed)."""
+    rows_in_file: int
+
+
+def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -> StreamRun:
+    """Stream ``gold.person_coverage`` version ``version`` as Parquet to ``dest``, timed from
+    the request to the last byte; then check the file holds ``rows`` rows and remove it."""
+    import pyarrow.parquet as pq
+
+    url = f"{server.url}/v1/datasets/gold.person_coverage/versions/{version}?format=parquet"
+    cpu_before = server.cpu_seconds()
+    received, first = 0, 0.0
+    with RssSampler(server, 0.05) as rss, httpx.Client(timeout=120) as client:
+        start = time.perf_counter()
+        with client.stream("GET", url, headers={"Authorization": f"Bearer {bearer}"}) as r, \
+                dest.open("wb") as out:
+            if r.status_code != 200:
+                raise RuntimeError(f"download answered {r.status_code}: {r.read()[:300]!r}")
+            for chunk in r.iter_raw(1 << 20):
+                if not received:
+                    first = time.perf_counter() - start
+                received += len(chunk)
+                out.write(chunk)
+        seconds = time.perf_counter() - start
+    cpu = server.cpu_seconds() - cpu_before
+    after = sum(server.rss().values())
+    in_file = pq.ParquetFile(dest).metadata.num_rows
+    dest.unlink()
+    growth, one = rss.growth()
+    return StreamRun(version, rows, received, seconds, first, received / MB / seconds, cpu,
+                     sum(rss.before.values()) / MB, rss.peak_total / MB, after / MB,
+                     growth / MB, one / MB, in_file)
+
+
+# ---------------------------------------------------------------------------------- the machine
+class MachineShare:
+    """CPU the machine spent busy during the run against the CPU of this process and every
+    descendant it reaped (``os.times``: the server's workers are reaped by its supervisor,
+    the supervisor and bombardier by this process), so the rest is what other processes used;
+    and the 1-minute load average every ``interval`` seconds. Read :meth:`stop` after the
+    service has stopped, or its CPU is not counted yet.
+
+    (:class:`bench.machine.CpuShare` adds each process's reaped children to its own time and
+    also counts those children themselves, so a tree whose processes end is counted twice.)"""
+
+    def __init__(self, interval: float = 2.0) -> None:
+        from bench.machine import _busy_seconds
+
+        self._busy = _busy_seconds
+        self.interval = interval
+        self.loads: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="load-average")
+        self._start = time.monotonic()
+        self._busy0 = self._busy()
+        self._ours0 = self._ours()
+        self._thread.start()
+
+    @staticmethod
+    def _ours() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def _loop(self) -> None:
+        self.loads.append(os.getloadavg()[0])
+        while not self._stop.wait(self.interval):
+            self.loads.append(os.getloadavg()[0])
+
+    def stop(self) -> dict[str, Any]:
+        """Wall seconds, CPU seconds of the machine, of this run and of the others, the others'
+        share of the machine, the load average's mean and max over the run."""
+        self._stop.set()
+        self._thread.join()
+        wall = time.monotonic() - self._start
+        end = self._busy()
+        ours = self._ours() - self._ours0
+        busy = None if end is None or self._busy0 is None else end - self._busy0
+        others = None if busy is None else max(0.0, busy - ours)
+        cpus = os.cpu_count() or 1
+        return {"wall_seconds": round(wall, 1),
+                "machine_busy_cpu_seconds": None if busy is None else round(busy, 1),
+                "benchmark_cpu_seconds": round(ours, 1),
+                "other_processes_cpu_seconds": None if others is None else round(others, 1),
+                "other_processes_share_of_machine": None if others is None or wall <= 0
+                else round(others / (wall * cpus), 3),
+                "load_average_mean": round(sum(self.loads) / len(self.loads), 2),
+                "load_average_max": round(max(self.loads), 2)}
+
+
+def other_processes_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of every process not in this process's tree, with its name."""
+    mine = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
+    out: dict[int, tuple[str, float]] = {}
+    for p in psutil.process_iter(["name", "cpu_times"]):
+        t = p.info.get("cpu_times")
+        if p.pid not in mine and t is not None:
+            out[p.pid] = (str(p.info.get("name")), t.user + t.system)
+    return out
+
+
+def busiest_others(before: dict[int, tuple[str, float]], top: int = 5) -> list[str]:
+    """The other processes that used the most CPU since ``before`` (name and seconds; a
+    process started meanwhile counts from zero, one of this run's tree is left out)."""
+    mine = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
+    used: dict[str, float] = {}
+    for p in psutil.process_iter(["name", "cpu_times"]):
+        t = p.info.get("cpu_times")
+        if p.pid in mine or t is None or p.ppid() == os.getpid():
+            continue
+        base = before.get(p.pid, ("", 0.0))[1]
+        name = str(p.info.get("name"))
+        used[name] = used.get(name, 0.0) + max(0.0, t.user + t.system - base)
+    ranked = sorted(used.items(), key=lambda kv: -kv[1])[:top]
+    return [f"{name} {seconds:,.1f} s" for name, seconds in ranked if seconds >= 0.1]
+
+
+def snapshot_day() -> date:
+    """The snapshot date of the bench's versions: a week before today (a date asked about must
+    not be in the future)."""
+    return date.today() - timedelta(days=7)
