@@ -73,6 +73,7 @@ class Config:
     connections: int = 64
     workers: int = 2
     stream_mb: float = 100.0
+    rate: float = TARGET_RATE
     out: Path = REPO / "bench" / "results"
     name: str | None = None
     work: Path | None = None
@@ -131,46 +132,78 @@ class Measured:
 
 
 # ---------------------------------------------------------------------------------- figures
-def _load_figures(key: str, name: str, s: sl.LoadSet) -> list[Figure]:
-    """Rate and p99 of a load: the rate summed over its processes, the worst p99."""
-    failed = [r for r in s.runs if not r.ok]
-    why = "; ".join(f"{r.label}: {r.requests - r.status.get('2xx', 0):,} responses other "
-                    f"than 200, errors {r.errors}" for r in failed)
-    rate = None if failed else sum(r.rate for r in s.runs)
-    p99 = None if failed else max(r.latency_ms.get("p99", float("inf")) for r in s.runs)
-    note = f"failed: {why}" if failed else (
-        "two processes at once; the rate is their sum, the p99 the worse of theirs"
-        if len(s.runs) > 1 else "")
-    return [Figure(f"{key}_rate", f"e-verification, {name}: throughput", rate, "req/s",
-                   TARGET_RATE, "min", note),
-            Figure(f"{key}_p99", f"e-verification, {name}: p99 latency", p99, "ms",
-                   TARGET_P99_MS, "max", note)]
+def _failure(s: sl.LoadSet) -> str | None:
+    """Why a load does not count (responses other than 200, errors, a pace not kept)."""
+    why = [f"{r.label}: {r.requests - r.status.get('2xx', 0):,} responses other than 200, "
+           f"errors {r.errors}" for r in s.runs if not r.ok]
+    why += [f"{r.label}: {r.rate:,.0f} req/s of the {r.offered:g} offered"
+            for r in s.runs if r.ok and not r.kept_pace]
+    return "failed: " + "; ".join(why) if why else None
+
+
+def _verify_figures(key: str, name: str, loads: dict[str, sl.LoadSet]) -> list[Figure]:
+    """The load ``key``'s throughput at saturation (target) and its p99 there (no target);
+    the p99 of its paced twin ``<key>_paced`` at the offered rate (target, when that rate is
+    at least the target rate)."""
+    figs = []
+    sat = loads.get(key)
+    if sat is not None:
+        failed = _failure(sat)
+        conns = sum(r.connections for r in sat.runs)
+        both = " (two processes: their rates summed, the worse p99)" if len(sat.runs) > 1 else ""
+        figs.append(Figure(f"verify_{key}_rate", f"e-verification, {name}: throughput at "
+                           f"saturation, {conns} connections", None if failed else
+                           sum(r.rate for r in sat.runs), "req/s", TARGET_RATE, "min",
+                           failed or both.strip(" ()")))
+        figs.append(Figure(f"verify_{key}_p99_saturated", f"e-verification, {name}: p99 at "
+                           "saturation", None if failed else
+                           max(r.latency_ms["p99"] for r in sat.runs), "ms", None, "max",
+                           failed or f"latency there is queueing: {conns} requests always in "
+                                     "flight"))
+    paced = loads.get(f"{key}_paced")
+    if paced is not None:
+        failed = _failure(paced)
+        offered = sum(r.offered or 0.0 for r in paced.runs)
+        slow = (f"offered below the target rate of {TARGET_RATE:g} req/s: cannot meet it"
+                if offered < TARGET_RATE else None)
+        figs.append(Figure(f"verify_{key}_p99", f"e-verification, {name}: p99 at {offered:,.0f} "
+                           "req/s offered", None if failed or slow else
+                           max(r.latency_ms["p99"] for r in paced.runs), "ms", TARGET_P99_MS,
+                           "max", failed or slow or
+                           f"achieved {sum(r.rate for r in paced.runs):,.1f} req/s"))
+    return figs
 
 
 def figures(m: Measured) -> list[Figure]:
-    """Every figure with its target: each verification load's rate and p99, the found/not
+    """Every figure with its target: per verification load the throughput at saturation and
+    the p99 at the offered rate (and, without a target, the p99 at saturation), the found/not
     found p50 ratio, the stream's speed and the memory it took."""
     figs: list[Figure] = []
     for key, name in (("found", "person in the table"), ("not_found", "valid ID not in it"),
                       ("mixed", "both at once")):
-        if key in m.loads:
-            figs += _load_figures(f"verify_{key}", name, m.loads[key])
-    found, missing = m.loads.get("found"), m.loads.get("not_found")
-    if found and missing and found.runs[0].ok and missing.runs[0].ok:
+        figs += _verify_figures(key, name, m.loads)
+    found, missing = m.loads.get("found_paced"), m.loads.get("not_found_paced")
+    if found and missing:
+        failed = _failure(found) or _failure(missing)
         ratio = missing.runs[0].latency_ms["p50"] / found.runs[0].latency_ms["p50"]
-        figs.append(Figure("verify_same_time", "e-verification: p50 not found / p50 found",
-                           ratio, "", None, note="1.00 is the same time; no target is set"))
+        figs.append(Figure("verify_same_time", "e-verification: p50 not found / p50 found, at "
+                           "the offered rate", None if failed else ratio, "", None,
+                           note=failed or "1.00 is the same time; no target is set"))
     big = [s for s in m.streams if s.version == m.data.get("stream_version")]
     if big:
         rate = statistics.median(s.mb_per_s for s in big)
         size = statistics.median(s.bytes for s in big) / sl.MB
         figs.append(Figure("stream_rate", f"streaming a {size:,.0f} MB version (median of "
                            f"{len(big)})", rate, "MB/s", TARGET_STREAM_MB_S, "min"))
+        small = [s for s in m.streams if s.version != m.data.get("stream_version")]
+        other = (f"; {max(s.growth_mb for s in small):,.0f} MB for the "
+                 f"{small[0].bytes / sl.MB:,.0f} MB version 0" if small else "")
         share = max(s.growth_mb / (s.bytes / sl.MB) for s in big)
         figs.append(Figure("stream_memory", "server RSS growth during the stream / version "
                            "size (worst)", share, "", BOUNDED_SHARE, "max",
                            note=f"peak growth {max(s.growth_mb for s in big):,.0f} MB for "
-                                f"{size:,.0f} MB streamed; bounded means well below 1"))
+                                f"{size:,.0f} MB streamed{other}; a whole-table load would "
+                                "be above 1"))
     return figs
 
 
@@ -243,20 +276,26 @@ def _start(cfg: Config, work: Path, root: Path, pop: sl.Population,
 
 def _verify_loads(cfg: Config, work: Path, server: sl.Server, bodies: dict[str, str],
                   binary: Path, m: Measured, step: _Steps) -> None:
-    """Warm-up, then found, not found and mixed loads (a fresh token before each)."""
+    """Warm-up; found, not found and mixed at saturation; found and not found paced at
+    ``cfg.rate`` (a fresh token before each)."""
     files = {}
     for k, text in bodies.items():
         files[k] = work / f"body-{k}.json"
         files[k].write_text(text, encoding="utf-8")
     c, half = cfg.connections, max(1, cfg.connections // 2)
-    plan: list[tuple[str, str, list[tuple[str, Path, int]], float]] = [
-        ("warmup", "warming up (not counted)…", [("found", files["found"], c)], cfg.warmup),
-        ("found", "load: person in the table…", [("found", files["found"], c)], cfg.duration),
-        ("not_found", "load: valid ID not in the table…",
-         [("not found", files["not_found"], c)], cfg.duration),
-        ("mixed", "load: both at once (two processes)…",
-         [("found", files["found"], half), ("not found", files["not_found"], half)],
-         cfg.duration)]
+    found, missing = files["found"], files["not_found"]
+    plan: list[tuple[str, str, list[sl.Load], float]] = [
+        ("warmup", "warming up (not counted)…", [sl.Load("found", found, c)], cfg.warmup),
+        ("found", "saturation: person in the table…", [sl.Load("found", found, c)],
+         cfg.duration),
+        ("not_found", "saturation: valid ID not in the table…",
+         [sl.Load("not found", missing, c)], cfg.duration),
+        ("mixed", "saturation: both at once…",
+         [sl.Load("found", found, half), sl.Load("not found", missing, half)], cfg.duration),
+        ("found_paced", f"{cfg.rate:g} req/s: person in the table…",
+         [sl.Load("found", found, c, cfg.rate)], cfg.duration),
+        ("not_found_paced", f"{cfg.rate:g} req/s: valid ID not in the table…",
+         [sl.Load("not found", missing, c, cfg.rate)], cfg.duration)]
     for key, text, loads, seconds in plan:
         bearer = sl.token(server.url, "verify:labor")
         m.loads[key] = step(f"{text} {len(loads)}×bombardier, {seconds:g} s",
@@ -265,7 +304,7 @@ def _verify_loads(cfg: Config, work: Path, server: sl.Server, bodies: dict[str, 
 
 def _streams(cfg: Config, root: Path, work: Path, server: sl.Server, m: Measured,
              step: _Steps) -> None:
-    """Publish the stream version, then download version 0 once and it three times."""
+    """Publish the stream version, then download version 0 and it three times each."""
     import time
 
     snap = datetime.date.fromisoformat(m.data["snapshot_date"])
@@ -287,7 +326,7 @@ def _streams(cfg: Config, root: Path, work: Path, server: sl.Server, m: Measured
                    write)
     bearer = sl.token(server.url, "datasets:gold.person_coverage")
     dest = work / "download.parquet"
-    plan = [(m.data["person_coverage_v0"], m.data["person_coverage_v0_rows"])]
+    plan = [(m.data["person_coverage_v0"], m.data["person_coverage_v0_rows"])] * STREAM_REPEAT
     plan += [(version, rows)] * STREAM_REPEAT
     for i, (v, n) in enumerate(plan, 1):
         m.streams.append(step(f"streaming version {v} ({n:,} rows), {i}/{len(plan)}…",
@@ -326,10 +365,9 @@ def run(cfg: Config) -> tuple[Path, Path, list[Figure]]:
     root.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.UTC)
     load_before = os.getloadavg()
-    others = sl.other_processes_cpu()
     share = sl.MachineShare()
     m = Measured()
-    steps = 5 + 4 + 1 + 1 + STREAM_REPEAT
+    steps = 2 + 6 + 1 + 2 * STREAM_REPEAT + 1
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
     try:
@@ -350,8 +388,7 @@ def run(cfg: Config) -> tuple[Path, Path, list[Figure]]:
         if cfg.work is None:
             shutil.rmtree(work, ignore_errors=True)
     load.update(load_average_before=[round(x, 2) for x in load_before],
-                load_average_after=[round(x, 2) for x in os.getloadavg()],
-                busiest_other_processes=sl.busiest_others(others))
+                load_average_after=[round(x, 2) for x in os.getloadavg()])
     figs = figures(m)
     result = _result(cfg, binary, started, load, m)
     js, md = write(cfg.out, f"{cfg.name or result['date']}-services", result, figs)
@@ -372,7 +409,8 @@ def _result(cfg: Config, binary: Path, started: datetime.datetime, load: dict[st
         "machine_load": load,
         "config": {"persons": cfg.persons, "duration_s": cfg.duration,
                    "connections": cfg.connections, "workers": cfg.workers,
-                   "stream_mb": cfg.stream_mb, "warmup_s": cfg.warmup, "seed": cfg.seed,
+                   "stream_mb": cfg.stream_mb, "rate": cfg.rate, "warmup_s": cfg.warmup,
+                   "seed": cfg.seed,
                    "load_generator": f"bombardier ({binary.name}), fasthttp client, "
                                      "keep-alive, 10 s timeout",
                    "stream_repeat": STREAM_REPEAT, "bounded_share": BOUNDED_SHARE},
@@ -391,16 +429,19 @@ def _ms(run: dict[str, Any], key: str) -> str:
 
 def _load_lines(verification: dict[str, Any]) -> list[str]:
     """One row per bombardier process of every load (the warm-up included, marked)."""
-    lines = ["| load | asking about | conn. | requests | req/s | p50 ms | p90 ms | p99 ms | "
-             "max ms | not 200 / errors | server CPU s | bombardier CPU s | server RSS peak MB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| load | asking about | conn. | offered req/s | requests | req/s | p50 ms | "
+             "p90 ms | p99 ms | max ms | not 200 / errors | server CPU s | bombardier CPU s | "
+             "server RSS peak MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, s in verification.items():
         for r in s["runs"]:
             bad = r["requests"] - r["status"].get("2xx", 0)
             errors = sum(e["count"] for e in r["errors"])
+            failed = "" if r["ok"] and r["kept_pace"] else " (**failed**)"
+            offered = "max" if r["offered"] is None else f"{r['offered']:,.0f}"
             lines.append(
-                f"| {key}{'' if r['ok'] else ' (**failed**)'} | {r['label']} | "
-                f"{r['connections']} | {r['requests']:,} | {r['rate']:,.0f} | {_ms(r, 'p50')} | "
+                f"| {key}{failed} | {r['label']} | {r['connections']} | {offered} | "
+                f"{r['requests']:,} | {r['rate']:,.1f} | {_ms(r, 'p50')} | "
                 f"{_ms(r, 'p90')} | {_ms(r, 'p99')} | {_ms(r, 'max')} | {bad} / {errors} | "
                 f"{s['server_cpu_seconds']:,.1f} | {s['load_generator_cpu_seconds']:,.1f} | "
                 f"{s['server_rss_peak_mb']:,.0f} |")
@@ -410,15 +451,16 @@ def _load_lines(verification: dict[str, Any]) -> list[str]:
 def _stream_lines(streams: list[dict[str, Any]]) -> list[str]:
     """One row per download."""
     lines = ["| version | rows | MB | seconds | first byte s | MB/s | server RSS before → peak "
-             "→ after MB | growth MB (one worker) | server CPU s |",
-             "|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+             "→ after MB | growth MB (one worker) | server CPU s | settled in s |",
+             "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for d in streams:
         lines.append(
             f"| {d['version']} | {d['rows']:,} | {d['bytes'] / sl.MB:,.1f} | {d['seconds']:.2f} | "
             f"{d['first_byte_seconds']:.2f} | {d['mb_per_s']:,.1f} | "
             f"{d['server_rss_before_mb']:,.0f} → {d['server_rss_peak_mb']:,.0f} → "
             f"{d['server_rss_after_mb']:,.0f} | {d['growth_mb']:,.0f} "
-            f"({d['worker_growth_mb']:,.0f}) | {d['server_cpu_seconds']:.2f} |")
+            f"({d['worker_growth_mb']:,.0f}) | {d['server_cpu_seconds']:.2f} | "
+            f"{d['settle_seconds']:.1f} |")
     return lines
 
 
@@ -447,13 +489,19 @@ def markdown(result: dict[str, Any], figs: Sequence[Figure]) -> str:
         out.append(f"| {f.label} | {f.value_text()} | {f.target_text()} | {met} |")
     out += ["", *[f"- *{f.label}*: {f.note}" for f in figs if f.note], "",
             "## Verification loads", "", *_load_lines(result["verification"]), "",
-            "Latencies are bombardier's, per process (never merged across processes); server "
-            "CPU is the service's process tree over the load, bombardier's its own.", "",
+            "Latencies are bombardier's, per process (never merged across processes), from a "
+            "request's sending to its response. *max*: each connection sends its next request "
+            "as soon as it has an answer (the latency is then mostly queueing); a paced load is "
+            f"limited to the offered rate and counts only if it reached {sl.PACE_KEPT:.0%} of "
+            "it. Server CPU is the service's process tree over the load, bombardier's its "
+            "own.", "",
             "## Streaming", "", *_stream_lines(result["streaming"]), "",
             f"Version {d.get('stream_version')}: {d.get('stream_rows', 0):,} rows of "
             f"gold.person_coverage's columns ({d.get('stream_arrow_mb')} MB in Arrow), sized "
             "from the service's Parquet encoding of a sample; version 0 is the "
-            f"{d['person_coverage_v0_rows']:,}-person table. MB are 10^6 bytes.", "",
+            f"{d['person_coverage_v0_rows']:,}-person table. MB are 10^6 bytes. Before each "
+            "download the harness waits until the server's RSS stops moving (*settled in*), "
+            "so that memory released after earlier work does not hide growth.", "",
             "## Service", "",
             f"Ready (index built, every worker answering: {srv['workers_answering']} of "
             f"{srv['workers']}) {srv['ready_seconds']} s after start; RSS per process then "
@@ -496,6 +544,8 @@ def parse(argv: Sequence[str] | None = None) -> Config:
     p.add_argument("--connections", type=int, default=64,
                    help="bombardier connections per load (the mixed load splits them)")
     p.add_argument("--workers", type=int, default=2, help="lakehouse serve --workers")
+    p.add_argument("--rate", type=float, default=TARGET_RATE,
+                   help="offered rate of the paced loads, requests/s (default: the target)")
     p.add_argument("--stream-mb", type=float, default=100.0,
                    help="size of the streamed version's download, in MB (10^6 bytes)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
@@ -505,11 +555,11 @@ def parse(argv: Sequence[str] | None = None) -> Config:
     p.add_argument("--seed", type=int, default=42)
     a = p.parse_args(argv)
     if a.persons < 10 or a.duration <= 0 or a.connections < 2 or a.workers < 1 \
-            or a.stream_mb <= 0:
+            or a.stream_mb <= 0 or a.rate <= 0:
         p.error("--persons at least 10, --connections at least 2, --workers at least 1, "
-                "--duration and --stream-mb above 0")
+                "--duration, --rate and --stream-mb above 0")
     return Config(persons=a.persons, duration=a.duration, connections=a.connections,
-                  workers=a.workers, stream_mb=a.stream_mb, out=a.out, name=a.name,
+                  workers=a.workers, stream_mb=a.stream_mb, rate=a.rate, out=a.out, name=a.name,
                   work=a.work, seed=a.seed, warmup=min(5.0, a.duration))
 
 

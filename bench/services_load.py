@@ -61,6 +61,8 @@ CLOSED = (date(2015, 1, 1), date(2016, 1, 1))
 """The period of a person who was insured in a scheme and is no longer."""
 MB = 1_000_000
 """Megabytes are decimal (10^6 bytes) throughout, as are the targets."""
+PACE_KEPT = 0.98
+"""A paced load counts only if it reached this share of its offered rate."""
 
 
 # ---------------------------------------------------------------------------------- tables
@@ -245,6 +247,19 @@ class Server:
             total += t.user + t.system
         return total
 
+    def settle(self, step: float = 0.5, tolerance: int = 2 * MB, timeout: float = 30) -> float:
+        """Wait until the tree's RSS moves by less than ``tolerance`` over ``step`` seconds
+        (at most ``timeout``); the seconds waited."""
+        start = time.monotonic()
+        last = sum(self.rss().values())
+        while time.monotonic() - start < timeout:
+            time.sleep(step)
+            now = sum(self.rss().values())
+            if abs(now - last) < tolerance:
+                break
+            last = now
+        return time.monotonic() - start
+
     def wait_ready(self, timeout: float) -> int:
         """Wait until ``/healthz`` names the coverage version served; that version. Raises
         ``RuntimeError`` (with the log's tail) if the process ends or time runs out."""
@@ -384,6 +399,8 @@ class LoadRun:
     """Requests completed per second (all of them: a run with errors is not a success)."""
     latency_ms: dict[str, float]
     """``mean``, ``max`` and the percentiles ``p50``, ``p75``, ``p90``, ``p95``, ``p99``."""
+    offered: float | None = None
+    """The rate bombardier was limited to (``-r``); ``None``: as fast as the connections go."""
 
     @property
     def ok(self) -> bool:
@@ -392,12 +409,20 @@ class LoadRun:
         bad = sum(v for k, v in self.status.items() if k != "2xx")
         return self.requests > 0 and bad == 0 and not self.errors
 
+    @property
+    def kept_pace(self) -> bool:
+        """For a paced load, whether the rate reached :data:`PACE_KEPT` of the offered one
+        (bombardier delays a request the server is not ready for, and times it from when it
+        is sent: a server that falls behind shows a lower rate, not a higher latency)."""
+        return self.offered is None or self.rate >= PACE_KEPT * self.offered
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON form, ``ok`` included."""
-        return {**asdict(self), "ok": self.ok}
+        """JSON form, ``ok`` and ``kept_pace`` included."""
+        return {**asdict(self), "ok": self.ok, "kept_pace": self.kept_pace}
 
 
-def parse_bombardier(label: str, connections: int, text: str) -> LoadRun:
+def parse_bombardier(label: str, connections: int, text: str,
+                     offered: float | None = None) -> LoadRun:
     """A :class:`LoadRun` from bombardier's ``-o json`` output (latencies in microseconds)."""
     doc = json.loads(text)["result"]
     status = {k[3:]: int(doc.get(k, 0)) for k in ("req1xx", "req2xx", "req3xx", "req4xx",
@@ -411,7 +436,7 @@ def parse_bombardier(label: str, connections: int, text: str) -> LoadRun:
     errors = [{"description": str(e.get("description")), "count": int(e.get("count", 0))}
               for e in doc.get("errors") or []]
     return LoadRun(label, connections, seconds, requests, status, errors,
-                   requests / seconds if seconds else 0.0, ms)
+                   requests / seconds if seconds else 0.0, ms, offered)
 
 
 @dataclass
@@ -431,37 +456,51 @@ class LoadSet:
                 "runs": [r.as_dict() for r in self.runs]}
 
 
-def bombardier_command(binary: Path, url: str, bearer: str, body: Path, connections: int,
+@dataclass(frozen=True)
+class Load:
+    """One bombardier process: what it asks (a fixed body), how many connections, and the
+    rate it is limited to (``None``: as fast as the connections go)."""
+
+    label: str
+    body: Path
+    connections: int
+    rate: float | None = None
+
+
+def bombardier_command(binary: Path, url: str, bearer: str, load: Load,
                        seconds: float) -> list[str]:
-    """``bombardier -c C -d D -l -m POST -H … -f body -o json -p r`` against the endpoint."""
-    return [str(binary), "-c", str(connections), "-d", f"{seconds:g}s", "-l", "-m", "POST",
-            "-t", "10s", "-H", "Content-Type: application/json",
-            "-H", f"Authorization: Bearer {bearer}", "-f", str(body), "-o", "json", "-p", "r",
-            f"{url}/v1/verifications"]
+    """``bombardier -c C -d D -l -m POST -H … -f body -o json -p r`` against the endpoint
+    (``-r R`` for a paced load; a 10 s timeout)."""
+    rate = [] if load.rate is None else ["-r", f"{load.rate:g}"]
+    return [str(binary), "-c", str(load.connections), "-d", f"{seconds:g}s", *rate, "-l",
+            "-m", "POST", "-t", "10s", "-H", "Content-Type: application/json",
+            "-H", f"Authorization: Bearer {bearer}", "-f", str(load.body), "-o", "json",
+            "-p", "r", f"{url}/v1/verifications"]
 
 
-def run_loads(binary: Path, server: Server, bearer: str,
-              loads: list[tuple[str, Path, int]], seconds: float) -> LoadSet:
-    """Run one bombardier per ``(label, body file, connections)`` at once for ``seconds``."""
+def run_loads(binary: Path, server: Server, bearer: str, loads: list[Load],
+              seconds: float) -> LoadSet:
+    """Run one bombardier per :class:`Load` at once for ``seconds``."""
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = server.cpu_seconds()
     start = time.monotonic()
     with RssSampler(server, 0.25) as rss:
-        procs = [(label, c, subprocess.Popen(
-            bombardier_command(binary, server.url, bearer, body, c, seconds),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)) for label, body, c in loads]
-        outputs = [(label, c, *p.communicate(timeout=seconds + 120), p.returncode)
-                   for label, c, p in procs]
+        procs = [(load, subprocess.Popen(
+            bombardier_command(binary, server.url, bearer, load, seconds),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)) for load in loads]
+        outputs = [(load, *p.communicate(timeout=seconds + 120), p.returncode)
+                   for load, p in procs]
     wall = time.monotonic() - start
     cpu = server.cpu_seconds() - cpu_before
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     generator = (children.ru_utime - children_before.ru_utime
                  + children.ru_stime - children_before.ru_stime)
     runs = []
-    for label, c, out, err, code in outputs:
+    for load, out, err, code in outputs:
         if code != 0:
             raise RuntimeError(f"bombardier failed ({code}): {err.decode(errors='replace')}")
-        runs.append(parse_bombardier(label, c, out.decode("utf-8")))
+        runs.append(parse_bombardier(load.label, load.connections, out.decode("utf-8"),
+                                     load.rate))
     return LoadSet(runs, wall, cpu, generator, sum(rss.before.values()) / MB,
                    rss.peak_total / MB)
 
@@ -486,6 +525,10 @@ class StreamRun:
     worker_growth_mb: float
     """The largest growth of one process (the worker that streamed)."""
     rows_in_file: int
+    settle_seconds: float
+    """How long the server's RSS took to stop shrinking before the request (memory freed
+    earlier is handed back to the system gradually; a baseline still falling would hide
+    growth)."""
 
 
 def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -> StreamRun:
@@ -494,6 +537,7 @@ def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -
     import pyarrow.parquet as pq
 
     url = f"{server.url}/v1/datasets/gold.person_coverage/versions/{version}?format=parquet"
+    settled = server.settle()
     cpu_before = server.cpu_seconds()
     received, first = 0, 0.0
     with RssSampler(server, 0.05) as rss, httpx.Client(timeout=120) as client:
@@ -515,7 +559,7 @@ def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -
     growth, one = rss.growth()
     return StreamRun(version, rows, received, seconds, first, received / MB / seconds, cpu,
                      sum(rss.before.values()) / MB, rss.peak_total / MB, after / MB,
-                     growth / MB, one / MB, in_file)
+                     growth / MB, one / MB, in_file, settled)
 
 
 # ---------------------------------------------------------------------------------- the machine
@@ -523,8 +567,9 @@ class MachineShare:
     """CPU the machine spent busy during the run against the CPU of this process and every
     descendant it reaped (``os.times``: the server's workers are reaped by its supervisor,
     the supervisor and bombardier by this process), so the rest is what other processes used;
-    and the 1-minute load average every ``interval`` seconds. Read :meth:`stop` after the
-    service has stopped, or its CPU is not counted yet.
+    every ``interval`` seconds, the 1-minute load average and the CPU time of every other
+    process (to name the busiest; one that ran between two samples is missed). Read
+    :meth:`stop` after the service has stopped, or its CPU is not counted yet.
 
     (:class:`bench.machine.CpuShare` adds each process's reaped children to its own time and
     also counts those children themselves, so a tree whose processes end is counted twice.)"""
@@ -535,11 +580,14 @@ class MachineShare:
         self._busy = _busy_seconds
         self.interval = interval
         self.loads: list[float] = []
+        self._first: dict[tuple[int, str], float] = {}
+        self._last: dict[tuple[int, str], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="load-average")
         self._start = time.monotonic()
         self._busy0 = self._busy()
         self._ours0 = self._ours()
+        self._others(initial=True)
         self._thread.start()
 
     @staticmethod
@@ -551,12 +599,35 @@ class MachineShare:
         self.loads.append(os.getloadavg()[0])
         while not self._stop.wait(self.interval):
             self.loads.append(os.getloadavg()[0])
+            self._others()
+
+    def _others(self, initial: bool = False) -> None:
+        """Sample the CPU seconds of every process outside this run's tree (one first seen
+        after the start counts from zero)."""
+        mine = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
+        for p in psutil.process_iter(["name", "cpu_times"]):
+            times = p.info.get("cpu_times")
+            if times is None or p.pid in mine:
+                continue
+            key = (p.pid, str(p.info.get("name")))
+            total = times.user + times.system
+            self._first.setdefault(key, total if initial else 0.0)
+            self._last[key] = total
+
+    def busiest(self, top: int = 5) -> list[str]:
+        """The other processes (by name) that used the most CPU during the run."""
+        used: dict[str, float] = {}
+        for key, last in self._last.items():
+            used[key[1]] = used.get(key[1], 0.0) + last - self._first[key]
+        ranked = sorted(used.items(), key=lambda kv: -kv[1])[:top]
+        return [f"{name} {seconds:,.1f} s" for name, seconds in ranked if seconds >= 0.1]
 
     def stop(self) -> dict[str, Any]:
         """Wall seconds, CPU seconds of the machine, of this run and of the others, the others'
         share of the machine, the load average's mean and max over the run."""
         self._stop.set()
         self._thread.join()
+        self._others()
         wall = time.monotonic() - self._start
         end = self._busy()
         ours = self._ours() - self._ours0
@@ -570,34 +641,8 @@ class MachineShare:
                 "other_processes_share_of_machine": None if others is None or wall <= 0
                 else round(others / (wall * cpus), 3),
                 "load_average_mean": round(sum(self.loads) / len(self.loads), 2),
-                "load_average_max": round(max(self.loads), 2)}
-
-
-def other_processes_cpu() -> dict[int, tuple[str, float]]:
-    """CPU seconds so far of every process not in this process's tree, with its name."""
-    mine = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
-    out: dict[int, tuple[str, float]] = {}
-    for p in psutil.process_iter(["name", "cpu_times"]):
-        t = p.info.get("cpu_times")
-        if p.pid not in mine and t is not None:
-            out[p.pid] = (str(p.info.get("name")), t.user + t.system)
-    return out
-
-
-def busiest_others(before: dict[int, tuple[str, float]], top: int = 5) -> list[str]:
-    """The other processes that used the most CPU since ``before`` (name and seconds; a
-    process started meanwhile counts from zero, one of this run's tree is left out)."""
-    mine = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
-    used: dict[str, float] = {}
-    for p in psutil.process_iter(["name", "cpu_times"]):
-        t = p.info.get("cpu_times")
-        if p.pid in mine or t is None or p.ppid() == os.getpid():
-            continue
-        base = before.get(p.pid, ("", 0.0))[1]
-        name = str(p.info.get("name"))
-        used[name] = used.get(name, 0.0) + max(0.0, t.user + t.system - base)
-    ranked = sorted(used.items(), key=lambda kv: -kv[1])[:top]
-    return [f"{name} {seconds:,.1f} s" for name, seconds in ranked if seconds >= 0.1]
+                "load_average_max": round(max(self.loads), 2),
+                "busiest_other_processes": self.busiest()}
 
 
 def snapshot_day() -> date:

@@ -21,6 +21,7 @@ import random
 import re
 from collections.abc import Mapping
 from typing import Final
+from zoneinfo import ZoneInfo
 
 LETTER_CODES: Final[Mapping[str, int]] = {
     "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15, "G": 16, "H": 17, "I": 34,
@@ -77,6 +78,16 @@ COUNTIES: Final = (
 
 AGE_BANDS: Final = (*(f"{a}-{a + 4}" for a in range(0, 100, 5)), "100+")
 """The 5-year age bands of published data, youngest first (``0-4`` … ``95-99``, ``100+``)."""
+
+
+TAIPEI: Final = ZoneInfo("Asia/Taipei")
+"""The bureau's time zone: snapshot dates and "today" are days in Taiwan."""
+
+
+def today() -> datetime.date:
+    """Today's date in Taiwan (the default snapshot date; the latest date a verification may
+    ask about)."""
+    return datetime.datetime.now(TAIPEI).date()
 
 
 def age_band_of(age: int) -> str | None:

@@ -17,7 +17,6 @@ import base64
 import binascii
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
@@ -26,6 +25,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from kernel.twid import today
 from services.problems import Problem
 from services.state import Service, exchange_of
 from services.tokens import issue_access_token, sign_answer
@@ -172,8 +172,7 @@ def _verify(service: Service, request: Request, body: VerificationIn) -> bytes:
     req = VerificationRequest(body.id, body.scheme, body.date, body.purpose, body.consent,
                               body.request_ref)
     ex.details["scope"] = f"verify:{body.scheme}"
-    today = datetime.now(UTC).date()
-    checked = check(req, caller.client, caller.scopes, today, service.cfg.pseudonym_key)
+    checked = check(req, caller.client, caller.scopes, today(), service.cfg.pseudonym_key)
     ex.details.update(purpose=checked.purpose, consent=checked.consent,
                       person_key=checked.person_key)
     claims = answer(checked, service.coverage, service.cfg.pseudonym_key)

@@ -6,20 +6,15 @@ functions, never when a DAG file is parsed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-TAIPEI = ZoneInfo("Asia/Taipei")
+from kernel.twid import TAIPEI as TAIPEI  # re-exported: the DAGs and the CLI use them here
+from kernel.twid import today as today
 
 
 class StageFailed(RuntimeError):
     """A stage or a publish reported problems; the message has one line per problem."""
-
-
-def today() -> date:
-    """Today's date in Taiwan (the default snapshot date)."""
-    return datetime.now(TAIPEI).date()
 
 
 def airflow_parent(context: Any) -> tuple[str, str] | None:

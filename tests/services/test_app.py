@@ -308,3 +308,13 @@ def test_hostile_strings_in_dataset_paths_are_refused_without_echo(
             assert r.status_code in (404, 422), (path, r.status_code)
             assert r.headers["content-type"] == PROBLEM
             assert value not in r.text
+
+
+def test_today_in_taiwan_is_not_in_the_future(service: Running) -> None:
+    """The bureau's day is Taiwan's: from 16:00 UTC, Taiwan's date is UTC's tomorrow, and a
+    verification for that day (the demo's snapshot date) must be answered."""
+    from kernel.twid import today
+
+    status, doc = ask(service, service.token(), date=today().isoformat())
+    assert status == 200, doc
+    assert claims_of(service, doc)["verification"]["as_of"] == SNAPSHOT.isoformat()
