@@ -124,21 +124,19 @@ def cmd_audit_exchanges(args: argparse.Namespace) -> int:
 
 
 def _exchange_table(found: list[Any]) -> None:
-    """The exchanges as a table (about whom: the person_key's first 12 digits or the dataset)."""
-    from rich.table import Table
-
-    table = Table(title=f"{len(found)} exchange(s)", show_lines=False)
-    for name in ("at (UTC)", "client", "agency", "endpoint", "scope", "purpose", "consent",
-                 "about", "outcome"):
-        table.add_column(name, overflow="fold")
+    """One line per exchange, in log order: when (UTC), client, what (scope, else endpoint),
+    why (purpose and consent), about whom or what (the person_key's first 12 digits, or dataset
+    and version), outcome and status, a refusal's reason; then the count."""
     for e in found:
         d = e.details
-        about = (d["person_key"][:12] + "…" if "person_key" in d
-                 else f"{d['dataset']} v{d.get('version', '?')}" if "dataset" in d else "")
-        table.add_row(e.at[:19], d.get("client", ""), d.get("agency", ""), d.get("endpoint", ""),
-                      d.get("scope", ""), d.get("purpose", ""), d.get("consent", ""), about,
-                      f"{d.get('outcome', '')} {d.get('status', '')}")
-    out().print(table)
+        about = (f"person_key {d['person_key'][:12]}…" if "person_key" in d
+                 else f"{d['dataset']} v{d.get('version', '?')}" if "dataset" in d else "-")
+        why = "/".join(x for x in (d.get("purpose"), d.get("consent")) if x) or "-"
+        print(f"{e.at[:19].replace('T', ' ')}  {d.get('client', '?')}  "
+              f"{d.get('scope') or d.get('endpoint', '?')}  {why}  {about}  "
+              f"{d.get('outcome', '?')} {d.get('status', '')}"
+              + (f" ({d['reason']})" if d.get("reason") else ""))
+    out().print(f"{len(found)} exchange(s)")
 
 
 def add_parsers(sub: Any) -> None:
