@@ -340,7 +340,8 @@ def test_the_auditor_lists_exactly_those_exchanges_without_an_identifier(
     any file of the audit folder."""
     keys = {n: DEMO.person_key(person_id(n)) for n, _, _ in ASKED}
     auditor = {"LAKEHOUSE_ROLE": "auditor", "LAKEHOUSE_USER": "auditor-serve-test"}
-    listed, one, analyst, malformed, verified = server.lakehouse(
+    lines, listed, one, analyst, malformed, verified = server.lakehouse(
+        (("audit", "exchanges", "--client", LABOR), auditor),
         (("audit", "exchanges", "--json"), auditor),
         (("audit", "exchanges", "--json", "--person-key", keys[2]), auditor),
         (("audit", "exchanges", "--json"), {"LAKEHOUSE_ROLE": "analyst"}),
@@ -362,6 +363,13 @@ def test_the_auditor_lists_exactly_those_exchanges_without_an_identifier(
                          "purpose": purpose, "consent": consent, "person_key": keys[n],
                          "dataset": ANSWERS, "version": 0, "response_sha256": _sha256(r)})
     assert entries == expected
+    day_time = [s[:19].replace("T", " ") for s in stamps]
+    assert (lines.code, lines.err, lines.out.splitlines()) == (0, "", [
+        f"{day_time[0]}  {LABOR}  verify:labor verify:nhi  -  -  answered 200",
+        *(f"{day_time[1 + i]}  {LABOR}  verify:labor  {purpose}/{consent}  "
+          f"person_key {keys[n][:12]}…  answered 200" for i, (n, purpose, consent) in
+          enumerate(ASKED)),
+        "3 exchange(s)"])
     assert (one.code, one.err) == (0, "") and [
         {k: v for k, v in e.items() if k != "at"} for e in json.loads(one.out)] == [expected[2]]
     assert (analyst.code, analyst.out, analyst.err) == (2, "", "✗ refused: role analyst may "
@@ -375,7 +383,7 @@ def test_the_auditor_lists_exactly_those_exchanges_without_an_identifier(
     assert [p.name for p in audit if p.suffix == ".jsonl"] == sorted(
         {f"audit-{s[:10]}.jsonl" for s in stamps})
     texts = [p.read_bytes().decode("utf-8", "replace") for p in audit] + [
-        t for d in (listed, one, analyst, malformed, verified) for t in (d.out, d.err)]
+        t for d in (lines, listed, one, analyst, malformed, verified) for t in (d.out, d.err)]
     assert [i for i, t in enumerate(texts) if NATIONAL_ID.search(t)] == []
 
 
