@@ -1,25 +1,15 @@
-"""The pieces of ``python -m bench.services``: the published tables, the service as a process,
-its memory and CPU, the bombardier loads and the streamed download.
+"""The pieces :mod:`bench.services` runs in order (it alone decides what is reported).
 
-Nothing here decides what is reported: :mod:`bench.services` runs these pieces in order and
-turns what they measured into figures against the targets of issue #18.
-
-- **Tables.** :func:`population` makes ``N`` valid personal IDs (:func:`person_id`, the check
-  digit of :func:`kernel.twid.person_id_check_digit`), their ``person_key`` by
-  :meth:`masking.keys.PseudonymKey.person_key` with the bench key, and four random scheme flags
-  (a fixed seed); :func:`publish` writes a version of ``gold.person_coverage`` (the contract's
-  columns) or ``gold.coverage_periods`` (one period per person and scheme: open since 2020 when
-  the flag is set, closed in 2015 otherwise) with ``deltalake`` and the commit metadata a
-  publish writes (``key_id``, ``snapshot_date``).
-- **The service.** :class:`Server` runs ``lakehouse serve`` (``python -m cli.main serve``) as a
-  subprocess with its keys and registry in the environment; its memory (RSS) and CPU are those
-  of the whole process tree (the uvicorn supervisor and its workers), read with ``psutil``.
-- **Loads.** :func:`run_loads` runs one or several bombardier processes at once (one fixed
-  body each) and returns each one's counts and latency percentiles as bombardier measured them
-  (per process: percentiles of different processes are never merged), with the server's CPU
-  and peak RSS over the same window and the CPU bombardier itself used (it shares the cores).
-- **Streaming.** :func:`download` streams one version with ``httpx`` to a file, sampling the
-  server's RSS every 50 ms in a thread.
+- **Tables**: ``N`` valid IDs (:func:`person_id`), their ``person_key`` with the bench key,
+  random scheme flags (a fixed seed), published with ``deltalake`` and a publish's commit
+  metadata (:func:`publish`) as ``gold.person_coverage`` and ``gold.coverage_periods``.
+- **The service**: :class:`Server` runs ``lakehouse serve`` as a subprocess; its memory (RSS)
+  and CPU are those of its whole process tree, read with ``psutil``.
+- **Loads**: :func:`run_loads` runs bombardier processes at once (one fixed body each) and keeps
+  each one's counts and percentiles as it measured them (never merged across processes), with
+  the server's CPU and peak RSS and bombardier's own CPU (it shares the cores).
+- **Streaming**: :func:`download` streams one version with ``httpx``, the server's RSS sampled
+  every 50 ms in a thread.
 """
 
 from __future__ import annotations
@@ -35,7 +25,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -77,15 +67,13 @@ def person_id(n: int, sex: int = 1) -> str:
 
 @dataclass
 class Population:
-    """``persons`` people: their keys, their flags per scheme, and two IDs to ask about."""
+    """People: their keys, their ``(persons, 4)`` flags in :data:`SCHEMES` order, a person in
+    the tables insured in ``labor`` and a valid ID in no table (two IDs to ask about)."""
 
     keys: list[str] = field(repr=False)
     flags: np.ndarray = field(repr=False)
-    """``(persons, 4)`` booleans in :data:`SCHEMES` order."""
     found_id: str = ""
-    """A person in the tables, insured in ``labor`` (the answer says so)."""
     not_found_id: str = ""
-    """A valid ID that is in no table (the answer: not insured)."""
 
     @property
     def persons(self) -> int:
@@ -106,11 +94,10 @@ def population(persons: int, seed: int) -> Population:
 
 
 def coverage_rows(pop: Population, snapshot: date, seed: int) -> pa.Table:
-    """``gold.person_coverage`` of the population: the contract's columns (the synthetic
-    demographics of :func:`bench.query.person_coverage`), with the population's keys and
-    flags."""
-    table = synthetic_coverage(pop.persons, snapshot, seed)
-    table = table.set_column(0, "person_key", pa.array(pop.keys, pa.string()))
+    """``gold.person_coverage`` of the population: :func:`synthetic_coverage` with the
+    population's keys and flags."""
+    table = synthetic_coverage(pop.persons, snapshot, seed).set_column(
+        0, "person_key", pa.array(pop.keys, pa.string()))
     for i, name in enumerate(FLAG_COLUMNS):
         table = table.set_column(table.schema.get_field_index(name), name,
                                  pa.array(pop.flags[:, i]))
@@ -175,13 +162,6 @@ def parquet_bytes_per_row(rows: pa.Table) -> float:
 
 
 # ---------------------------------------------------------------------------------- the service
-def free_port() -> int:
-    """A TCP port free on localhost now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def service_env(work: Path, root: Path) -> dict[str, str]:
     """The service's environment: the storage root, a registry with the ``bench`` client
     (every verification scope, ``gold.person_coverage``, a rate limit the load cannot reach),
@@ -208,7 +188,9 @@ class Server:
     """``lakehouse serve --port P --workers W`` as a subprocess (logs in ``work``)."""
 
     def __init__(self, work: Path, env: dict[str, str], workers: int) -> None:
-        self.port = free_port()
+        with socket.socket() as s:  # a port free now
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self._log = (work / "serve.log").open("wb")
@@ -228,37 +210,31 @@ class Server:
 
     def rss(self) -> dict[int, int]:
         """Resident bytes per process of the tree."""
+        return {pid: int(v) for pid, v in self._each(lambda p: p.memory_info().rss).items()}
+
+    def cpu_by_pid(self) -> dict[int, float]:
+        """User + system CPU seconds so far of each live process of the tree."""
+        return self._each(lambda p: sum(p.cpu_times()[:2]))
+
+    def _each(self, read: Any) -> dict[int, float]:
         out = {}
         for p in self.processes():
-            try:
-                out[p.pid] = int(p.memory_info().rss)
-            except psutil.Error:
-                continue
+            with contextlib.suppress(psutil.Error):
+                out[p.pid] = float(read(p))
         return out
+
+    def worker_pids(self) -> set[int]:
+        """The processes that answer: the supervisor itself with one worker (``lakehouse
+        serve`` then runs the application in process), else its ``workers`` children holding
+        the most memory (each holds the index; a multiprocessing helper holds little)."""
+        if self.workers == 1:
+            return {self.proc.pid}
+        children = {pid: rss for pid, rss in self.rss().items() if pid != self.proc.pid}
+        return set(sorted(children, key=lambda pid: -children[pid])[: self.workers])
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds of the tree's live processes so far."""
-        total = 0.0
-        for p in self.processes():
-            try:
-                t = p.cpu_times()
-            except psutil.Error:
-                continue
-            total += t.user + t.system
-        return total
-
-    def settle(self, step: float = 0.5, tolerance: int = 2 * MB, timeout: float = 30) -> float:
-        """Wait until the tree's RSS moves by less than ``tolerance`` over ``step`` seconds
-        (at most ``timeout``); the seconds waited."""
-        start = time.monotonic()
-        last = sum(self.rss().values())
-        while time.monotonic() - start < timeout:
-            time.sleep(step)
-            now = sum(self.rss().values())
-            if abs(now - last) < tolerance:
-                break
-            last = now
-        return time.monotonic() - start
+        return sum(self.cpu_by_pid().values())
 
     def wait_ready(self, timeout: float) -> int:
         """Wait until ``/healthz`` names the coverage version served; that version. Raises
@@ -306,12 +282,6 @@ def token(url: str, scope: str) -> str:
     return str(r.json()["access_token"])
 
 
-def verification_body(national_id: str, on: date) -> dict[str, str]:
-    """A verification request about ``national_id``'s labor insurance on ``on``."""
-    return {"id": national_id, "scheme": "labor", "date": on.isoformat(), "purpose": PURPOSE,
-            "consent": CONSENT}
-
-
 def ask(url: str, bearer: str, body: dict[str, str], fresh: bool = False) -> dict[str, Any]:
     """One verification; the signed claims (decoded, not verified: the tests verify them) and
     the exchange id. ``fresh``: a new connection (the kernel picks the worker). Raises
@@ -326,10 +296,8 @@ def ask(url: str, bearer: str, body: dict[str, str], fresh: bool = False) -> dic
         raise RuntimeError(f"verification answered {r.status_code}: {r.text[:300]}")
     out = r.json()
     payload = out["jws"].split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload)
-                                                                                % 4)))
-    claims["exchange_id"] = out["exchange_id"]
-    return claims
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    return {**claims, "exchange_id": out["exchange_id"]}
 
 
 def workers_answering(url: str, bearer: str, body: dict[str, str], want: int,
@@ -396,16 +364,15 @@ class LoadRun:
     status: dict[str, int]
     errors: list[dict[str, Any]]
     rate: float
-    """Requests completed per second (all of them: a run with errors is not a success)."""
+    """Requests completed (all of them) per second."""
     latency_ms: dict[str, float]
-    """``mean``, ``max`` and the percentiles ``p50``, ``p75``, ``p90``, ``p95``, ``p99``."""
+    """``mean``, ``max``, ``p50``, ``p75``, ``p90``, ``p95``, ``p99``."""
     offered: float | None = None
-    """The rate bombardier was limited to (``-r``); ``None``: as fast as the connections go."""
+    """The rate bombardier was limited to (``-r``); ``None``: as fast as it goes."""
 
     @property
     def ok(self) -> bool:
-        """True when every response was a 2xx (the verification endpoint's only 2xx is 200)
-        and nothing failed (timeouts, connection errors)."""
+        """Every response a 2xx (the endpoint's only one is 200), no error (timeouts...)."""
         bad = sum(v for k, v in self.status.items() if k != "2xx")
         return self.requests > 0 and bad == 0 and not self.errors
 
@@ -525,10 +492,6 @@ class StreamRun:
     worker_growth_mb: float
     """The largest growth of one process (the worker that streamed)."""
     rows_in_file: int
-    settle_seconds: float
-    """How long the server's RSS took to stop shrinking before the request (memory freed
-    earlier is handed back to the system gradually; a baseline still falling would hide
-    growth)."""
 
 
 def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -> StreamRun:
@@ -537,7 +500,6 @@ def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -
     import pyarrow.parquet as pq
 
     url = f"{server.url}/v1/datasets/gold.person_coverage/versions/{version}?format=parquet"
-    settled = server.settle()
     cpu_before = server.cpu_seconds()
     received, first = 0, 0.0
     with RssSampler(server, 0.05) as rss, httpx.Client(timeout=120) as client:
@@ -559,20 +521,14 @@ def download(server: Server, bearer: str, version: int, rows: int, dest: Path) -
     growth, one = rss.growth()
     return StreamRun(version, rows, received, seconds, first, received / MB / seconds, cpu,
                      sum(rss.before.values()) / MB, rss.peak_total / MB, after / MB,
-                     growth / MB, one / MB, in_file, settled)
+                     growth / MB, one / MB, in_file)
 
 
-# ---------------------------------------------------------------------------------- the machine
 class MachineShare:
-    """CPU the machine spent busy during the run against the CPU of this process and every
-    descendant it reaped (``os.times``: the server's workers are reaped by its supervisor,
-    the supervisor and bombardier by this process), so the rest is what other processes used;
-    every ``interval`` seconds, the 1-minute load average and the CPU time of every other
-    process (to name the busiest; one that ran between two samples is missed). Read
-    :meth:`stop` after the service has stopped, or its CPU is not counted yet.
-
-    (:class:`bench.machine.CpuShare` adds each process's reaped children to its own time and
-    also counts those children themselves, so a tree whose processes end is counted twice.)"""
+    """The machine's busy CPU during the run against that of this process and every
+    descendant it reaped (``os.times``; unlike :class:`bench.machine.CpuShare`, which counts a
+    reaped child twice): the rest is other processes'. The load average every ``interval``
+    seconds. Read :meth:`stop` once the service has stopped (its CPU counts when reaped)."""
 
     def __init__(self, interval: float = 2.0) -> None:
         from bench.machine import _busy_seconds
@@ -580,14 +536,11 @@ class MachineShare:
         self._busy = _busy_seconds
         self.interval = interval
         self.loads: list[float] = []
-        self._first: dict[tuple[int, str], float] = {}
-        self._last: dict[tuple[int, str], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="load-average")
         self._start = time.monotonic()
         self._busy0 = self._busy()
         self._ours0 = self._ours()
-        self._others(initial=True)
         self._thread.start()
 
     @staticmethod
@@ -599,53 +552,41 @@ class MachineShare:
         self.loads.append(os.getloadavg()[0])
         while not self._stop.wait(self.interval):
             self.loads.append(os.getloadavg()[0])
-            self._others()
-
-    def _others(self, initial: bool = False) -> None:
-        """Sample the CPU seconds of every process outside this run's tree (one first seen
-        after the start counts from zero)."""
-        mine = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
-        for p in psutil.process_iter(["name", "cpu_times"]):
-            times = p.info.get("cpu_times")
-            if times is None or p.pid in mine:
-                continue
-            key = (p.pid, str(p.info.get("name")))
-            total = times.user + times.system
-            self._first.setdefault(key, total if initial else 0.0)
-            self._last[key] = total
-
-    def busiest(self, top: int = 5) -> list[str]:
-        """The other processes (by name) that used the most CPU during the run."""
-        used: dict[str, float] = {}
-        for key, last in self._last.items():
-            used[key[1]] = used.get(key[1], 0.0) + last - self._first[key]
-        ranked = sorted(used.items(), key=lambda kv: -kv[1])[:top]
-        return [f"{name} {seconds:,.1f} s" for name, seconds in ranked if seconds >= 0.1]
 
     def stop(self) -> dict[str, Any]:
         """Wall seconds, CPU seconds of the machine, of this run and of the others, the others'
         share of the machine, the load average's mean and max over the run."""
         self._stop.set()
         self._thread.join()
-        self._others()
         wall = time.monotonic() - self._start
         end = self._busy()
         ours = self._ours() - self._ours0
         busy = None if end is None or self._busy0 is None else end - self._busy0
         others = None if busy is None else max(0.0, busy - ours)
-        cpus = os.cpu_count() or 1
         return {"wall_seconds": round(wall, 1),
                 "machine_busy_cpu_seconds": None if busy is None else round(busy, 1),
                 "benchmark_cpu_seconds": round(ours, 1),
                 "other_processes_cpu_seconds": None if others is None else round(others, 1),
                 "other_processes_share_of_machine": None if others is None or wall <= 0
-                else round(others / (wall * cpus), 3),
+                else round(others / (wall * (os.cpu_count() or 1)), 3),
                 "load_average_mean": round(sum(self.loads) / len(self.loads), 2),
-                "load_average_max": round(max(self.loads), 2),
-                "busiest_other_processes": self.busiest()}
+                "load_average_max": round(max(self.loads), 2)}
 
 
-def snapshot_day() -> date:
-    """The snapshot date of the bench's versions: a week before today (a date asked about must
-    not be in the future)."""
-    return date.today() - timedelta(days=7)
+def warm_streams(server: Server, bearer: str, version: int, rows: int, dest: Path,
+                 tries: int) -> int:
+    """Download ``version`` (not measured) until every worker has served one, at most
+    ``tries`` times; the downloads made. A worker's first download pays once for what a
+    measurement must not see: the memory the index build freed is handed back to the system
+    by pyarrow's allocator only at its next allocation, and first-use costs."""
+    served: set[int] = set()
+    workers = server.worker_pids()
+    made = 0
+    while made < tries and not workers <= served:
+        before = server.cpu_by_pid()
+        download(server, bearer, version, rows, dest)
+        after = server.cpu_by_pid()
+        busy = max(workers, key=lambda pid: after.get(pid, 0.0) - before.get(pid, 0.0))
+        served.add(busy)
+        made += 1
+    return made
