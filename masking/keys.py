@@ -31,10 +31,13 @@ KEY_CONN_ENV = "LAKEHOUSE_PSEUDONYM_KEY_CONN"
 DEFAULT_CONN_ID = "lakehouse_pseudonym_key"
 
 
-def _from_airflow(env: Mapping[str, str]) -> tuple[str, str | None] | None:
-    """(key, key id) from the Airflow connection, inside an Airflow task or when the connection
-    is defined in the environment (``AIRFLOW_CONN_<ID>``); None otherwise."""
-    conn_id = env.get(KEY_CONN_ENV, DEFAULT_CONN_ID)
+def secret_from_airflow(env: Mapping[str, str], conn_env: str = KEY_CONN_ENV,
+                        default_conn_id: str = DEFAULT_CONN_ID) -> tuple[str, str | None] | None:
+    """(secret, its id) from an Airflow connection (password: the secret; login: its id), the
+    connection id read from ``conn_env`` (default ``default_conn_id``), inside an Airflow task
+    or when the connection is defined in the environment (``AIRFLOW_CONN_<ID>``); None
+    otherwise. The pseudonymisation key and the services' signing key are read this way."""
+    conn_id = env.get(conn_env, default_conn_id)
     if f"AIRFLOW_CONN_{conn_id.upper()}" not in env and "AIRFLOW_CTX_DAG_ID" not in env:
         return None
     try:
@@ -99,7 +102,7 @@ class PseudonymKey:
         raw = e.get(KEY_ENV, "")
         conn_key_id = None
         if not raw:
-            found = _from_airflow(e)
+            found = secret_from_airflow(e)
             if found:
                 raw, conn_key_id = found
         if not raw:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
+from analytics.catalog import Table
 from services import datasets
 from services.problems import Problem
 from services.state import Caller, Service, exchange_of
@@ -67,16 +68,22 @@ def list_datasets(request: Request) -> Response:
          "href": f"/v1/datasets/{t.zone}.{t.table}"} for t in tables]})
 
 
+def _granted(service: Service, request: Request, name: str) -> Table:
+    """The dataset ``name`` if the caller (a token or none) may read it, recorded on the
+    exchange; raises :class:`datasets.DatasetError` (mapped by :func:`problem_of`)."""
+    caller = service.caller(request, required=False)
+    table = datasets.dataset(service.cfg.root, name, _scopes(caller), service.cfg.contracts_dir)
+    exchange_of(request).details.update(dataset=table.name, scope=datasets.scope_of(table))
+    return table
+
+
 @router.get("/{name}", summary="A dataset: description, columns, versions")
 def describe_dataset(request: Request, name: str) -> Response:
     """The contract's description and columns, and every version with its snapshot date."""
     service = _service(request)
-    ex = exchange_of(request)
-    caller = service.caller(request, required=False)
+    exchange_of(request)
     try:
-        table = datasets.dataset(service.cfg.root, name, _scopes(caller),
-                                 service.cfg.contracts_dir)
-        ex.details.update(dataset=table.name, scope=datasets.scope_of(table))
+        table = _granted(service, request, name)
         return _json(service, request, datasets.describe(service.cfg.root, table))
     except datasets.DatasetError as exc:
         raise problem_of(exc) from None
@@ -90,11 +97,8 @@ def download(request: Request, name: str, version: int,
     """The version's rows (Delta time travel), streamed with bounded memory."""
     service = _service(request)
     ex = exchange_of(request)
-    caller = service.caller(request, required=False)
     try:
-        table = datasets.dataset(service.cfg.root, name, _scopes(caller),
-                                 service.cfg.contracts_dir)
-        ex.details.update(dataset=table.name, scope=datasets.scope_of(table))
+        table = _granted(service, request, name)
         if version < 0:
             raise datasets.UnknownVersion(f"{table.name} versions are numbered from 0", ())
         ex.details["version"] = version

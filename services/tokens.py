@@ -50,6 +50,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from masking.keys import secret_from_airflow
 from services.clients import Client
 
 ISSUER = "https://lakehouse.bli.gov.tw"
@@ -87,23 +88,6 @@ class TokenError(Exception):
 
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _from_airflow(env: Mapping[str, str]) -> tuple[str, str | None] | None:
-    """(PEM, key id) from the Airflow connection, inside an Airflow task or when the connection
-    is defined in the environment (``AIRFLOW_CONN_<ID>``); None otherwise."""
-    conn_id = env.get(KEY_CONN_ENV, DEFAULT_CONN_ID)
-    if f"AIRFLOW_CONN_{conn_id.upper()}" not in env and "AIRFLOW_CTX_DAG_ID" not in env:
-        return None
-    try:
-        from airflow.sdk import Connection
-
-        conn = Connection.get(conn_id)
-    except Exception:  # not defined, or Airflow not reachable: no key from Airflow
-        return None
-    if conn is None or not conn.password:
-        return None
-    return str(conn.password), (str(conn.login) if conn.login else None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +139,7 @@ class SigningKey:
         pem, source = e.get(KEY_ENV, ""), KEY_ENV
         conn_kid: str | None = None
         if not pem:
-            found = _from_airflow(e)
+            found = secret_from_airflow(e, KEY_CONN_ENV, DEFAULT_CONN_ID)
             if found:
                 pem, conn_kid = found
                 source = f"the Airflow connection {conn_id}"
