@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ACTIONS = frozenset(
     {
@@ -285,10 +285,22 @@ def _parse(line: str) -> AuditEntry:
     return AuditEntry(**obj)
 
 
-def checked(action: str, actor: str, details: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+class Checked(NamedTuple):
+    """An entry's ``(action, actor, details)`` that :func:`checked` accepted (details frozen as
+    JSON): :meth:`AuditLog.append_many` does not check it again. Make one with :func:`checked`
+    only."""
+
+    action: str
+    actor: str
+    details: dict[str, Any]
+
+
+def checked(action: str, actor: str, details: Mapping[str, Any]) -> Checked:
     """``(action, actor, details)`` as an entry will hold them (details frozen as JSON), or
     ``ValueError`` for an unknown action, an empty actor, details that are not a JSON object or
-    that hold what looks like personal values (the message never quotes the value)."""
+    that hold what looks like personal values (the message never quotes the value). A service
+    checks an entry when the request comes (to refuse it then) and appends it later in a batch:
+    the :class:`Checked` it gets is appended as it is."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r} (one of {sorted(ACTIONS)})")
     if not isinstance(actor, str) or not actor.strip():
@@ -301,7 +313,7 @@ def checked(action: str, actor: str, details: Mapping[str, Any]) -> tuple[str, s
     except (TypeError, ValueError) as e:
         raise ValueError(f"details are not JSON-serialisable: {type(e).__name__}") from e
     check_no_personal_values(frozen)
-    return action, actor, frozen
+    return Checked(action, actor, frozen)
 
 
 def _next_entry(tail: AuditEntry | None, action: str, actor: str, details: dict[str, Any],
@@ -343,8 +355,9 @@ class AuditLog:
         """Append several entries ``(action, actor, details)`` in order, under one lock and
         with one flush to disk per file (a group commit: a service recording many exchanges a
         second pays one ``fsync`` for a batch, not one per entry). Every item is checked as
-        :meth:`append` checks it before anything is written: one bad item writes none."""
-        frozen = [checked(action, actor, details) for action, actor, details in items]
+        :meth:`append` checks it before anything is written (a :class:`Checked` item was
+        checked when it was made): one bad item writes none."""
+        frozen = [item if isinstance(item, Checked) else checked(*item) for item in items]
         with self._files.locked():
             tail, torn = self._tail()
             stamp = format_at(at if at is not None else datetime.now(UTC))

@@ -511,7 +511,8 @@ def markdown(result: dict[str, Any], figs: Sequence[Figure]) -> str:
             "## Streaming", "", *_stream_lines(result["streaming"]), "",
             f"Version {d.get('stream_version')}: {d.get('stream_rows', 0):,} rows of "
             f"gold.person_coverage's columns ({d.get('stream_arrow_mb')} MB in Arrow), sized "
-            "from the service's Parquet encoding of a sample; version 0 is the "
+            "from a sample published the same way (its download is the version's own files "
+            "spliced, so it weighs what they weigh); version 0 is the "
             f"{d['person_coverage_v0_rows']:,}-person table. MB are 10^6 bytes. The "
             f"{d['stream_warmup_downloads']} unmeasured downloads before (one or more per worker) "
             "pay for what a measurement must not see: a worker hands the memory its index "

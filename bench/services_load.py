@@ -150,15 +150,17 @@ def publish(root: Path, table: str, rows: pa.Table, snapshot: date) -> int:
 
 
 def parquet_bytes_per_row(rows: pa.Table) -> float:
-    """Bytes per row of ``rows`` encoded as the service encodes a download (its Parquet
-    options), to size a version for a download of a given size."""
-    import pyarrow.parquet as pq
+    """Bytes per row of ``rows`` in a download: a version published as :func:`publish` writes
+    it is spliced from its own files (:mod:`services.parquet_splice`), so its download weighs
+    what those files weigh; measured by publishing ``rows`` to a scratch table."""
+    import tempfile
 
-    from services.datasets import PARQUET_OPTIONS
+    from deltalake import write_deltalake
 
-    sink = pa.BufferOutputStream()
-    pq.write_table(rows, sink, **PARQUET_OPTIONS)
-    return sink.getvalue().size / max(1, rows.num_rows)
+    with tempfile.TemporaryDirectory(prefix="bench-size-") as scratch:
+        write_deltalake(scratch, rows)
+        size = sum(p.stat().st_size for p in Path(scratch).glob("*.parquet"))
+    return size / max(1, rows.num_rows)
 
 
 # ---------------------------------------------------------------------------------- the service

@@ -5,9 +5,9 @@ datasets its scopes (``datasets:<zone>.<name>``) grant. A version is read from t
 by time travel (never from a copy) and streamed as Parquet (default) or CSV (``?format=csv``)
 with a strong ``ETag`` (a version never changes: ``If-None-Match`` gets a 304). The exchange is
 recorded when the stream starts, with the dataset, version, format and ETag in place of a body
-digest; a client that loses the connection gets a truncated body (``Content-Length`` is not
-known in advance, so the transfer is chunked and ends without its last chunk), never a
-different version.
+digest; a client that loses the connection gets a truncated body (a spliced Parquet download
+carries its ``Content-Length``; an encoded one is chunked and ends without its last chunk),
+never a different version.
 """
 
 from __future__ import annotations
@@ -112,5 +112,7 @@ def download(request: Request, name: str, version: int,
         service.record(request, 304, None)
         return Response(status_code=304, headers=headers)
     service.record(request, 200, None)
+    if got.size is not None:  # a spliced Parquet download: its size is known before it starts
+        headers["Content-Length"] = str(got.size)
     return StreamingResponse(iterate_in_threadpool(got.chunks), media_type=got.media_type,
                              headers=headers)

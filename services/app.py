@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import api_datasets, api_verify
 from services.problems import MEDIA_TYPE, Problem
-from services.state import Service, ServiceConfig, problem_for
+from services.state import Service, ServiceConfig, freeze_heap, problem_for
 
 log = logging.getLogger("lakehouse.services")
 
@@ -157,6 +157,7 @@ def create_app(cfg: ServiceConfig) -> FastAPI:
             service.coverage.refresh()
         except Exception as exc:  # served as 503 until a readable version is published
             log.warning("coverage not loaded: %s", type(exc).__name__)
+        freeze_heap()
         follower = threading.Thread(target=service.follow_versions, daemon=True,
                                     name="lakehouse-coverage-follower")
         follower.start()

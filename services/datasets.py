@@ -26,6 +26,14 @@ committed while a download runs changes nothing in its bytes. An overwrite leave
 files in place until a ``VACUUM`` past the retention period removes them; a version whose files
 are gone is refused (:class:`VersionUnavailable`, checked on local roots).
 
+**Spliced when it can be.** A Parquet download of a version whose files agree (one Parquet
+schema giving the version's, one writer, no deletion vectors or partitions) and whose row groups
+are not tiny is those files' row groups sent as they are under one new footer
+(:mod:`services.parquet_splice`): no byte is decoded, so it streams at the speed of reading the
+files (a 180 MB version in 0.1 s from the page cache, against about 1.3 s to encode a 97 MB
+one on 2 cores), with its ``Content-Length`` known, in the compression the table's writer
+chose. Every other download is encoded as below.
+
 **Bounded memory.** The version's files are read a record batch at a time
 (:meth:`pyarrow.parquet.ParquetFile.iter_batches`: memory about one batch, whatever the size of
 the file's row groups; a file that must be conformed to the schema, such as a partitioned
@@ -78,6 +86,7 @@ import pyarrow.parquet as pq
 from analytics import catalog, roles
 from analytics.catalog import Table
 from kernel.layout import local_path
+from services import parquet_splice
 
 SCOPE_PREFIX = "datasets:"
 OPEN_ZONE = "opendata"
@@ -103,8 +112,8 @@ READ_AHEAD = 1
 READ_BUFFER = 1024 * 1024
 """Bytes of a Parquet file read at a time (files read batch by batch)."""
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 1}
-ENCODING = (f"pyarrow-{pa.__version__};parquet=zstd-1,rows={ROW_GROUP_ROWS},"
-            f"bytes={ROW_GROUP_BYTES},batch={BATCH_ROWS};csv=bom,header;r1")
+ENCODING = (f"pyarrow-{pa.__version__};parquet=splice>{parquet_splice.MIN_GROUP_BYTES}|zstd-1,"
+            f"rows={ROW_GROUP_ROWS},bytes={ROW_GROUP_BYTES},batch={BATCH_ROWS};csv=bom,header;r2")
 """What the bytes of a download depend on besides the version: part of its ETag, so changing
 the encoder, its tuning or pyarrow (whose version a Parquet footer names) changes the ETag."""
 
@@ -178,6 +187,8 @@ class Download:
     filename: str
     etag: str
     chunks: Iterator[bytes]
+    size: int | None = None
+    """Bytes of the download when known before it starts (a spliced Parquet download)."""
 
 
 # ---------------------------------------------------------------- entitlement
@@ -322,7 +333,8 @@ def version_etag(table: Table, version: int, fmt: str | None = None,
 
 
 def stream(root: str, table: Table, version: int, fmt: str, *, batch_rows: int = BATCH_ROWS,
-           row_group_rows: int = ROW_GROUP_ROWS) -> Download:
+           row_group_rows: int = ROW_GROUP_ROWS,
+           splice_min_bytes: int = parquet_splice.MIN_GROUP_BYTES) -> Download:
     """Version ``version`` of the dataset ``table`` as ``fmt`` (``parquet`` or ``csv``),
     validated and opened before it returns.
 
@@ -331,27 +343,37 @@ def stream(root: str, table: Table, version: int, fmt: str, *, batch_rows: int =
     :class:`VersionUnavailable`. The :class:`Download`'s chunks read the version pinned here:
     a later commit does not change them. ``batch_rows`` and ``row_group_rows`` tune the chunking
     (tests use small ones).
+
+    A Parquet download is the version's own files spliced (:mod:`services.parquet_splice`: no
+    decoding, its size known in advance) when they can be, and their row groups average at
+    least ``splice_min_bytes``; otherwise, and for CSV, the rows are decoded and encoded.
+    Either way the same version always gives the same bytes.
     """
     _require_dataset(table)
     name = fmt.strip().lower()
     if name not in FORMATS:
         raise UnsupportedFormat(f"{table.name} is served as {' or '.join(FORMATS)}",
                                 tuple(FORMATS))
-    schema, fragments = _open_version(root, table, version)
+    schema, fragments, plain = _open_version(root, table, version)
     if name == "csv":
         nested = [f.name for f in schema if pa.types.is_nested(f.type)]
         if nested:
             raise UnsupportedFormat(f"{table.name} has nested columns ({', '.join(nested)}) "
                                     "that CSV cannot hold: download it as parquet", ("parquet",))
-    batches = _batches(schema, fragments, batch_rows)
     media_type, ext = FORMATS[name]
-    chunks = (_parquet_chunks(schema, batches, row_group_rows, {
-        "lakehouse.dataset": table.name, "lakehouse.version": str(version)})
-        if name == "parquet" else _csv_chunks(schema, batches))
-    tuned = ("" if (batch_rows, row_group_rows) == (BATCH_ROWS, ROW_GROUP_ROWS)
-             else f";tuned={batch_rows},{row_group_rows}")
-    return Download(media_type, f"{table.name}-v{version}.{ext}",
-                    version_etag(table, version, name, ENCODING + tuned), chunks)
+    tuning = (batch_rows, row_group_rows, splice_min_bytes)
+    tuned = ("" if tuning == (BATCH_ROWS, ROW_GROUP_ROWS, parquet_splice.MIN_GROUP_BYTES)
+             else ";tuned=" + ",".join(map(str, tuning)))
+    etag = version_etag(table, version, name, ENCODING + tuned)
+    filename = f"{table.name}-v{version}.{ext}"
+    metadata = {"lakehouse.dataset": table.name, "lakehouse.version": str(version)}
+    if name == "parquet" and plain and (spliced := parquet_splice.plan(
+            schema, fragments, metadata, splice_min_bytes)) is not None:
+        return Download(media_type, filename, etag, parquet_splice.chunks(spliced), spliced.size)
+    batches = _batches(schema, fragments, batch_rows)
+    chunks = (_parquet_chunks(schema, batches, row_group_rows, metadata)
+              if name == "parquet" else _csv_chunks(schema, batches))
+    return Download(media_type, filename, etag, chunks)
 
 
 def _require_dataset(table: Table) -> None:
@@ -361,10 +383,13 @@ def _require_dataset(table: Table) -> None:
                              "ones this client may read)")
 
 
-def _open_version(root: str, table: Table, version: int) -> tuple[pa.Schema, list[Any]]:
+def _open_version(root: str, table: Table,
+                  version: int) -> tuple[pa.Schema, list[Any], bool]:
     """The version's schema and data files (:class:`pyarrow.dataset.ParquetFileFragment`), the
     file list fixed now, after checking the log holds the version and, on a local root, that its
-    data files are all present.
+    data files are all present; and whether the files hold exactly the version's rows (no
+    deletion vectors, no partition values outside the files): only then may their row groups be
+    sent as they are (:mod:`services.parquet_splice`).
 
     The files are put in a canonical order, oldest first: by the modification time their add
     action records, then by path. Both are immutable, so the same version gives the same rows
@@ -398,7 +423,9 @@ def _open_version(root: str, table: Table, version: int) -> tuple[pa.Schema, lis
         made = dict(zip([unquote(p) for p in adds["path"].to_pylist()],
                         adds["modification_time"].cast(pa.int64()).to_pylist(), strict=True))
     fragments = sorted(data.get_fragments(), key=lambda f: (made.get(f.path, 0), f.path))
-    return data.schema, fragments
+    features = pinned.protocol().reader_features or []
+    plain = "deletionVectors" not in features and not pinned.metadata().partition_columns
+    return data.schema, fragments, plain
 
 
 def _batches(schema: pa.Schema, fragments: list[Any],

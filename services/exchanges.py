@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from audit.log import AuditLog, checked, entries
+from audit.log import AuditLog, Checked, checked, entries
 
 ACTION = "exchange"
 ACTOR_PREFIX = "client:"
@@ -62,7 +62,7 @@ class _Ticket:
 
     __slots__ = ("done", "error", "future", "item", "loop")
 
-    def __init__(self, item: tuple[str, str, dict[str, Any]],
+    def __init__(self, item: Checked,
                  loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.item = item
         self.done = threading.Event()

@@ -483,3 +483,19 @@ def test_the_fault_point_tears_lines_of_two_bytes_or_more_at_half(tmp_path: Path
         check=False,
     )
     assert (done.returncode, (tmp_path / "x.jsonl").read_bytes()) == (-9, b"{}\n}")
+
+
+def test_a_checked_entry_is_appended_without_a_second_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service checks an entry when the request comes and appends it later: the
+    :class:`Checked` it holds is not checked again; a plain tuple is."""
+    from audit import log as audit_log
+
+    ready = audit_log.checked("exchange", "svc", {"client": "c-1"})
+    calls: list[str] = []
+    real = audit_log.checked
+    monkeypatch.setattr(audit_log, "checked", lambda *a: calls.append(a[0]) or real(*a))
+    log = audit_log.AuditLog(tmp_path)
+    log.append_many([ready, ("exchange", "svc", {"client": "c-2"})])
+    assert calls == ["exchange"]  # the plain tuple only
+    assert [e.details["client"] for e in audit_log.entries(tmp_path)] == ["c-1", "c-2"]
