@@ -64,6 +64,7 @@ ENTITY_NAMES: dict[str, str] = {
     "TW_BANK_ACCOUNT": "TW_BANK_ACCOUNT",
     "TW_ADDRESS": "TW_ADDRESS",
     "PERSON": "PERSON",
+    "SOCIAL_HANDLE": "SOCIAL_HANDLE",
 }
 """Presidio entity → gate entity. Business IDs (統一編號) are not personal data: not reported."""
 

@@ -24,7 +24,9 @@ Design notes:
   a finding; :func:`analyze` skips the engine for other texts.
 
 The package: :mod:`.base` (entity names, folding, cues, the recognizer base class), one module
-per kind of data (:mod:`.ids`, :mod:`.contact`, :mod:`.addresses`, :mod:`.names`),
+per kind of data (:mod:`.ids`, :mod:`.contact`, :mod:`.addresses`, :mod:`.names`,
+:mod:`.handles`; the names read the surname list of :mod:`.surnames`, the common words of
+:mod:`.words` and jieba's name tags through :mod:`.statnames`),
 :mod:`.prefilter`, and :mod:`.engine` (the analyzer and anonymizer, built once per process).
 This module re-exports their public names: import them from ``masking.recognizers``.
 """
@@ -58,6 +60,7 @@ from masking.recognizers.base import (  # noqa: E402
     PERSON,
     PHONE_CUES,
     SCORE_THRESHOLD,
+    SOCIAL_HANDLE,
     TW_ADDRESS,
     TW_BANK_ACCOUNT,
     TW_BUSINESS_ID,
@@ -82,6 +85,7 @@ from masking.recognizers.engine import (  # noqa: E402
     redact,
     resolve_overlaps,
 )
+from masking.recognizers.handles import HANDLE_CUES, SocialHandleRecognizer  # noqa: E402
 from masking.recognizers.ids import TwBusinessIdRecognizer, TwNationalIdRecognizer  # noqa: E402
 from masking.recognizers.names import (  # noqa: E402
     COMPOUND_SURNAMES,
@@ -105,6 +109,7 @@ __all__ = [
     "EMAIL_ADDRESS",
     "ENTITIES",
     "FORMER_COUNTIES",
+    "HANDLE_CUES",
     "ID_CUES",
     "LANGUAGE",
     "NEGATIVE_CUES",
@@ -113,6 +118,7 @@ __all__ = [
     "PREFILTER",
     "RECOGNIZERS",
     "SCORE_THRESHOLD",
+    "SOCIAL_HANDLE",
     "SPACY_MODEL_ENV",
     "SURNAMES",
     "TW_ADDRESS",
@@ -122,6 +128,7 @@ __all__ = [
     "TW_PHONE",
     "EmailRecognizer",
     "KnownNamesRecognizer",
+    "SocialHandleRecognizer",
     "TaiwanRecognizer",
     "TwAddressRecognizer",
     "TwBankAccountRecognizer",

@@ -27,6 +27,7 @@ TW_BANK_ACCOUNT: Final = "TW_BANK_ACCOUNT"
 TW_BUSINESS_ID: Final = "TW_BUSINESS_ID"
 TW_ADDRESS: Final = "TW_ADDRESS"
 PERSON: Final = "PERSON"
+SOCIAL_HANDLE: Final = "SOCIAL_HANDLE"
 ENTITIES: Final[tuple[str, ...]] = (
     TW_NATIONAL_ID,
     TW_PHONE,
@@ -35,6 +36,7 @@ ENTITIES: Final[tuple[str, ...]] = (
     TW_BUSINESS_ID,
     TW_ADDRESS,
     PERSON,
+    SOCIAL_HANDLE,
 )
 """The entity types the recognizers find, as Presidio entity names."""
 
@@ -93,7 +95,7 @@ PHONE_CUES: Final = (
 ID_CUES: Final = ("身分證", "身份證", "統一證號", "居留證", "證號", "字號", "ID")
 BUSINESS_CUES: Final = (
     "統編", "統一編號", "公司", "營利事業", "扣繳單位", "投保單位", "雇主", "行號", "商號", "廠商",
-    "事業單位",
+    "事業單位", "單位",
 )  # fmt: skip
 NEGATIVE_CUES: Final = (
     "案號", "文號", "字第", "受理", "編號", "單號", "序號", "收文", "發文", "流水號", "批號",
@@ -140,8 +142,9 @@ def nearest_cue(folded: str, start: int, window: int = _CUE_WINDOW) -> str | Non
 
 NOT_BEFORE: Final = r"(?<![0-9A-Za-z+])(?<![0-9]-)"
 NOT_AFTER: Final = r"(?![0-9])(?!-[0-9])"
-# A number followed by a unit is a quantity, not an identifier: ``12345678元``.
-NOT_QUANTITY: Final = r"(?![.][0-9]|\s?(?:元|萬|千|百|%|個|筆|人|歲|年|月|日|次|件|股|公))"
+# A number followed by a unit is a quantity, not an identifier: ``12345678元`` (``公斤``, but
+# not ``公司``).
+NOT_QUANTITY: Final = r"(?![.][0-9]|\s?(?:元|萬|千|百|%|個|筆|人|歲|年|月|日|次|件|股|公(?!司)))"
 
 
 # --------------------------------------------------------------------------------------------

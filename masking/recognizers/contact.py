@@ -6,7 +6,8 @@ Contract: phones and accounts are both digit runs, told apart by the nearest cue
 (:func:`~masking.recognizers.base.nearest_cue`): a number is an account only after an account
 cue, or without a cue in the postal shape ``0001234-5678901``; after an account cue a phone is
 reported only as a mobile number written with separators (the engine keeps the higher score of
-overlapping findings), and no landline after an account, case-number or business cue. E-mail
+overlapping findings), and no landline after an account or case-number cue (after a business
+cue only one with its area code in brackets). E-mail
 addresses need no cue (ASCII only, also full-width or glued to Chinese).
 """
 
@@ -32,7 +33,8 @@ from masking.recognizers.base import (
 
 _MOBILE_RE: Final = re.compile(
     NOT_BEFORE
-    + r"(?:(?:\+|00)886[ \-]?(?:\(0\)[ \-]?)?0?|886[ \-](?:\(0\)[ \-]?)?0?|\(0(?=9\d\d\)))"
+    + r"(?:(?:\+|00)886[ \-.]?(?:\(0\)[ \-]?)?0?|886[ \-.](?:\(0\)[ \-]?)?0?"
+    + r"|\(\+?886\)[ \-.]?0?|\(0(?=9\d\d\)))"
     + r"9(?:[ \-.)]{0,2}[0-9]){8}"
     + NOT_AFTER
     + r"|"
@@ -40,14 +42,21 @@ _MOBILE_RE: Final = re.compile(
     + r"09(?:[ \-.]?[0-9]){8}"
     + NOT_AFTER
 )
+# The area code after a country code, with or without its trunk 0 and parentheses.
+_AREA_AFTER_CC: Final = r"\(?0?[2-8][0-9]{0,2}\)?[ \-.]?"
 _LANDLINE_RE: Final = re.compile(
     NOT_BEFORE
-    + r"(?:\(0[2-8][0-9]{0,2}\)[ \-]?|0[2-8][0-9]{0,2}[ \-]"
-    + r"|(?:\+|00)886[ \-]?\(?[2-8][0-9]{0,2}\)?[ \-]?|886[ \-]\(?[2-8][0-9]{0,2}\)?[ \-]?)"
-    + r"[0-9]{2,4}[ \-]?[0-9]{3,4}"
+    + r"(?:\(0[2-8][0-9]{0,2}\)[ \-.]?|0[2-8][0-9]{0,2}[ \-.]"
+    + r"|(?:\+|00)886[ \-.]?" + _AREA_AFTER_CC
+    + r"|886[ \-.]" + _AREA_AFTER_CC
+    + r"|\(\+?886\)[ \-.]?" + _AREA_AFTER_CC + ")"
+    + r"[0-9]{2,4}[ \-.]?[0-9]{3,4}"
     + NOT_AFTER
 )
-_LANDLINE_BARE_RE: Final = re.compile(NOT_BEFORE + r"0[2-8][0-9]{7,8}" + NOT_AFTER)
+# Without separators: a trunk 0, or a country code (``886223456789``, ``+886912345678``).
+_LANDLINE_BARE_RE: Final = re.compile(
+    NOT_BEFORE + r"(?:0[2-8][0-9]{7,8}|(?:\+|00)?8860?[2-9][0-9]{7,8})" + NOT_AFTER
+)
 
 
 def _digits(s: str) -> str:
@@ -58,20 +67,25 @@ def _national(text: str) -> str:
     """The digits of a landline after its country code (``+886``, ``00886`` or ``886``
     written with a separator) or its trunk ``0``."""
     digits = _digits(text)
-    head = text.lstrip("(")
+    head = text.lstrip("(+")
     if head.startswith("00886"):
-        return digits[5:]
-    if head.startswith(("+886", "886")):
-        return digits[3:]
-    return digits[1:]
+        national = digits[5:]
+    elif head.startswith("886"):
+        national = digits[3:]
+    else:
+        return digits[1:]
+    return national[1:] if national.startswith("0") else national
 
 
 class TwPhoneRecognizer(TaiwanRecognizer):
     """Mobile (``0912-345-678``, ``+886 912 345 678``, ``(0912)345-678``) and landline numbers
     (``(02)2345-6789``, ``02-23456789``, ``07-1234567``, ``049-2345678``, ``+886-2-2345-6789``);
-    the country code also as ``00886`` or, followed by a separator, as a bare ``886``.
+    the country code also as ``00886``, ``(886)`` or, followed by a separator, as a bare ``886``,
+    the area code after it with or without its trunk ``0`` (``886-02-2345-6789``); dots as
+    separators too (``02.2345.6789``).
 
-    A landline without separator (``0223456789``) counts only after a phone cue; a mobile number
+    A landline without separator (``0223456789``, ``886223456789``) counts only after a phone
+    cue; a mobile number
     without separator preceded by an account cue is left to the account recognizer.
     """
 
@@ -89,11 +103,13 @@ class TwPhoneRecognizer(TaiwanRecognizer):
             if not 8 <= len(national) <= 9:
                 continue
             cue = nearest_cue(folded, m.start())
-            if cue in ("bank", "negative", "business"):
+            # After a business cue only a landline written with its area code in brackets
+            # (``公司(02)2508-1234``): bare digit groups there are business numbers.
+            if cue in ("bank", "negative") or (cue == "business" and "(" not in m.group()):
                 continue
             yield m.start(), m.end(), 0.85 if cue == "phone" else 0.6
         for m in _LANDLINE_BARE_RE.finditer(folded):
-            if nearest_cue(folded, m.start()) == "phone":
+            if 8 <= len(_national(m.group())) <= 9 and nearest_cue(folded, m.start()) == "phone":
                 yield m.start(), m.end(), 0.6
 
 
@@ -125,7 +141,8 @@ class EmailRecognizer(TaiwanRecognizer):
 # Bank and postal accounts.
 
 _ACCOUNT_RE: Final = re.compile(
-    NOT_BEFORE + r"[0-9](?:-?[0-9]){9,15}" + NOT_AFTER + NOT_QUANTITY
+    NOT_BEFORE + r"[0-9](?:-?[0-9]){9,17}" + NOT_AFTER + NOT_QUANTITY
+    + r"|" + NOT_BEFORE + r"[0-9]{3,4}(?: [0-9]{3,8}){2,4}" + NOT_AFTER + NOT_QUANTITY
 )
 _POSTAL_RE: Final = re.compile(r"[0-9]{6,7}-[0-9]{7}")
 
@@ -137,8 +154,9 @@ _POSTAL_PARTS_RE: Final = re.compile(
 
 
 class TwBankAccountRecognizer(TaiwanRecognizer):
-    """Bank and postal account numbers: 10 to 16 digits with optional hyphens
-    (``0001234-5678901``, ``012-345-678901``, ``123456789012``).
+    """Bank and postal account numbers: 10 to 18 digits with optional hyphens
+    (``0001234-5678901``, ``012-345-678901``, ``123456789012``, with the bank code
+    ``700-0081234-0567890``), or in groups separated by spaces (``1234 5678 9012``).
 
     Reported when the nearest cue before the number is an account cue (帳號, 郵局, 銀行, 匯款,
     戶頭, ...), or without a cue in the postal shape ``0001234-5678901``; a number after a phone,
@@ -153,7 +171,7 @@ class TwBankAccountRecognizer(TaiwanRecognizer):
             cue = nearest_cue(folded, m.start())
             if cue == "bank":
                 yield m.start(), m.end(), 0.85
-            elif cue is None and _POSTAL_RE.fullmatch(m.group()):
+            elif cue is None and " " not in m.group() and _POSTAL_RE.fullmatch(m.group()):
                 yield m.start(), m.end(), 0.6
         for m in _POSTAL_PARTS_RE.finditer(folded):
             yield m.start("office"), m.end("acct"), 0.85

@@ -26,6 +26,7 @@ from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorCon
 from masking.recognizers.addresses import TwAddressRecognizer
 from masking.recognizers.base import ENTITIES, LANGUAGE, SCORE_THRESHOLD, TaiwanRecognizer
 from masking.recognizers.contact import EmailRecognizer, TwBankAccountRecognizer, TwPhoneRecognizer
+from masking.recognizers.handles import SocialHandleRecognizer
 from masking.recognizers.ids import TwBusinessIdRecognizer, TwNationalIdRecognizer
 from masking.recognizers.names import KnownNamesRecognizer, TwPersonRecognizer
 from masking.recognizers.prefilter import needs_analysis
@@ -41,6 +42,7 @@ RECOGNIZERS: Final[tuple[Callable[[], TaiwanRecognizer], ...]] = (
     TwBusinessIdRecognizer,
     TwAddressRecognizer,
     TwPersonRecognizer,
+    SocialHandleRecognizer,
 )
 """The recognizers :func:`build_analyzer` registers."""
 

@@ -30,7 +30,8 @@ from masking.recognizers.base import (
 
 _SECOND_CHARS: Final = PERSON_ID_SECOND + PERSON_ID_SECOND.lower()
 _ID_RE: Final = re.compile(
-    rf"(?<![A-Za-z0-9])[A-Za-z][ \-]?[{''.join(sorted(set(_SECOND_CHARS)))}](?:[ \-]?[0-9]){{8}}"
+    r"(?:(?<![A-Za-z0-9])|(?<=ID)|(?<=Id)|(?<=id))"  # ``IDC225123518``: glued to its label
+    rf"[A-Za-z][ \-]?[{''.join(sorted(set(_SECOND_CHARS)))}](?:[ \-]?[0-9]){{8}}"
     r"(?![0-9])"
 )
 _SEPARATORS: Final = str.maketrans("", "", " -")
@@ -38,17 +39,21 @@ _SEPARATORS: Final = str.maketrans("", "", " -")
 
 class TwNationalIdRecognizer(TaiwanRecognizer):
     """National ID ``[A-Z][12]\\d{8}`` and resident certificate numbers (``[A-Z][89]\\d{8}``,
-    ``[A-Z][A-D]\\d{8}``), any case, full-width, with spaces or hyphens inside; check digit
-    validated with :func:`kernel.twid.is_valid_person_id`. A number directly after a
-    case-number cue (``受理編號``, ``案號``) is a case number of the same shape.
+    ``[A-Z][A-D]\\d{8}``), also glued to Chinese or to a preceding ``ID``, any case, full-width,
+    with spaces or hyphens inside; check digit validated with
+    :func:`kernel.twid.is_valid_person_id`. A number directly after a case-number cue
+    (``受理編號``, ``案號``) is a case number of the same shape, unless that cue ends an
+    identifier cue (``居留證號碼``).
     """
 
     ENTITY = TW_NATIONAL_ID
 
     def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
         for m in _ID_RE.finditer(folded):
-            # ``受理編號B113050123``: a case number of the same shape, after a case-number cue.
-            if nearest_cue(folded, m.start(), window=4) == "negative":
+            # ``受理編號B113050123``: a case number of the same shape, after a case-number cue
+            # (not when that cue is the tail of an identifier cue: ``居留證號碼``).
+            if (nearest_cue(folded, m.start(), window=4) == "negative"
+                    and nearest_cue(folded, m.start()) == "negative"):
                 continue
             # A wrong check digit is most often a mistyped identifier: still personal data.
             valid = is_valid_person_id(m.group().translate(_SEPARATORS).upper())
@@ -59,6 +64,8 @@ class TwNationalIdRecognizer(TaiwanRecognizer):
 # Business ID (統一編號).
 
 _BUSINESS_RE: Final = re.compile(NOT_BEFORE + r"[0-9]{8}" + NOT_AFTER + NOT_QUANTITY)
+# A business word right after the number: ``58155298公司``.
+_BUSINESS_AFTER: Final = re.compile(r"\s?[)）]?\s?(?:公司|行號|商號|企業社|工作室|有限公司)")
 
 
 def _is_date(s: str) -> bool:
@@ -72,7 +79,7 @@ def _is_date(s: str) -> bool:
 
 class TwBusinessIdRecognizer(TaiwanRecognizer):
     """Business IDs (統一編號): 8 digits with a valid check digit after a business cue
-    (統編, 統一編號, 公司, 投保單位, ...)."""
+    (統編, 統一編號, 公司, 投保單位, 單位, ...) or directly before ``公司``."""
 
     ENTITY = TW_BUSINESS_ID
 
@@ -81,5 +88,7 @@ class TwBusinessIdRecognizer(TaiwanRecognizer):
             s = m.group()
             if not is_valid_business_id(s) or _is_date(s):
                 continue
-            if nearest_cue(folded, m.start()) == "business":
+            if nearest_cue(folded, m.start()) == "business" or _BUSINESS_AFTER.match(
+                folded, m.end()
+            ):
                 yield m.start(), m.end(), 0.8

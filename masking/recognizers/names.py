@@ -1,11 +1,32 @@
-"""The person-name recognizers: Chinese names next to a cue (:class:`TwPersonRecognizer`) and
-the names known from the same record, anywhere (:class:`KnownNamesRecognizer`).
+"""The person-name recognizers: names next to a cue (:class:`TwPersonRecognizer`) and the names
+known from the same record, anywhere (:class:`KnownNamesRecognizer`).
 
-Contract: a name is one of the common surnames (:data:`SURNAMES`, :data:`COMPOUND_SURNAMES`)
-and one or two more characters, directly after a cue of :data:`CUES_BEFORE` (``受款人``) or
-directly before one of :data:`CUES_AFTER` (``先生``); a surname followed by a title (``黃專員``)
-or a common word starting with a surname character (``高雄``) is no name. A known name is found
-wherever it occurs, longest first.
+Contract of :class:`TwPersonRecognizer`, each finding a name:
+
+- after a cue of :data:`CUES_BEFORE` (``受款人``, ``戶名``, ``法定代理人``, ``配偶``) or a
+  relational phrase (``申請人之子``, ``其女``, ``之母``), optionally followed by ``:``, ``為``,
+  a bracket or a quote: a Chinese name (a surname of :mod:`.surnames`, compound or not, two of
+  them for a married woman's name ``張李美玉``, ``氏`` for a Vietnamese name ``阮氏秋香``, then
+  one or two characters), a transliterated or aboriginal name with a middle dot
+  (``麥可‧強森``, ``瓦歷斯·諾幹``), or a name in Latin letters (``Maria Santos``);
+  after a cue, also a word jieba's dictionary tags as a name, or an aboriginal name written
+  with a space (``巴奈 庫穗``); after a preposition (``和``, ``找``) a full Chinese name only;
+- before a word of :data:`CUES_AFTER` (``先生``, ``小姐``, ``阿嬤``, ``來電``) or a title
+  (``科長``): a Chinese name with its given name (``王先生`` and ``黃專員`` are no name); before
+  a verb of speech or a possessive (``說``, ``的先生``) a full name after a boundary;
+- a Chinese name of three or four characters standing on its own (after the start, punctuation
+  or another non-Chinese character, before punctuation or a particle: ``，陳依婷，``), a name
+  with a compound surname anywhere, a transliterated name with a middle dot anywhere, two to
+  five capitalised Latin words anywhere (``Nguyen Thi Lan``, not words of organisations);
+- following any name found so, after ``、``, ``及``, ``與``, ``和`` or a comma;
+- when :data:`USE_STATISTICAL` is true, the names jieba segments where a surname is left that no
+  rule explained (:mod:`.statnames`), checked against the surname list and the common words.
+
+A surname of :data:`~masking.recognizers.surnames.WEAK_SURNAMES` (``於``, ``同``) counts only
+before an honorific; a candidate that starts with a common word (``高雄``, ``金額``,
+:data:`~masking.recognizers.words.NOT_NAMES`) is no name. Scores: 0.75 next to a cue, 0.7 Latin,
+0.6 dotted or standing alone, 0.55 statistical. A known name is found wherever it occurs,
+longest first (0.95).
 """
 
 from __future__ import annotations
@@ -14,81 +35,170 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from masking.recognizers.base import CJK, LANGUAGE, PERSON, TaiwanRecognizer, fold
+from masking.recognizers.base import (
+    CJK,
+    LANGUAGE,
+    PERSON,
+    TaiwanRecognizer,
+    cjk_class_without,
+    fold,
+)
+from masking.recognizers.statnames import NAME_TAGS, statistical_names, word_tags
+from masking.recognizers.surnames import (
+    COMMON_SURNAMES,
+    COMPOUND_SURNAMES,
+    STRONG_SURNAMES,
+    SURNAMES,
+    surname_at,
+)
+from masking.recognizers.words import NOT_LATIN_WORDS
+from masking.recognizers.words import NOT_NAMES as _NOT_NAMES
+
+__all__ = [
+    "COMPOUND_SURNAMES",
+    "CUES_AFTER",
+    "CUES_BEFORE",
+    "SURNAMES",
+    "USE_STATISTICAL",
+    "KnownNamesRecognizer",
+    "TwPersonRecognizer",
+    "name_in",
+]
+
+USE_STATISTICAL: Final = True
+"""Whether :class:`TwPersonRecognizer` adds the names of the statistical tagger (see
+``masking/README.md`` for the measurement that decided it)."""
 
 # --------------------------------------------------------------------------------------------
-# Person names.
+# Cues.
 
-COMPOUND_SURNAMES: Final = ("歐陽", "司馬", "張簡", "范姜", "諸葛", "上官", "司徒", "東方", "端木")
-SURNAMES: Final = tuple(
-    "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉蘇莊呂江何蕭羅高潘簡朱鍾游彭詹胡施沈余盧梁趙"
-    "顏柯翁魏孫戴范方宋鄧杜傅侯曹薛丁卓阮馬董温溫唐藍石蔣古紀姚連馮歐程湯黄田康姜白汪鄒尤巫鐘"
-    "黎涂凃龔嚴韓袁金童陸夏柳邵錢伍倪于譚駱熊任甘秦顧毛章史官萬俞雷粘饒"
-)
-"""About 120 of the most common Taiwanese surnames (single characters)."""
-
-CUES_BEFORE: Final = (
-    "受款人", "申請人", "被保險人", "經辦人員", "經辦人", "承辦人員", "經辦", "辦理人",
-    "受益人", "領款人", "請領人", "聯絡人", "連絡人", "代理人",
-    "法定代理人", "監護人", "繼承人", "遺屬", "家屬", "配偶", "本人", "戶長", "案主", "當事人",
-    "承辦人", "簽收人", "收件人", "父親", "母親", "兒子", "女兒", "長子", "次子", "長女", "次女",
-    "養子", "養女", "胞兄", "胞弟", "胞姊", "胞妹", "姓名", "受託人", "委託人", "負責人", "祖父",
-    "祖母", "孫子", "孫女", "同居人", "前配偶", "其子", "其女", "其妻", "其夫", "其父", "其母",
-    "夫", "妻", "父", "母",
+_KIN: Final = (
+    "子", "女", "妻", "夫", "父", "母", "配偶", "長子", "次子", "三子", "長女", "次女", "三女",
+    "養子", "養女", "兄", "弟", "姊", "姐", "妹", "孫", "孫子", "孫女", "外孫", "外孫女", "媳",
+    "媳婦", "女婿", "祖父", "祖母", "外祖父", "外祖母", "叔", "伯", "舅", "姨", "姑", "姪", "外甥",
+    "前妻", "前夫", "繼子", "繼女", "繼父", "繼母", "岳父", "岳母", "兒子", "女兒", "先生",
+    "太太", "丈夫", "父親", "母親", "哥哥", "弟弟", "姊姊", "姐姐", "妹妹", "胞兄", "胞弟",
+    "胞姊", "胞妹", "遺孀", "遺屬", "繼承人", "代理人", "法定代理人", "監護人", "同居人",
 )  # fmt: skip
-"""Words directly before a name (``受款人王小明``, ``配偶：林美玲``)."""
+"""Kinship and representation words: after ``之`` or ``其`` they lead a name (``申請人之子``)."""
+_RELATIONAL: Final = tuple(p + k for k in _KIN for p in ("之", "其"))
+
+CUES_BEFORE: Final = tuple(dict.fromkeys((
+    "受款人", "申請人", "被保險人", "經辦人員", "經辦人", "承辦人員", "經辦", "辦理人",
+    "受益人", "領款人", "請領人", "聯絡人", "連絡人", "代理人", "法定代理人", "監護人",
+    "繼承人", "遺屬", "家屬", "配偶", "本人", "戶長", "案主", "當事人", "承辦人", "簽收人",
+    "收件人", "父親", "母親", "兒子", "女兒", "長子", "次子", "長女", "次女", "養子", "養女",
+    "胞兄", "胞弟", "胞姊", "胞妹", "姓名", "受託人", "委託人", "負責人", "祖父", "祖母", "孫子",
+    "孫女", "同居人", "前配偶", "戶名", "帳戶名稱", "存戶", "存款人", "收款人", "匯款人",
+    "立書人", "切結人", "具結人", "見證人", "保證人", "陳情人", "申訴人", "檢舉人", "報案人",
+    "來電者", "來電人", "通報人", "遺孀", "遺眷", "亡者", "死者", "往生者", "被繼承人",
+    "扶養人", "受扶養人", "受監護人", "輔助人", "受輔助人", "代領人", "代辦人", "委任人",
+    "受任人", "親屬", "承租人", "出租人", "房東", "看護", "外籍看護", "外籍配偶", "新住民",
+    "案父", "案母", "案妻", "案夫", "案子", "案女", "名字", "本名", "原名", "改名為", "更名為",
+    "英文名", "護照姓名", "丈夫", "哥哥", "弟弟", "姊姊", "姐姐", "妹妹", "外孫", "媳婦", "女婿",
+    "岳父", "岳母", "婆婆", "公公", "阿公", "阿嬤", "伯父", "叔叔", "舅舅", "姑姑", "同事",
+    "友人", "鄰居", "里長", "經手人", "代收人", "民眾", "員工", "外籍員工", "翻譯", "自稱",
+    "臨櫃者", "義務人", "債務人", "雇主", "僱主", "子女", "漢名", "爸爸", "媽媽", "太太", "老公",
+    "老婆", "通知", "轉告", "告知", "聯繫", "找", "函查", "轉來", "受理", "退回", "協助",
+    "收件", "寄給", "交給", "轉交", "夫", "妻", "父", "母", "代",
+    *_RELATIONAL, *("代" + k for k in _KIN),
+)))  # fmt: skip
+"""Words directly before a name (``受款人王小明``, ``戶名：林美玲``, ``申請人之子王大明``)."""
+HONORIFICS: Final = (
+    "先生", "小姐", "女士", "太太", "君", "夫人", "阿嬤", "阿媽", "阿公", "阿伯", "阿姨", "伯伯",
+    "媽媽", "爸爸", "老先生", "老太太", "奶奶", "爺爺", "同學", "伯", "嬸", "叔", "姨",
+)  # fmt: skip
+"""Honorifics: after a full name they confirm it (``林美玲女士``); after a surname alone they
+make a form of address, no name (``王先生``)."""
+_VERBS_AFTER: Final = (
+    "說", "稱", "講", "打來", "打電話", "的先生", "的太太", "的兒子", "的女兒", "的父親",
+    "的母親", "的配偶", "的媽媽", "的爸爸", "的雇主", "的仲介", "的家屬", "的帳戶", "的薪資",
+    "的申請",
+)  # fmt: skip
+"""Verbs and possessives after a full name of three or four characters (``莫文華說``), the name
+standing after a boundary (not a Chinese character, or a preposition)."""
+_PREPOSITIONS: Final = ("和", "跟", "與", "找", "給", "向", "由", "請", "讓", "幫", "替", "陪")
+"""Words before a name that lead it only with a full name (not part of the prefilter's cues)."""
 CUES_AFTER: Final = (
-    "先生", "小姐", "女士", "君", "太太", "之子", "之女", "之妻", "之夫", "之父", "之母",
-    "之配偶", "之遺屬", "之繼承人", "之代理人", "本人", "來電", "來函", "來信", "表示", "詢問",
-    "反映", "親自",
+    *HONORIFICS, "之子", "之女", "之妻", "之夫", "之父", "之母", "之配偶", "之遺屬", "之繼承人",
+    "之代理人", "本人", "來電", "來函", "來信", "表示", "詢問", "反映", "親自",
 )  # fmt: skip
 """Words directly after a name (``王小明先生``, ``陳大文之配偶``)."""
 _TITLES: Final = (
     "先生", "小姐", "女士", "太太", "媽媽", "阿姨", "伯伯", "老師", "經理", "主任", "專員",
     "科員", "科長", "組長", "課長", "股長", "襄理", "處長", "局長", "站長", "辦事員", "書記",
     "技士", "醫師", "律師", "護理師", "社工", "里長", "村長", "議員", "代表", "同學", "老闆",
-    "董事長", "總經理",
+    "董事長", "總經理", "夫人", "阿嬤", "阿媽", "阿公", "阿伯", "爸爸", "老先生", "老太太",
+    "奶奶", "爺爺", "君", "姓", "氏",
 )  # fmt: skip
 """Words after a surname that make it a form of address, not a name (``黃專員``)."""
 # Characters that end a given name: particles and verbs that follow a name in remarks.
 _NAME_STOP: Final = frozenset(
     "來電於在已未的是為和與及等因稱表申請領之到至住說要改欲需將係即也了有無不並再又今另自親本"
-    "持簽或、，。：:；;（）()［］「」"
+    "持簽或向從均仍尚以經由被把給對跟都就才所亦並、，。：:；;（）()［］「」『』〔〕【】"
 )
-# Common words that start with a surname character: never names.
-_NOT_NAMES: Final = frozenset(
-    (
-        "金額", "方便", "方式", "方面", "高齡", "何時", "何處", "曾經", "連同", "連絡", "任何",
-        "任職", "成為", "成功", "簡易", "簡單", "陸續", "尤其", "顧客", "馬上", "高雄", "金門",
-        "連江", "萬元", "周一", "周末", "黃金", "許可", "程序", "溫度", "施行", "包括", "童年",
-        "嚴重", "石頭", "白天", "田地", "古蹟", "康復", "余額", "游泳", "宋朝", "林口", "江湖",
-        "史料", "官方", "毛利", "章程", "秦朝", "萬一", "雷同", "于是", "俞允", "姚明", "夏天",
-        "柳丁", "金融", "錢款", "伍佰", "任意", "甘願", "杜絕", "傅達", "丁未", "方能", "曹操",
-    )
+
+_LOOSE_BEFORE: Final = r"(?:[:：]|\s|為|是|即|係|改為|更正為|乃)?\s?[(（「『〔]?\s?"
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A pattern matching any of ``words``, longest first, behind a look-ahead on their first
+    characters (a character class is tested much faster than a long alternation)."""
+    unique = sorted(set(words), key=len, reverse=True)
+    first = "".join(sorted({re.escape(w[0]) for w in unique}))
+    return f"(?=[{first}])(?:" + "|".join(re.escape(w) for w in unique) + ")"
+
+
+_CUE_BEFORE_RE: Final = re.compile(alternation(CUES_BEFORE + _PREPOSITIONS) + _LOOSE_BEFORE)
+_CJK_RUN: Final = re.compile(f"[{CJK}]+")
+_AFTER_RE: Final = re.compile(alternation(set(CUES_AFTER) | set(_TITLES[:35]) | set(_VERBS_AFTER)))
+_DOT: Final = "‧·・•.．"
+_DOTTED_RE: Final = re.compile(
+    rf"[{CJK}]{{1,8}}(?:[{_DOT}][{CJK}]{{1,8}})+"
+)
+_LATIN_RE: Final = re.compile(
+    r"[A-Z][A-Za-z'\-]*[A-Za-z](?:[ ,]{1,2}[A-Z][A-Za-z'\-]*[A-Za-z]){0,4}(?![A-Za-z0-9@])"
+)
+# Latin names anywhere: two to five capitalised words (particles such as ``dela``, ``van``,
+# ``bin`` between them), or words joined by a middle dot (``Yapit·Tali``).
+_LATIN_PARTICLES: Final = r"(?:de|del|dela|da|dos|van|von|der|bin|binti|al|le|la)"
+_LATIN_WORD: Final = r"[A-Z](?:[a-zà-ÿ'\-]*[a-zà-ÿ]|[A-Z]+)(?:-[A-Za-zà-ÿ]+)?"
+_LATIN_FREE_RE: Final = re.compile(
+    rf"(?<![A-Za-z0-9@._\-]){_LATIN_WORD}(?:[{_DOT}]{_LATIN_WORD})+(?![A-Za-z0-9@])"
+    rf"|(?<![A-Za-z0-9@._\-]){_LATIN_WORD}(?: (?:{_LATIN_PARTICLES} )?{_LATIN_WORD}){{1,4}}"
+    r"(?![A-Za-z0-9@.]?[A-Za-z0-9@])"
+)
+
+_NOT_LATIN_LOWER: Final = frozenset(w.lower() for w in NOT_LATIN_WORDS)
+_NOT_LATIN_NAMES: Final = frozenset(
+    ("ID", "LINE", "Line", "EMAIL", "Email", "E-mail", "FB", "IG", "OK", "NO", "No", "TEL",
+     "Tel", "ATM", "APP", "App", "QR", "PDF", "NT", "USD", "TWD")
 )  # fmt: skip
-_SURNAME: Final = (
-    "(?:" + "|".join(sorted(COMPOUND_SURNAMES + SURNAMES, key=len, reverse=True)) + ")"
+# What follows the name of an organisation, not of a person (``金寶有限公司``).
+_ORGANISATION: Final = re.compile(
+    "有限公司|股份|公司|企業|實業|商行|銀行|工廠|工業|商店|醫院|診所|事務所|協會|學校|國小|國中|"
+    "行|社|號|廠|店|局|處|所|署|部|會|院|館|園|堂"
 )
-_NAME_BEFORE_RE: Final = re.compile(
-    "(?:"
-    + "|".join(sorted(CUES_BEFORE, key=len, reverse=True))
-    + rf")(?:[:：]|\s|為|是|改為|更正為|係)?\s?(?P<name>{_SURNAME}[{CJK}]{{1,2}})"
-)
-_NAME_AFTER_RE: Final = re.compile(
-    rf"(?P<name>{_SURNAME}[{CJK}]{{1,2}})(?:"
-    + "|".join(sorted(CUES_AFTER, key=len, reverse=True))
-    + ")"
-)
-_SURNAME_AT: Final = re.compile(_SURNAME)
+_THREE_ONLY: Final = frozenset(("伯", "嬸", "叔", "姨", *_VERBS_AFTER))
+_HONORIFIC_SET: Final = frozenset(HONORIFICS) | frozenset(_TITLES)
+_JOINERS: Final = re.compile(r"\s?(?:[、及與和跟暨,，/]|以及)\s?")
 
 
-def _trim_name(name: str) -> str | None:
-    """The name without a trailing particle, or ``None`` when ``name`` is no name."""
-    m = _SURNAME_AT.match(name)
-    if m is None:
-        return None
-    surname, given = name[: m.end()], name[m.end() :]
-    if not given or given.startswith(_TITLES) or given[0] in _NAME_STOP:
+# --------------------------------------------------------------------------------------------
+# Names at a position.
+
+
+def _given_ok(given: str) -> bool:
+    """True when ``given`` can be a given name (not a title, not a particle)."""
+    return bool(given) and not given.startswith(_TITLES) and given[0] not in _NAME_STOP
+
+
+def _trim(surname: str, rest: str) -> str | None:
+    """The name ``surname`` + the start of ``rest`` (one or two characters, the second dropped
+    when it is a particle), or ``None`` when there is no given name or it starts a common
+    word."""
+    given = rest[:2]
+    if not _given_ok(given):
         return None
     if len(given) == 2 and given[1] in _NAME_STOP:
         given = given[:1]
@@ -98,21 +208,328 @@ def _trim_name(name: str) -> str | None:
     return full
 
 
+def _followed_by_cue(text: str, end: int) -> bool:
+    """True when ``text`` continues at ``end`` with a word of :data:`CUES_AFTER`, a title, a
+    particle that follows names (``之``, ``與``), or no Chinese character."""
+    return (end >= len(text) or not _CJK_RUN.match(text, end) or bool(_AFTER_RE.match(text, end))
+            or bool(_FOLLOW.match(text, end)))  # fmt: skip
+
+
+def chinese_name(text: str, pos: int, strong_only: bool = True) -> str | None:
+    """The Chinese name starting ``text`` at ``pos``, or ``None``.
+
+    A surname (weak ones only when ``strong_only`` is false), then the given name; a married
+    woman's two surnames (``張李美玉``) or a Vietnamese ``氏`` (``阮氏秋香``) when the four
+    characters end the run of Chinese characters or precede a cue.
+    """
+    run = _CJK_RUN.match(text, pos)
+    if run is None:
+        return None
+    word = run.group()[:6]
+    surname = surname_at(word)
+    if surname is None or (strong_only and len(surname) == 1 and surname not in STRONG_SURNAMES):
+        return None
+    rest = word[len(surname) :]
+    if len(surname) == 1 and rest[:1] == "氏" and len(rest) >= 2:
+        vietnamese = _trim(surname + "氏", rest[1:])
+        if vietnamese:
+            return vietnamese
+    if (len(surname) == 1 and len(rest) >= 3 and rest[0] in COMMON_SURNAMES
+            and _given_ok(rest[1:3]) and not set(rest[1:3]) & _NAME_STOP
+            and _followed_by_cue(text, pos + 4)):  # fmt: skip
+        return word[:4]
+    return _trim(surname, rest)
+
+
+def _dotted_name(text: str, pos: int) -> str | None:
+    """A transliterated or aboriginal name with a middle dot starting at ``pos``, its last
+    part cut at the first particle."""
+    m = _DOTTED_RE.match(text, pos)
+    if m is None:
+        return None
+    name = m.group()
+    first = min(i for i in (name.find(d) for d in _DOT) if i >= 0)
+    if any(c in _NAME_STOP for c in name[:first]):
+        return None
+    last = max(name.rfind(d) for d in _DOT)
+    tail = name[last + 1 :]
+    for i, c in enumerate(tail):
+        if c in _NAME_STOP:
+            tail = tail[:i]
+            break
+    return name[: last + 1] + tail if tail else None
+
+
+def _latin_name(text: str, pos: int) -> str | None:
+    """A name in Latin letters starting at ``pos`` (one capitalised word of three letters or
+    more, or up to five words)."""
+    m = _LATIN_RE.match(text, pos)
+    if m is None:
+        return None
+    name = m.group().rstrip(" ,")
+    words = name.replace(",", " ").split()
+    if words[0] in _NOT_LATIN_NAMES or name.upper() in {w.upper() for w in _NOT_LATIN_NAMES}:
+        return None
+    if len(words) == 1 and (len(name) < 3 or name.isupper()):
+        return None
+    return name
+
+
+def _latin_free_names(folded: str) -> Iterator[tuple[int, int]]:
+    """Names in Latin letters anywhere: capitalised words joined by a middle dot, or two to
+    five capitalised words, none of them a common word of organisations, places or services."""
+    for m in _LATIN_FREE_RE.finditer(folded):
+        words = re.split(rf"[ {_DOT}]", m.group())
+        capitalised = [w for w in words if w[:1].isupper()]
+        if not any(w.strip(".").lower() in _NOT_LATIN_LOWER for w in capitalised):
+            yield m.start(), m.end()
+
+
+def name_in(text: str, pos: int, strong_only: bool = True) -> str | None:
+    """The name of any form (dotted, Chinese, Latin) starting ``text`` at ``pos``, or ``None``."""
+    latin = _LATIN_FREE_RE.match(text, pos)
+    if latin is not None:
+        return latin.group()
+    return (_dotted_name(text, pos) or chinese_name(text, pos, strong_only)
+            or _latin_name(text, pos) or _spaced_name(text, pos))  # fmt: skip
+
+
+_SPACED_RE: Final = re.compile(rf"([{CJK}]{{2,3}})[ \u3000]([{CJK}]{{2,4}})")
+
+
+def _spaced_name(text: str, pos: int) -> str | None:
+    """An aboriginal name written with a space (``巴奈 庫穗``), only right after a cue: two
+    parts of two or three characters (the second cut at a particle), neither a word of jieba's
+    dictionary or a common word, neither holding a particle."""
+    m = _SPACED_RE.match(text, pos)
+    if m is None:
+        return None
+    first, second = m.group(1), m.group(2)
+    for i, c in enumerate(second):
+        if c in _NAME_STOP:
+            second = second[:i]
+            break
+    if not 2 <= len(second) <= 3 or any(c in _NAME_STOP for c in first):
+        return None
+    tab = word_tags()
+    if any(p in tab or p in _NOT_NAMES for p in (first, second)):
+        return None
+    return f"{first}{text[pos + len(first)]}{second}"
+
+
+
+# --------------------------------------------------------------------------------------------
+# Recognizers.
+
+
+def _cued_names(folded: str) -> Iterator[tuple[int, int]]:
+    """Names after a cue of :data:`CUES_BEFORE`, and the names enumerated after them."""
+    for m in _CUE_BEFORE_RE.finditer(folded):
+        start = m.end()
+        if m.group().rstrip() in _PREPOSITIONS:  # only a full Chinese name (和傅志豪講好)
+            name = chinese_name(folded, start)
+            if not name or len(name) < 3:
+                continue
+        else:
+            name = name_in(folded, start) or _tagged_name(folded, start)
+        while name:
+            yield start, start + len(name)
+            joiner = _JOINERS.match(folded, start + len(name))
+            if joiner is None:
+                break
+            start = joiner.end()
+            name = chinese_name(folded, start) or _dotted_name(folded, start)
+
+
+def _names_before_cue(folded: str) -> Iterator[tuple[int, int]]:
+    """Chinese names directly before a word of :data:`CUES_AFTER` or a title (before an
+    honorific or a title, weak surnames too: ``於美玲女士``)."""
+    for m in _AFTER_RE.finditer(folded):
+        honorific = m.group() in _HONORIFIC_SET  # a verb (來電) is weaker evidence
+        head = folded[: m.start()]
+        for length in (4, 3, 2):
+            start = m.start() - length
+            if start < 0 or (m.group() in _THREE_ONLY and length != 3):
+                continue  # 邱阿土伯, but not 陳大哥
+            if (m.group() in _VERBS_AFTER and start > 0 and _CJK_CHAR.match(folded, start - 1)
+                    and folded[start - 1] not in _LEFT_BOUNDARY):  # fmt: skip
+                continue  # 張簡文昌當場簽名: 昌當場 is no name
+            # A weak surname (於美玲女士) only before an honorific, with a two-character name.
+            name = chinese_name(head, start, strong_only=not (honorific and length == 3))
+            if name is not None and start + len(name) == m.start():
+                yield start, m.start()
+                break
+        else:
+            if honorific and m.start() >= 2 and _tagged_name(folded[: m.start()], m.start() - 2):
+                yield m.start() - 2, m.start()  # a given name the dictionary knows: 秀英阿嬤
+
+
+def _tagged_name(folded: str, pos: int) -> str | None:
+    """The word of two to four Chinese characters at ``pos`` when jieba's dictionary tags it as
+    a person's name (``瑪莉亞``, ``秀英``), else ``None``; used only next to a cue."""
+    run = _CJK_RUN.match(folded, pos)
+    if run is None or len(run.group()) < 2:
+        return None
+    tab = word_tags()
+    for length in (4, 3, 2):
+        word = run.group()[:length]
+        if len(word) == length and tab.get(word) in NAME_TAGS and word not in _NOT_NAMES:
+            return word
+    return None
+
+
+# What may follow a name standing on its own (``，陳依婷，``, ``逄俊宏與``, ``黃氏雪的先生``).
+_FOLLOW: Final = re.compile(r"[^" + CJK + r"]|$|[之的與和及稱說為已於在等當臨打來向跟對]")
+_COMPOUND_FREE: Final = frozenset(COMPOUND_SURNAMES) - {"東門", "西門", "南門", "東郭", "百里",
+                                                       "第五", "南宮", "長孫"}  # fmt: skip
+_COMPOUND_RE: Final = re.compile("|".join(sorted(_COMPOUND_FREE)))
+# A surname that a cue alone admits, or a compound one, followed by a Chinese character.
+# A character that may be part of a given name: no particle, no part of an address.
+_GIVEN_CHAR: Final = cjk_class_without("".join(_NAME_STOP) + "縣區鄉鎮路街村鄰巷弄號樓段")
+_STRONG_RE: Final = re.compile(
+    "[" + "".join(sorted(STRONG_SURNAMES)) + f"](?={_GIVEN_CHAR}{_GIVEN_CHAR})"
+)
+_CJK_CHAR: Final = re.compile(f"[{CJK}]")
+_LEFT_BOUNDARY: Final = frozenset("和跟與找給向由請讓幫替陪在是為及")
+_ENCLOSING: Final = frozenset("，、,：:；;（）()「」『』 \u3000")
+
+
+def _bounded_names(folded: str) -> Iterator[tuple[int, int]]:
+    """Chinese names of three or four characters standing on their own: after the start of the
+    text or a character that is not Chinese, and before punctuation or a particle; and names
+    with a compound surname (``張簡志偉``) anywhere."""
+    for m in _CJK_RUN.finditer(folded):
+        if folded[m.start()] not in STRONG_SURNAMES or (
+            m.start() > 0 and folded[m.start() - 1].isdigit()  # 第1項規定
+        ):
+            continue
+        name = chinese_name(folded, m.start())
+        if not name:
+            continue
+        end = m.start() + len(name)
+        if len(name) >= 3 and _FOLLOW.match(folded, end):
+            yield m.start(), end
+        elif (len(name) == 2 and m.end() == end and name[0] in COMMON_SURNAMES
+              and m.start() > 0 and folded[m.start() - 1] in _ENCLOSING
+              and end < len(folded) and folded[end] in _ENCLOSING):  # fmt: skip
+            yield m.start(), end  # ，張燕（
+    for m in _COMPOUND_RE.finditer(folded):
+        name = chinese_name(folded, m.start())
+        if name and len(name) >= 3:
+            yield m.start(), m.start() + len(name)
+
+
+def _plausible_statistical(folded: str, start: int, end: int, tab: dict[str, str]) -> bool:
+    """False for a statistical candidate whose surname ends the word before it (``年金少``:
+    ``年金`` is a word), that follows a digit (``第1項規定``), or that ends like an organisation
+    (``衛福部``, ``管理室``)."""
+    if start > 0 and (folded[start - 1 : start + 1] in tab or folded[start - 1].isdigit()):
+        return False
+    return folded[end - 1] not in _ORG_ENDS and not _ORGANISATION.match(folded, end)
+
+
+_ORG_ENDS: Final = frozenset("部局處署會院所科室組課網站廳府館校系")
+
+
 class TwPersonRecognizer(TaiwanRecognizer):
-    """Chinese names (a common surname + 1 or 2 characters) next to a cue: 受款人, 申請人,
-    配偶, 家屬, ... before the name, 先生, 小姐, 女士, 君, 之子, ... after it."""
+    """Person names: after a cue (受款人, 戶名, 配偶, 申請人之子, ...), before an honorific or
+    title (先生, 女士, 阿嬤, 科長, ...), enumerated after one of those, transliterated with a
+    middle dot anywhere, and (when :data:`USE_STATISTICAL`) the names jieba tags."""
 
     ENTITY = PERSON
 
+    def __init__(self, supported_language: str = LANGUAGE,
+                 statistical: bool | None = None) -> None:  # fmt: skip
+        self.statistical = USE_STATISTICAL if statistical is None else statistical
+        super().__init__(supported_language)
+
     def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
-        for m in _NAME_BEFORE_RE.finditer(folded):
-            name = _trim_name(m.group("name"))
-            if name:
-                yield m.start("name"), m.start("name") + len(name), 0.75
-        for m in _NAME_AFTER_RE.finditer(folded):
-            name = _trim_name(m.group("name"))
-            if name == m.group("name"):
-                yield m.start("name"), m.end("name"), 0.75
+        """The names of the rules (cue 0.75, Latin 0.7, dotted and standing alone 0.6), the
+        names enumerated after them, then jieba's (0.55) where no rule explained a surname."""
+        found: dict[tuple[int, int], float] = {}
+        for spans, score in (
+            (_cued_names(folded), 0.75),
+            (_names_before_cue(folded), 0.75),
+            (_dotted_names(folded), 0.6),
+            (_latin_free_names(folded), 0.7),
+            (_bounded_names(folded), 0.6),
+        ):
+            for span in spans:
+                found.setdefault(span, score)
+        for (_, end), score in list(found.items()):
+            for span in _enumerated(folded, end):
+                found.setdefault(span, score)
+        yield from ((s, e, score) for (s, e), score in found.items())
+        if self.statistical:
+            yield from ((s, e, 0.55) for s, e in _statistical(folded, list(found)))
+
+
+def _enumerated(folded: str, end: int) -> Iterator[tuple[int, int]]:
+    """The names enumerated after a name ending at ``end`` (``逄俊宏與逄陳美雲``)."""
+    joiner = _JOINERS.match(folded, end)
+    while joiner is not None:
+        start = joiner.end()
+        name = chinese_name(folded, start) or _dotted_name(folded, start)
+        if not name:
+            return
+        yield start, start + len(name)
+        joiner = _JOINERS.match(folded, start + len(name))
+
+
+def _dotted_names(folded: str) -> Iterator[tuple[int, int]]:
+    """Transliterated names with a middle dot, anywhere (``麥可‧強森``)."""
+    if not any(d in folded for d in _DOT):
+        return
+    for m in _DOTTED_RE.finditer(folded):
+        # The first part: at most three characters of the run before the dot, after its last
+        # particle or cue (``原住民瓦歷斯‧諾幹``: 瓦歷斯), four when the run is the whole part.
+        dot = m.start() + min(i for i in (m.group().find(d) for d in _DOT) if i >= 0)
+        start, whole = m.start(), True  # whole: the part starts after a boundary or a cue
+        for cue in _CUE_BEFORE_RE.finditer(folded, m.start(), dot - 1):
+            start = cue.end()  # 外籍員工頌猜‧汪薩: after the cue 員工
+        cut = max((folded.rfind(c, start, dot) for c in _NAME_STOP), default=-1)
+        if cut >= 0:
+            start, whole = cut + 1, False
+        if dot - start > (4 if whole else 3):
+            start = dot - 3
+        name = _dotted_name(folded, start) if start < dot else None
+        if name:
+            yield start, start + len(name)
+
+
+def _open_surnames(folded: str, covered: list[tuple[int, int]]) -> list[int]:
+    """Positions of a surname (not a weak one; compound ones are found by the rules) followed
+    by two characters that may be a given name, outside the names ``covered``
+    already, not starting a common word nor ending the word before it: where the statistical
+    signal can still find a name."""
+    out = []
+    for m in _STRONG_RE.finditer(folded):
+        i = m.start()
+        if folded[i : i + 2] in _NOT_NAMES or any(s <= i < e for s, e in covered):
+            continue
+        if i > 0 and folded[i - 1 : i + 1] in word_tags():
+            continue  # the surname ends the word before it: 年金少
+        out.append(i)
+    return out
+
+
+def _statistical(folded: str, covered: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Names of three or four characters that jieba segments as name-like words, checked
+    against the surname list and the common words; jieba runs only on the runs of Chinese
+    characters that hold a surname no other rule explained (see :func:`_open_surnames`)."""
+    open_at = _open_surnames(folded, covered)
+    if not open_at:
+        return
+    runs = [(m.start(), m.end()) for m in _CJK_RUN.finditer(folded)]
+    tab = word_tags()
+    for lo, hi in runs:
+        if not any(lo <= i < hi for i in open_at):
+            continue
+        for s, e in statistical_names(folded[lo:hi]):
+            start, end = lo + s, lo + e
+            if (end - start >= 3 and chinese_name(folded, start) == folded[start:end]
+                    and _plausible_statistical(folded, start, end, tab)):  # fmt: skip
+                yield start, end
 
 
 class KnownNamesRecognizer(TaiwanRecognizer):

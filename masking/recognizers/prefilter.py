@@ -13,18 +13,36 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-from masking.recognizers.base import fold
+from kernel.twid import fullwidth
+from masking.recognizers.base import CJK, fold
+from masking.recognizers.handles import HANDLE_CUES
 from masking.recognizers.names import CUES_AFTER, CUES_BEFORE
+from masking.recognizers.surnames import COMMON_SURNAMES, COMPOUND_SURNAMES, STRONG_SURNAMES
 
 PREFILTER: Final[re.Pattern[str]] = re.compile(
     r"[0-9０-９](?:[\s\-－().（）．]{0,2}[0-9０-９]){6,}"
     r"|[@＠﹫]"
-    r"|[號号]"
+    r"|[號号鄰]|郵政"
+    r"|[鄉鎮區][" + CJK + r"]{1,3}[村里]|[鄉鎮市區][" + CJK + r"]{1,6}(?:路|街|大道)"
     r"|" + "|".join(sorted(set(CUES_BEFORE + CUES_AFTER), key=len, reverse=True))
+    + r"|(?:" + "|".join(sorted(set(HANDLE_CUES) | {fullwidth(c) for c in HANDLE_CUES},
+                                key=len, reverse=True))
+    + r")[^\n]{0,12}[A-Za-z0-9@Ａ-Ｚａ-ｚ０-９＠]"
+    + r"|[‧·・•]|[A-Z][a-z]+ [A-Z][a-z]+"
+    + r"|" + "|".join(sorted(COMPOUND_SURNAMES))
+    + r"|(?:^|[，、：:；;(（「『\s])[" + "".join(sorted(COMMON_SURNAMES)) + r"][" + CJK + r"]{1,2}"
+    + r"(?:[，、,。；;)）」』\s]|$)"
+    + r"|(?:^|[^" + CJK + r"]|[和跟與找向給對告請由讓幫替陪說稱])"
+    + r"[" + "".join(sorted(STRONG_SURNAMES)) + r"][" + CJK + r"]{2}"
 )
 """Matches every text that could hold a finding: 7+ digits (with separators), ``@``, ``號``
-(every address has one), or a name cue. Texts it does not match need no analysis (unless names
-are known for the record: see :func:`needs_analysis`)."""
+(every address has one), ``鄰``, ``郵政``, a village or a road after a district (addresses
+without number), a name cue, a middle dot or two capitalised Latin words (names), a compound
+surname, a common surname with one or two characters standing between punctuation, a surname
+with two characters after a boundary (not a Chinese character, or ``和``, ``找``, ...), or a
+service name (``LINE``, ``賴``, also in full width) with a letter or digit close after it.
+Texts it does not match need no analysis (unless names are known for the record: see
+:func:`needs_analysis`)."""
 
 
 def needs_analysis(text: str, known_names: Sequence[str] = ()) -> bool:

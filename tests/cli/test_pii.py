@@ -128,3 +128,30 @@ def test_eval_pii_lists_the_misses_and_fails_a_missed_target(
     assert "FN #7 PERSON '本案' in '本案已結案'" in out
     assert "targets missed (all): PERSON" in out and "targets missed (holdout): PERSON" in out
     assert "all targets met" not in out
+
+
+def test_eval_pii_reports_both_sets_the_independent_one_first(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a PATH: the independent set (the headline) then the original one, each whole and
+    holdout; a target missed on either set fails the command."""
+    from masking import evaluate as ev
+
+    good, bad = tmp_path / "independent.jsonl", tmp_path / "remarks.jsonl"
+    ok = {"id": 1, "text": "受款人王小明來電", "split": "holdout",
+          "spans": [{"start": 3, "end": 6, "entity": "PERSON"}]}
+    missed = {"id": 2, "text": "本案已結案", "split": "train",
+              "spans": [{"start": 0, "end": 2, "entity": "PERSON"}]}
+    good.write_text(json.dumps(ok, ensure_ascii=False) + "\n", encoding="utf-8")
+    bad.write_text(json.dumps(missed, ensure_ascii=False) + "\n", encoding="utf-8")
+    monkeypatch.setattr(ev, "shipped_sets", lambda: [good, bad])
+    assert main(["eval-pii"]) == 1
+    out = capsys.readouterr().out
+    order = [out.index(t) for t in ("independent.jsonl: all", "independent.jsonl: holdout",
+                                    "remarks.jsonl: all", "remarks.jsonl: holdout")]
+    assert order == sorted(order)
+    assert "remarks.jsonl: targets missed (all): PERSON" in out
+    assert "independent.jsonl: targets missed" not in out and "all targets met" not in out
+    monkeypatch.setattr(ev, "shipped_sets", lambda: [good])
+    assert main(["eval-pii"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("all targets met")

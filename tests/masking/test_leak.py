@@ -14,7 +14,8 @@ def test_finds_patterns_and_known_values_without_values(spark):
     findings = scan(df, "gold.test", known)
     assert findings == [
         Finding("gold.test", "age_band", "TW_PERSON_ID", 1),
-        Finding("gold.test", "county", "PERSON_NAME", 1),
+        Finding("gold.test", "county", "PERSON", 1),  # a name standing alone (Presidio)
+        Finding("gold.test", "county", "PERSON_NAME", 1),  # and a known value
         Finding("gold.test", "note", "EMAIL", 1),
         Finding("gold.test", "note", "TW_PHONE", 1),
     ]

@@ -30,6 +30,7 @@ from masking.recognizers import (
     EMAIL_ADDRESS,
     PERSON,
     RECOGNIZERS,
+    SOCIAL_HANDLE,
     TW_ADDRESS,
     TW_BANK_ACCOUNT,
     TW_BUSINESS_ID,
@@ -37,6 +38,7 @@ from masking.recognizers import (
     TW_PHONE,
     EmailRecognizer,
     KnownNamesRecognizer,
+    SocialHandleRecognizer,
     TaiwanRecognizer,
     TwAddressRecognizer,
     TwBankAccountRecognizer,
@@ -322,3 +324,71 @@ def test_known_name_absent_needs_no_analysis() -> None:
     assert not needs_analysis("本案已結案", ("王小明",))
     assert not needs_analysis("本案已結案", ("", "林美玲"))
     assert needs_analysis("本案王小明已結案", ("", "王小明"))
+
+
+# --- social handles --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("LINE ID：wang.xm88", [(SOCIAL_HANDLE, 8, 17, 0.8)]),  # right after the service
+        ("Dcard發文，帳號kong_lj", [(SOCIAL_HANDLE, 10, 17, 0.7)]),  # its label a little after
+        ("他的帳號是@huangfu.wen", [(SOCIAL_HANDLE, 5, 17, 0.65)]),  # an @name anywhere
+        ("FB：facebook.com/lin.mei88", [(SOCIAL_HANDLE, 16, 25, 0.85)]),  # a profile address
+        ("LINE Pay", []),
+        ("wang@mail.bli.gov.tw", []),  # an e-mail address holds no @name
+    ],
+)
+def test_social_handle_scores(text: str, expected: list[Finding]) -> None:
+    """A handle after its service scores 0.8, after a later label 0.7, an @name 0.65, the path
+    of a profile address 0.85; the span is the handle alone."""
+    assert findings(SocialHandleRecognizer(), text) == expected
+
+
+def test_social_handle_without_service_or_at_is_not_searched() -> None:
+    """The cheap test: no service named and no ``@``, no finding (and no pattern run)."""
+    assert findings(SocialHandleRecognizer(), "帳號kong_lj") == []
+
+
+# --- surnames and the statistical signal -------------------------------------------------------
+
+
+def test_the_surname_file_and_its_tiers() -> None:
+    from masking.recognizers import surnames as sn
+
+    assert len(sn.SURNAMES) >= 550 and len(sn.COMPOUND_SURNAMES) >= 60
+    compound = {"張簡", "范姜", "張廖", "歐陽", "司馬", "諸葛", "上官", "周黃"}
+    assert compound <= set(sn.COMPOUND_SURNAMES)
+    assert set("仉亓鄢逄欒佘冼酆蒯鈄笪粘") <= set(sn.SURNAMES)
+    assert sn.COMMON_SURNAMES <= sn.STRONG_SURNAMES  # a common surname is never weak
+    assert "於" in sn.WEAK_SURNAMES and "於" not in sn.STRONG_SURNAMES
+    assert sn.surname_at("歐陽娜娜") == "歐陽" and sn.surname_at("王小明") == "王"
+    assert sn.surname_at("的確") is None
+
+
+def test_a_malformed_surname_file_is_refused(tmp_path) -> None:
+    from masking.recognizers import surnames as sn
+
+    bad = tmp_path / "surnames.txt"
+    bad.write_text("王 林 # fine\n三個字\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="one or two characters"):
+        sn._read(bad)
+
+
+def test_jieba_is_loaded_lazily_and_only_when_a_surname_is_left_open() -> None:
+    """jieba (about a second to load) is not loaded by importing or by texts whose surnames the
+    rules explained; it is loaded on the first text with a surname no rule explained."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from masking.recognizers import analyze, statnames\n"
+        "analyze('本案已結案'); analyze('受款人王小明來電0912-345-678')\n"
+        "print(statnames.is_loaded())\n"
+        "analyze('今天蔡宗翰到場辦理，電話0912345678'); print(statnames.is_loaded())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.split() == ["False", "True"]

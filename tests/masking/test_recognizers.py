@@ -13,6 +13,7 @@ from masking.recognizers import (
     EMAIL_ADDRESS,
     PERSON,
     PREFILTER,
+    SOCIAL_HANDLE,
     TW_ADDRESS,
     TW_BANK_ACCOUNT,
     TW_BUSINESS_ID,
@@ -86,7 +87,22 @@ def test_national_id_forms(value: str) -> None:
 
 
 def test_national_id_glued_to_chinese() -> None:
-    assert found(f"王小明{VALID_ID}本人親至") == [(TW_NATIONAL_ID, VALID_ID)]
+    # The name standing before the number is a name too (it stands on its own).
+    assert found(f"王小明{VALID_ID}本人親至") == [(PERSON, "王小明"), (TW_NATIONAL_ID, VALID_ID)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"居留證號碼{RESIDENT_NEW}已更新",  # ``證號碼`` ends an identifier cue here
+        f"外籍配偶統一證號{RESIDENT_NEW}辦理",
+        f"其新式居留證{RESIDENT_NEW}號",
+        f"來電確認為華僑，ID{VALID_ID}。",  # glued to its Latin label
+        f"居留證號碼{fullwidth(RESIDENT_NEW)}已更新",
+    ],
+)
+def test_resident_certificate_glued_on_both_sides(text: str) -> None:
+    assert TW_NATIONAL_ID in entities(text)
 
 
 @pytest.mark.parametrize(
@@ -290,9 +306,9 @@ def test_person_negatives(text: str) -> None:
 
 
 def test_known_names_found_without_cue() -> None:
-    text = "王小明於113年5月1日死亡，停止給付"
+    text = "阿土於113年5月1日死亡，停止給付"  # no surname: no rule finds it
     assert PERSON not in entities(text)
-    assert found(text, ("王小明",)) == [(PERSON, "王小明")]
+    assert found(text, ("阿土",)) == [(PERSON, "阿土")]
     assert needs_analysis("通知王小明補件", ("王小明",))
 
 
@@ -332,3 +348,151 @@ def test_prefilter_skips_plain_text() -> None:
     assert not PREFILTER.search("本案已結案，請查照")
     assert PREFILTER.search("請回電(0912)345-678")
     assert PREFILTER.search("信箱ａ＠ｂ．ｃｏｍ")
+
+
+# --- issue 20: the classes the independent set showed -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "聯絡電話886-2-2345-6789",  # international landline without the plus
+        "電話(886)2-2345-6789",
+        "電話886-02-2345-6789",  # the trunk 0 kept after the country code
+        "請撥00886-2-23456789",
+        "電話886223456789",  # bare, after a phone cue
+        "市話886.2.2345.6789洽",
+        "電話８８６－２－２３４５－６７８９",  # full width
+        "公司（０２）２５０８－１２３４分機３１２找莫小姐",  # bracketed area code after 公司
+    ],
+)
+def test_international_and_fullwidth_landlines(text: str) -> None:
+    assert TW_PHONE in entities(text)
+
+
+def test_landline_shapes_that_are_no_phone() -> None:
+    assert TW_PHONE not in entities("日期2023.02.15金額1.234.567")
+    assert TW_PHONE not in entities("公司統編 02 23456789")  # business cue, no brackets
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("新帳戶700-0081234-0567890（郵局）", "700-0081234-0567890"),  # bank code + postal
+        ("變更帳戶：匯入1234 5678 9012（彰化銀行）", "1234 5678 9012"),  # spaced groups
+    ],
+)
+def test_account_with_bank_code_or_spaces(text: str, value: str) -> None:
+    assert (TW_BANK_ACCOUNT, value) in found(text)
+
+
+def test_business_id_before_company() -> None:
+    assert (TW_BUSINESS_ID, "58155298") in found("58155298公司負責人已變更")
+    assert (TW_BUSINESS_ID, "53754816") in found("投保薪資以多報少，單位53754816已補正")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("請改寄臺北郵政第12-345號信箱，收件人", "臺北郵政第12-345號信箱"),
+        ("中壢郵政第118號信箱收", "中壢郵政第118號信箱"),
+        ("住花蓮縣秀林鄉富世村3鄰，信都寄到村辦公室", "花蓮縣秀林鄉富世村3鄰"),
+        ("住臺東縣海端鄉霧鹿村，無鄰無號", "臺東縣海端鄉霧鹿村"),
+        ("代填地址南投縣仁愛鄉發祥村瑞岩巷9號。", "南投縣仁愛鄉發祥村瑞岩巷9號"),
+        ("地址為花蓮縣豐濱鄉港口村2鄰石梯坪52號", "花蓮縣豐濱鄉港口村2鄰石梯坪52號"),
+        ("連江縣南竿鄉介壽村12號", "連江縣南竿鄉介壽村12號"),  # a village, then its number
+        ("搬到高雄市三民區建工路附近", "高雄市三民區建工路"),  # a road without its number
+    ],
+)
+def test_po_boxes_and_villages(text: str, value: str) -> None:
+    assert (TW_ADDRESS, value) in found(text)
+
+
+@pytest.mark.parametrize("text", ["高雄市三民區公所回覆", "改寄至花蓮縣", "郵政儲金匯兌"])
+def test_place_names_alone_are_no_address(text: str) -> None:
+    assert TW_ADDRESS not in entities(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "handle"),
+    [
+        ("請加LINE ID：wang.xm88聯繫", "wang.xm88"),
+        ("加賴 @abc123", "@abc123"),
+        ("IG帳號lin_mei，請私訊", "lin_mei"),
+        ("微信號 wxid_abc123", "wxid_abc123"),
+        ("Telegram @chen_tw 或電話", "@chen_tw"),
+        ("其女line id是 meimei0305", "meimei0305"),
+        ("Ｌｉｎｅ：ｋｏｌａｓ＿ｎｋ", "ｋｏｌａｓ＿ｎｋ"),  # full width
+        ("已在Dcard發文，帳號kong_lj，", "kong_lj"),  # the label a little after the service
+        ("他的帳號是@huangfu.wen，指責核定太慢", "@huangfu.wen"),  # @name, no e-mail
+        ("在臉書粉專留言，帳號名稱阿嬌的日常，罵人", "阿嬌的日常"),
+    ],
+)
+def test_social_handles(text: str, handle: str) -> None:
+    assert (SOCIAL_HANDLE, handle) in found(text)
+    assert f"<{SOCIAL_HANDLE}>" in redact(text, analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "已用LINE Pay付款",  # the service's product
+        "online deadline BIG",  # Latin cues inside words
+        "在LINE官方帳號留言",  # a Chinese word after the label 帳號 is no handle
+        "請寄wang@mail.bli.gov.tw",  # an e-mail address, not an @name
+        "LINE ID 同手機",
+    ],
+)
+def test_social_handle_negatives(text: str) -> None:
+    assert SOCIAL_HANDLE not in entities(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("受款人仉曉明", "仉曉明"),  # a rare surname
+        ("戶名：林美玲", "林美玲"),  # a cue the recognizer did not know
+        ("申請人之子王大明來電", "王大明"),  # relational phrases
+        ("被保險人之配偶陳淑芬申請遺屬年金", "陳淑芬"),
+        ("其女黃怡君代為申請", "黃怡君"),
+        ("法定代理人蔡明哲代未成年子女蔡詠晴申請", "蔡詠晴"),
+        ("聯絡人歐陽娜娜表示", "歐陽娜娜"),  # compound surnames
+        ("早上張簡志偉打來罵人", "張簡志偉"),
+        ("張李美玉女士來電", "張李美玉"),  # a married woman's two surnames
+        ("外籍配偶阮氏秋香居留證號辦理", "阮氏秋香"),  # Vietnamese 氏
+        ("原住民瓦歷斯‧諾幹來電", "瓦歷斯‧諾幹"),  # aboriginal and transliterated, dotted
+        ("受款人麥可‧強森", "麥可‧強森"),
+        ("Yapit·Tali之子來電", "Yapit·Tali"),
+        ("法定代理人 Maria Santos 來電", "Maria Santos"),  # Latin letters
+        ("民眾Nguyen Thi Lan來電（越南籍）", "Nguyen Thi Lan"),
+        ("臨櫃民眾巴奈 庫穗說", "巴奈 庫穗"),  # aboriginal, with a space, after a cue
+        ("陳玲女士表示帳戶已結清", "陳玲"),  # honorific after a given name
+        ("有位邱阿土伯來電", "邱阿土"),
+        ("其子王大明、王小華均同意", "王小華"),  # enumerated after a name
+        ("地方法院函：逄俊宏與逄陳美雲離婚確定", "逄俊宏"),  # standing on its own
+        ("地址：連江縣南竿鄉介壽村12號，陳依婷，電話0836-22 518。", "陳依婷"),
+        ("剛才和傅志豪講好了，他下禮拜二會帶資料過來。", "傅志豪"),  # jieba
+        ("經查，蔡宗翰已於上月遷出，請停止給付", "蔡宗翰"),
+    ],
+)
+def test_person_names_of_issue_20(text: str, name: str) -> None:
+    assert (PERSON, name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "王先生來電",  # surname + honorific alone: a form of address
+        "請洽承辦人黃專員",
+        "申請人同意改匯",  # a weak surname (同) right after a cue
+        "申請人於今日來電",
+        "依勞工保險條例第63條第1項規定，遺屬得請領遺屬年金給付。",
+        "說上月的年金少了兩千多，請承辦回電。",  # 年金 is a word: no name 金少
+        "衛福部來函，已轉失能給付科。",
+        "雇主新光公司 統編：79553440來函",
+        "請承辦人員確認附件是否齊全（共5件）。",
+        "Rep. caller asked about Taipei City Bank coverage",  # capitalised words, no name
+    ],
+)
+def test_person_negatives_of_issue_20(text: str) -> None:
+    assert PERSON not in entities(text)

@@ -1,0 +1,116 @@
+"""The social-handle recognizer (:class:`SocialHandleRecognizer`): LINE IDs, Instagram, WeChat,
+Telegram, Facebook and similar account names written after the name of the service.
+
+Contract: a handle is reported only after a cue of :data:`HANDLE_CUES` (``LINE``, ``Line ID``,
+``賴``, ``IG``, ``微信``, ``WeChat``, ``Telegram``, ...; Latin cues in any case, not inside a
+longer Latin word), optionally followed by a label (``ID``, ``帳號``, ``號``) and ``:``; the span
+is the handle alone: ASCII letters, digits, ``. _ -``, optionally led by ``@``, 2 to 40
+characters, at least one letter or a run of 6 digits. The names of the services' own products
+(``LINE Pay``, ``LINE Bank``) and the cue words themselves are no handle. Also: a handle after
+an account label a few characters after the service (``Dcard發文，帳號kong_lj``; there a page
+name in Chinese too, up to the next punctuation: ``粉專留言，帳號名稱阿嬌的日常``), and an
+``@name`` that is not part of an e-mail address, and the path of a profile address
+(``facebook.com/lin.mei``, ``line.me/ti/p/~abc``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from masking.recognizers.base import CJK, SOCIAL_HANDLE, TaiwanRecognizer
+
+HANDLE_CUES: Final = (
+    "LINE", "Line", "line", "賴", "IG", "Ig", "ig", "Instagram", "instagram", "INSTAGRAM",
+    "微信", "WeChat", "Wechat", "wechat", "WECHAT", "Telegram", "telegram", "TELEGRAM", "TG",
+    "臉書", "FB", "Facebook", "facebook", "推特", "Twitter", "twitter", "Threads", "抖音",
+    "TikTok", "tiktok", "Skype", "skype", "KakaoTalk", "Kakao", "WhatsApp", "Whatsapp",
+    "whatsapp", "Dcard", "DCARD", "dcard", "PTT", "ptt", "Plurk", "噗浪", "YouTube", "Youtube",
+    "youtube", "小紅書", "粉專", "粉絲專頁",
+)  # fmt: skip
+"""The service names a handle follows (spelled out in their usual cases: the prefilter runs in
+the JVM too, without a case-insensitive flag)."""
+
+# The label between the service and the handle: ``LINE ID:``, ``IG帳號：``, ``微信號``.
+_LABEL: Final = (
+    r"(?:[\s]?(?:ID|Id|id|帳號|账号|帳戶|號|号|名稱|用戶名|username|user ?name))?"
+    r"(?:[\s]?(?:是|為|为))?[\s]?[:：=]?[\s]?[「『\"'(（]?"
+)
+# Latin cues must not sit inside a Latin word (``online``, ``BIG``).
+_CUE: Final = (
+    r"(?<![A-Za-z])(?=[" + "".join(sorted({re.escape(c[0]) for c in HANDLE_CUES})) + "])(?:"
+    + "|".join(sorted((re.escape(c) for c in HANDLE_CUES), key=len, reverse=True))
+    + r")(?![a-z])"
+)
+_HANDLE_RE: Final = re.compile(
+    _CUE + _LABEL + r"(?P<handle>@?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,38}[A-Za-z0-9_])?)"
+    r"(?![A-Za-z0-9@/])"
+)
+# The service named a little earlier, then the label: ``Dcard發文，帳號kong_lj``.
+_LABELLED_RE: Final = re.compile(
+    _CUE + r"[^。\n]{0,16}?(?:帳號|ID|id|名稱|暱稱|用戶名|使用者名稱)(?:名稱)?(?:是|為)?[\s:：]?"
+    r"(?P<handle>@?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,38}[A-Za-z0-9_])?|"
+    rf"[{CJK}][^\s，。,;；、)）」]{{1,11}})(?![A-Za-z0-9@/])"
+)
+# ``@name`` outside an e-mail address (nothing before the ``@`` that an address could hold).
+_AT_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])(?P<handle>@[A-Za-z0-9_](?:[A-Za-z0-9._]{1,38}[A-Za-z0-9_]))"
+    r"(?![A-Za-z0-9@\-])(?!\.[A-Za-z])"
+)
+_LOWER_CUES: Final = tuple(sorted({c.lower() for c in HANDLE_CUES} | {"line.me", "t.me"}))
+"""The cues in lower case, for the cheap test of :meth:`SocialHandleRecognizer.find`."""
+# A profile address: the handle is its path (``facebook.com/lin.mei``, ``line.me/ti/p/~abc``).
+_URL_RE: Final = re.compile(
+    r"(?:facebook|fb|instagram|threads|twitter|x|tiktok|youtube)\.(?:com|net)/(?:@|profile/)?"
+    r"(?P<handle>[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,48}[A-Za-z0-9_])?)"
+    r"|(?:line\.me/(?:ti/p/|R/ti/p/)?~?|t\.me/)(?P<handle2>@?[A-Za-z0-9._\-]{2,40})",
+    re.IGNORECASE,
+)
+_NAMED: Final = ("名稱", "暱稱")
+"""Labels after which a page or account name may be written in Chinese."""
+_NOT_HANDLES: Final = frozenset(
+    (
+        "pay", "bank", "money", "points", "point", "id", "official", "account", "app", "group",
+        "call", "message", "msg", "chat", "line", "ig", "fb", "tg", "wechat", "telegram",
+        "instagram", "facebook", "twitter", "threads", "skype", "tiktok", "kakaotalk",
+        "whatsapp", "ok", "no", "none", "null", "n/a", "na", "and", "or", "to", "the", "of",
+        "http", "https", "www",
+    )
+)  # fmt: skip
+"""Words after a service name that are no handle (``LINE Pay``, ``LINE ID``, ``IG and FB``)."""
+
+
+def _is_handle(handle: str) -> bool:
+    """True when ``handle`` (as matched) can be an account name."""
+    bare = handle.lstrip("@")
+    if bare.lower() in _NOT_HANDLES:
+        return False
+    if any(c.isalpha() for c in bare):
+        return len(bare) >= 2
+    return len(bare) >= 6  # a number as a handle (often the phone number)
+
+
+class SocialHandleRecognizer(TaiwanRecognizer):
+    """Handles after the name of a messaging or social service: ``LINE ID：wang.xm88``,
+    ``加賴 @abc123``, ``IG帳號lin_mei``, ``微信號 wxid_abc123``, ``Telegram @chen_tw``."""
+
+    ENTITY = SOCIAL_HANDLE
+
+    def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        lower = folded.lower()
+        if "@" not in folded and not any(c in lower for c in _LOWER_CUES):
+            return  # no service named, no @: nothing to look for (cheap test first)
+        seen: set[int] = set()
+        for m in _URL_RE.finditer(folded):
+            group = "handle" if m.group("handle") else "handle2"
+            seen.add(m.start(group))
+            yield m.start(group), m.end(group), 0.85
+        for pattern, score in ((_HANDLE_RE, 0.8), (_LABELLED_RE, 0.7), (_AT_RE, 0.65)):
+            for m in pattern.finditer(folded):
+                handle, at = m.group("handle"), m.start("handle")
+                label = folded[max(0, at - 4) : at]
+                ok = _is_handle(handle) if handle.isascii() else any(w in label for w in _NAMED)
+                if at not in seen and ok:
+                    seen.add(at)
+                    yield at, m.end("handle"), score
