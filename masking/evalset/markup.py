@@ -1,6 +1,8 @@
 """The independent evaluation set of free-text remarks: its inline markup and its JSONL.
 
-Contract of the source (``independent.txt``), one remark per line:
+The set has two sources written apart: ``independent.txt`` (the "train" part) and
+``independent-2.txt`` (the "holdout" part, written later by someone else, never seen by whoever
+tuned on the first). Contract of a source, one remark per line:
 
 * ``# kind: <kind>`` sets the kind of every following remark until the next such line; any
   other line starting with ``#`` is a comment; blank lines are ignored. A remark before the
@@ -16,19 +18,20 @@ Each remark becomes one record (:func:`to_json` keeps the key order)::
     {"id": 0, "kind": "call_note", "split": "train", "text": "...", "spans":
      [{"start": 3, "end": 6, "entity": "PERSON"}], "known_names": ["潘美玲"]}
 
-``start``/``end`` are Python string offsets (end exclusive) in the plain text. ``split`` is
-"holdout" for the :data:`HOLDOUT_SHARE` of records whose SHA-256 of the text ranks lowest,
-taken separately among remarks with spans and harmless remarks; it depends on the set of texts
-and not on their order. Malformed markup, an unknown entity or
-kind line, a known name without its span, and a duplicate text are refused with
-:class:`MarkupError`, which names the line number; the CLI prints it and exits 1.
+``start``/``end`` are Python string offsets (end exclusive) in the plain text. Ids run across
+the sources in order. ``split`` is "train" for every record of the first source and "holdout"
+for every record of a later one (:func:`parse_sources`). Malformed markup, an unknown entity or
+kind line, a known name without its span, and a duplicate text (within a source or across the
+sources) are refused with :class:`MarkupError`, which names the line number (and the source);
+the CLI prints it and exits 1.
 
-``python -m masking.evalset.markup [SRC] [OUT]`` writes the JSONL and prints the counts.
+``python -m masking.evalset.markup [SRC...] [--out OUT]`` writes the JSONL and prints the counts
+per entity and split; without SRC it builds ``independent.jsonl`` from both default sources.
+The legacy form ``python -m masking.evalset.markup SRC OUT.jsonl`` still works.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sys
@@ -49,9 +52,10 @@ ENTITIES = frozenset(
         "SOCIAL_HANDLE",
     }
 )
-HOLDOUT_SHARE = 0.2
 HERE = Path(__file__).resolve().parent
 DEFAULT_SRC = HERE / "independent.txt"
+DEFAULT_HOLDOUT_SRC = HERE / "independent-2.txt"
+DEFAULT_SRCS = (DEFAULT_SRC, DEFAULT_HOLDOUT_SRC)
 DEFAULT_OUT = HERE / "independent.jsonl"
 
 _KIND = re.compile(r"#\s*kind:\s*([a-z_]+)\s*$")
@@ -62,9 +66,10 @@ _MARK = re.compile(r"\{\{([A-Za-z_]*)\|([^{}|]*)\}\}")
 class MarkupError(ValueError):
     """A refused source line; the message names its line number."""
 
-    def __init__(self, line_no: int, reason: str) -> None:
+    def __init__(self, line_no: int, reason: str, source: str = "") -> None:
         super().__init__(f"line {line_no}: {reason}")
         self.line_no = line_no
+        self.source = source
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class Record:
     spans: list[Span]
     known_names: list[str]
     split: str = field(default="train")
+    source: str = field(default="")
 
 
 def parse_line(body: str, line_no: int) -> tuple[str, list[Span]]:
@@ -110,10 +116,16 @@ def parse_line(body: str, line_no: int) -> tuple[str, list[Span]]:
     return text, spans
 
 
-def parse(source: str) -> list[Record]:
-    """Every remark of ``source`` as a record, splits assigned; refuses bad lines."""
+def parse(
+    source: str, split: str = "train", seen: dict[str, str] | None = None, name: str = ""
+) -> list[Record]:
+    """Every remark of ``source`` as a record of ``split``; refuses bad lines.
+
+    ``seen`` maps the texts of sources parsed before to where they stand (``name`` labels this
+    source in it), so that a text repeated across sources is refused like one within a source.
+    """
     records: list[Record] = []
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     kind: str | None = None
     for line_no, raw in enumerate(source.splitlines(), start=1):
         line = raw.strip()
@@ -124,39 +136,48 @@ def parse(source: str) -> list[Record]:
             if match:
                 kind = match.group(1)
             elif re.match(r"#\s*kind\b", line):
-                raise MarkupError(line_no, "malformed kind line")
+                raise MarkupError(line_no, "malformed kind line", name)
             continue
         if kind is None:
-            raise MarkupError(line_no, "remark before the first '# kind:' line")
-        known: list[str] = []
-        known_match = _KNOWN.match(line)
-        if known_match:
-            known = [known_match.group(1)]
-            line = line[known_match.end() :]
-        elif line.startswith("@"):
-            raise MarkupError(line_no, "malformed @known= prefix")
-        text, spans = parse_line(line, line_no)
-        names = {text[s.start : s.end] for s in spans if s.entity == "PERSON"}
-        for name in known:
-            if name not in names:
-                raise MarkupError(line_no, f"known name {name!r} is not a PERSON span")
-        if text in seen:
-            raise MarkupError(line_no, f"duplicate text (first on line {seen[text]})")
-        seen[text] = line_no
-        records.append(Record(line_no, kind, text, spans, known))
-    assign_splits(records)
+            raise MarkupError(line_no, "remark before the first '# kind:' line", name)
+        record = _parse_remark(line, line_no, kind, name)
+        if record.text in seen:
+            raise MarkupError(line_no, f"duplicate text (first on {seen[record.text]})", name)
+        seen[record.text] = f"line {line_no}" + (f" of {name}" if name else "")
+        record.split = split
+        records.append(record)
     return records
 
 
-def assign_splits(records: list[Record], share: float = HOLDOUT_SHARE) -> None:
-    """Mark as holdout the ``share`` of records whose text hash ranks lowest, separately among
-    the remarks with spans and the harmless ones (so both keep the share)."""
-    for harmless in (False, True):
-        group = [r for r in records if (not r.spans) == harmless]
-        ranked = sorted(group, key=lambda r: hashlib.sha256(r.text.encode("utf-8")).hexdigest())
-        cut = round(len(group) * share)
-        for position, record in enumerate(ranked):
-            record.split = "holdout" if position < cut else "train"
+def _parse_remark(line: str, line_no: int, kind: str, name: str) -> Record:
+    """One remark line (its ``@known=`` prefix included) as a record."""
+    known: list[str] = []
+    known_match = _KNOWN.match(line)
+    if known_match:
+        known = [known_match.group(1)]
+        line = line[known_match.end() :]
+    elif line.startswith("@"):
+        raise MarkupError(line_no, "malformed @known= prefix", name)
+    try:
+        text, spans = parse_line(line, line_no)
+    except MarkupError as err:
+        raise MarkupError(line_no, str(err).split(": ", 1)[1], name) from None
+    names = {text[s.start : s.end] for s in spans if s.entity == "PERSON"}
+    for known_name in known:
+        if known_name not in names:
+            raise MarkupError(line_no, f"known name {known_name!r} is not a PERSON span", name)
+    return Record(line_no, kind, text, spans, known, source=name)
+
+
+def parse_sources(sources: list[Path]) -> list[Record]:
+    """The records of every source in order: the first source's are "train", the records of
+    every later source "holdout"; a text repeated anywhere across the sources is refused."""
+    records: list[Record] = []
+    seen: dict[str, str] = {}
+    for position, path in enumerate(sources):
+        split = "train" if position == 0 else "holdout"
+        records += parse(path.read_text("utf-8"), split, seen, path.name)
+    return records
 
 
 def to_json(record_id: int, record: Record) -> str:
@@ -177,28 +198,57 @@ def write_jsonl(records: list[Record], out: Path) -> None:
 
 
 def summary(records: list[Record]) -> list[str]:
-    """Counts per entity and per split, one line each."""
+    """Counts per entity, per split and per entity and split, one line each."""
     entities = Counter(s.entity for r in records for s in r.spans)
+    by_split = Counter((r.split, s.entity) for r in records for s in r.spans)
     splits = Counter(r.split for r in records)
     lines = [f"records {len(records)}"]
     lines += [f"split {name} {splits[name]}" for name in ("train", "holdout")]
     lines += [f"entity {name} {entities[name]}" for name in sorted(ENTITIES)]
+    lines += [
+        f"entity {name} {split} {by_split[split, name]}"
+        for split in ("train", "holdout")
+        for name in sorted(ENTITIES)
+    ]
     lines.append(f"harmless {sum(1 for r in records if not r.spans)}")
     lines.append(f"known_names {sum(1 for r in records if r.known_names)}")
     return lines
 
 
+USAGE = "usage: python -m masking.evalset.markup [SRC...] [--out OUT]  (legacy: SRC OUT.jsonl)"
+
+
+def parse_args(args: list[str]) -> tuple[list[Path], Path] | None:
+    """The sources and the output of the command line, or None when it is malformed.
+
+    No SRC: :data:`DEFAULT_SRCS`. ``--out OUT`` names the output (default :data:`DEFAULT_OUT`);
+    without it, two arguments whose last ends in ``.jsonl`` are the legacy ``SRC OUT``."""
+    paths = list(args)
+    out = DEFAULT_OUT
+    if "--out" in paths:
+        at = paths.index("--out")
+        if at + 1 >= len(paths) or paths[at + 1].startswith("--"):
+            return None
+        out = Path(paths[at + 1])
+        del paths[at : at + 2]
+    elif len(paths) == 2 and paths[1].endswith(".jsonl"):
+        out = Path(paths.pop())
+    if any(p.startswith("--") for p in paths):
+        return None
+    return ([Path(p) for p in paths] or list(DEFAULT_SRCS)), out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) > 2:
-        print("usage: python -m masking.evalset.markup [SRC] [OUT]", file=sys.stderr)
+    parsed = parse_args(sys.argv[1:] if argv is None else argv)
+    if parsed is None:
+        print(USAGE, file=sys.stderr)
         return 2
-    src = Path(args[0]) if args else DEFAULT_SRC
-    out = Path(args[1]) if len(args) > 1 else DEFAULT_OUT
+    sources, out = parsed
     try:
-        records = parse(src.read_text("utf-8"))
+        records = parse_sources(sources)
     except MarkupError as err:
-        print(f"{src}: {err}", file=sys.stderr)
+        where = next((p for p in sources if p.name == err.source), sources[0])
+        print(f"{where}: {err}", file=sys.stderr)
         return 1
     write_jsonl(records, out)
     print("\n".join(summary(records)))

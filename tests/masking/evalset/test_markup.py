@@ -1,6 +1,7 @@
 """The independent evaluation set's markup (masking.evalset.markup): the parser's offsets and
-refusals, and the shipped source and JSONL (coverage per entity, holdout share, no duplicates,
-check digits). Plain Python, no recognizers: the set must stay independent of them."""
+refusals, the split rule (first source train, second source holdout), and the shipped sources
+and JSONL (coverage per entity and split, no duplicates, check digits). Plain Python, no
+recognizers: the set must stay independent of them."""
 
 from __future__ import annotations
 
@@ -16,12 +17,19 @@ from masking.evalset import markup
 from masking.evalset.markup import ENTITIES, MarkupError, parse, parse_line
 
 MIN_PER_ENTITY = 20
+MIN_PER_ENTITY_HOLDOUT = 10
+MIN_HOLDOUT = 500
 TW_LETTERS = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
 
 
 @pytest.fixture(scope="module")
 def shipped() -> list[markup.Record]:
-    return parse(markup.DEFAULT_SRC.read_text("utf-8"))
+    return markup.parse_sources(list(markup.DEFAULT_SRCS))
+
+
+@pytest.fixture(scope="module")
+def holdout(shipped: list[markup.Record]) -> list[markup.Record]:
+    return [r for r in shipped if r.split == "holdout"]
 
 
 def _src(*lines: str) -> str:
@@ -105,18 +113,71 @@ def test_cli_writes_jsonl_in_contract_order(
     assert "entity PERSON 1" in capsys.readouterr().out
 
 
-def test_split_does_not_depend_on_line_order() -> None:
-    lines = [f"第{i}件來電詢問進度。" for i in range(50)]
-    forward = {r.text: r.split for r in parse(_src(*lines))}
-    backward = {r.text: r.split for r in parse(_src(*reversed(lines)))}
-    assert forward == backward
-    assert Counter(forward.values())["holdout"] == 10
+def _two_sources(tmp_path: Path, first: list[str], second: list[str]) -> list[Path]:
+    paths = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    for path, lines in zip(paths, (first, second), strict=True):
+        path.write_text(_src(*lines), "utf-8")
+    return paths
+
+
+def test_first_source_is_train_and_later_ones_holdout(tmp_path: Path) -> None:
+    paths = _two_sources(tmp_path, ["甲件來電。", "乙件來電。"], ["丙件來電。"])
+    records = markup.parse_sources(paths)
+    assert [(r.text, r.split, r.source) for r in records] == [
+        ("甲件來電。", "train", "a.txt"),
+        ("乙件來電。", "train", "a.txt"),
+        ("丙件來電。", "holdout", "b.txt"),
+    ]
+    assert [r.split for r in parse(_src("丁件來電。"))] == ["train"]
+
+
+def test_duplicate_across_sources_is_refused_with_its_source(tmp_path: Path) -> None:
+    paths = _two_sources(tmp_path, ["甲件來電。"], ["乙件來電。", "甲件來電。"])
+    with pytest.raises(MarkupError) as caught:
+        markup.parse_sources(paths)
+    assert caught.value.line_no == 3 and caught.value.source == "b.txt"
+    assert "duplicate" in str(caught.value) and "a.txt" in str(caught.value)
+
+
+def test_cli_builds_both_sources_with_ids_across_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = _two_sources(tmp_path, ["甲{{PERSON|潘美玲}}來電。"], ["{{TW_PHONE|0936118204}}"])
+    out = tmp_path / "o.jsonl"
+    assert markup.main([*map(str, paths), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [(row["id"], row["split"]) for row in rows] == [(0, "train"), (1, "holdout")]
+    printed = capsys.readouterr().out
+    assert "entity PERSON train 1" in printed and "entity TW_PHONE holdout 1" in printed
+
+
+def test_cli_error_names_the_failing_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = _two_sources(tmp_path, ["甲件來電。"], ["{{NAME|王小明}}"])
+    out = tmp_path / "o.jsonl"
+    assert markup.main([*map(str, paths), "--out", str(out)]) == 1
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert err.startswith(str(paths[1])) and "line 2" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["--out"], ["a.txt", "--bogus"], ["--out", "--x"]])
+def test_cli_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert markup.main(argv) == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_default_arguments_build_both_sources() -> None:
+    assert markup.parse_args([]) == (list(markup.DEFAULT_SRCS), markup.DEFAULT_OUT)
+    assert markup.DEFAULT_SRCS[1].name == "independent-2.txt"
 
 
 def test_shipped_offsets_round_trip(shipped: list[markup.Record]) -> None:
-    source = markup.DEFAULT_SRC.read_text("utf-8").splitlines()
+    sources = {p.name: p.read_text("utf-8").splitlines() for p in markup.DEFAULT_SRCS}
     for record in shipped:
-        values = re.findall(r"\{\{[A-Z_]+\|([^{}|]+)\}\}", source[record.line_no - 1])
+        line = sources[record.source][record.line_no - 1]
+        values = re.findall(r"\{\{[A-Z_]+\|([^{}|]+)\}\}", line)
         assert [record.text[s.start : s.end] for s in record.spans] == values
         assert all(0 <= s.start < s.end <= len(record.text) for s in record.spans)
 
@@ -130,9 +191,26 @@ def test_shipped_jsonl_is_generated_from_the_source(shipped: list[markup.Record]
             assert span["entity"] in ENTITIES
 
 
-def test_shipped_holdout_share(shipped: list[markup.Record]) -> None:
-    share = sum(r.split == "holdout" for r in shipped) / len(shipped)
-    assert 0.17 <= share <= 0.23
+def test_holdout_is_exactly_the_second_source(
+    shipped: list[markup.Record], holdout: list[markup.Record]
+) -> None:
+    second = parse(markup.DEFAULT_HOLDOUT_SRC.read_text("utf-8"))
+    assert [(r.text, r.line_no) for r in holdout] == [(r.text, r.line_no) for r in second]
+    assert all(r.source == markup.DEFAULT_HOLDOUT_SRC.name for r in holdout)
+    train = [r for r in shipped if r.split == "train"]
+    first = parse(markup.DEFAULT_SRC.read_text("utf-8"))
+    assert [r.text for r in train] == [r.text for r in first]
+    assert shipped == train + holdout
+
+
+def test_holdout_size_and_coverage(holdout: list[markup.Record]) -> None:
+    assert len(holdout) >= MIN_HOLDOUT
+    counts = Counter(s.entity for r in holdout for s in r.spans)
+    assert {e: counts[e] for e in ENTITIES if counts[e] < MIN_PER_ENTITY_HOLDOUT} == {}
+    harmless = sum(not r.spans for r in holdout) / len(holdout)
+    assert 0.2 <= harmless <= 0.33
+    known = sum(bool(r.known_names) for r in holdout) / len(holdout)
+    assert 0.18 <= known <= 0.32
 
 
 def test_shipped_size_coverage_and_no_duplicates(shipped: list[markup.Record]) -> None:
@@ -193,12 +271,3 @@ def test_surname_with_honorific_only_is_not_labelled(shipped: list[markup.Record
         for span in record.spans:
             if span.entity == "PERSON":
                 assert not record.text[span.start : span.end].endswith(("先生", "小姐", "女士"))
-
-
-def test_harmless_and_labelled_remarks_each_keep_the_holdout_share(
-    shipped: list[markup.Record],
-) -> None:
-    for harmless in (False, True):
-        group = [r for r in shipped if (not r.spans) == harmless]
-        held = sum(r.split == "holdout" for r in group)
-        assert held == round(len(group) * markup.HOLDOUT_SHARE)
