@@ -82,7 +82,7 @@ test: setup benefits-db
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy cli services stages jobs pull quality masking lineage analytics kernel audit sandbox dags bench mutation
+	$(BIN)/mypy cli console services stages jobs pull quality masking lineage analytics kernel audit sandbox dags bench mutation
 
 # Mutation testing of the pure rule modules ([tool.mutmut] in pyproject.toml; not in CI): every
 # mutant from scratch, then the score per module and the survivors with their diffs written to

@@ -1,8 +1,9 @@
 """One ingestion DAG per feed contract (DAG id = feed name): land -> bronze -> silver -> check.
 
 Wiring only: the tasks call ``stages.tasks`` (Spark is imported when a task runs, not
-when this file is parsed). The silver task updates the feed's silver entity, an Airflow Asset
-that triggers the publishing DAGs of the datasets built from it.
+when this file is parsed); the documentation, tags and owner come from the contract
+(:mod:`kernel.contracts.docs`). The silver task updates the feed's silver entity, an Airflow
+Asset that triggers the publishing DAGs of the datasets built from it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, task
 
 from kernel import contracts
+from kernel.contracts import docs
 
 
 def silver_asset(entity: str) -> Asset:
@@ -25,13 +27,12 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
     with DAG(
         dag_id=feed,
         description=contract.title,
-        doc_md=f"**{contract.title}**\n\n{contract.description}\n\nContract: `{contract.path}` "
-        f"(version {contract.version}); owner: {contract.owner.get('agency', '')}",
+        doc_md=docs.feed_doc_md(contract),
         schedule=contract.schedule,
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
-        tags=["feed", contract.agency, contract.cadence],
+        tags=docs.feed_tags(contract),
         default_args={
             "owner": contract.owner.get("steward", "data-steward"),
             "retries": 2,
@@ -62,18 +63,14 @@ def _feed_dag(contract: contracts.FeedContract) -> DAG:
 
         @task(task_id="check", retries=0, trigger_rule="all_done")
         def check(*summaries: Any, **context: Any) -> None:
-            """Write the run's quality report; fail the run, one line per problem, if any
-            delivery was refused or failed a gate."""
-            from airflow.sdk.exceptions import AirflowFailException
+            """Write the run's quality report; fail the run, one line per problem (the first
+            lines of the task's log, and the run's note), if any delivery was refused or failed
+            a gate."""
+            from stages.tasks import announce_problems, fail_on_problems, write_quality_report
 
-            from stages.tasks import StageFailed, raise_for_problems, write_quality_report
-
+            lines = announce_problems([s for s in summaries if s])
             write_quality_report(context["run_id"])
-
-            try:
-                raise_for_problems([s for s in summaries if s])
-            except StageFailed as exc:  # a refusal is not transient: do not retry
-                raise AirflowFailException(str(exc)) from None
+            fail_on_problems(context, lines)
 
         landed = land()
         bronzed = bronze(landed)

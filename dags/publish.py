@@ -1,7 +1,8 @@
 """One publishing DAG per dataset contract, triggered by the Assets of its inputs.
 
 Wiring only: the task calls ``stages.tasks.publish_dataset``, which passes every gate
-(quality, reconciliation, no personal data) before one atomic Delta commit.
+(quality, reconciliation, no personal data) before one atomic Delta commit. The documentation,
+tags and owner come from the contract (:mod:`kernel.contracts.docs`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, task
 
 from kernel import contracts
+from kernel.contracts import docs
 
 
 def _publish_dag(dc: contracts.DatasetContract) -> DAG:
@@ -19,13 +21,12 @@ def _publish_dag(dc: contracts.DatasetContract) -> DAG:
     with DAG(
         dag_id=f"publish.{dc.table}",
         description=dc.title,
-        doc_md=f"**{dc.title}**\n\n{dc.description}\n\nContract: `{dc.path}` "
-        f"(version {dc.version}); audience: {', '.join(dc.audience)}",
+        doc_md=docs.dataset_doc_md(dc),
         schedule=[Asset(name=f"silver.{e}", uri=f"lakehouse://silver/{e}") for e in inputs],
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
-        tags=["publish", dc.zone],
+        tags=docs.dataset_tags(dc, [contracts.feed(name).agency for name in dc.inputs]),
         default_args={
             "owner": dc.owner.get("steward", "data-steward"),
             "retries": 1,
@@ -38,23 +39,18 @@ def _publish_dag(dc: contracts.DatasetContract) -> DAG:
             outlets=[Asset(name=dc.name, uri=f"lakehouse://{dc.zone}/{dc.table}")],
         )
         def publish(**context: Any) -> dict[str, Any]:
-            from airflow.sdk.exceptions import AirflowFailException
-
             from stages.tasks import (
                 TAIPEI,
-                StageFailed,
                 airflow_parent,
+                announce_problems,
+                fail_on_problems,
                 publish_dataset,
-                raise_for_problems,
             )
 
             snapshot = context["dag_run"].run_after.astimezone(TAIPEI).date()
             summary = publish_dataset(dc.name, context["run_id"], snapshot,
                                       (context["dag"].dag_id, "publish"), airflow_parent(context))
-            try:
-                raise_for_problems([summary])
-            except StageFailed as exc:  # a refused gate is not transient: do not retry
-                raise AirflowFailException(str(exc)) from None
+            fail_on_problems(context, announce_problems([summary]))  # a refusal: not retried
             return summary
 
         publish()

@@ -9,3 +9,9 @@ from __future__ import annotations
 
 class DeliveryError(ValueError):
     """A delivery that cannot be ingested; the message names the problem (never a value)."""
+
+
+PROBLEMS_XCOM_KEY = "lakehouse_problems"
+"""The XCom key under which a failing Airflow task leaves its problem lines (one per refused
+delivery, failed gate or refused publish, as ``lakehouse run`` prints them), for the run's
+note (:mod:`console.notes`)."""

@@ -25,7 +25,7 @@ from kernel import contracts
 from kernel.digests import results_reference
 from kernel.layout import Layout, split_table
 
-__all__ = ["write_lineage_report"]
+__all__ = ["render_lineage_report", "write_lineage_report"]
 
 Row = dict[str, Any]
 
@@ -430,14 +430,21 @@ value from the data and no key appears on this page.</p>
 """
 
 
+def render_lineage_report(root: str, dataset: str, version: int | None = None) -> str:
+    """The lineage report of ``dataset`` at ``version`` (default: the latest) under storage
+    ``root``, as one HTML page (what :func:`write_lineage_report` writes; the stewards' console
+    serves it). Raises as :func:`write_lineage_report` does."""
+    return _render(_gather(root, dataset, version))
+
+
 def write_lineage_report(root: str, dataset: str, out: str, version: int | None = None) -> Path:
     """Write the lineage report of ``dataset`` (``gold.person_coverage``) at ``version``
     (default: the latest) under storage ``root`` to the HTML file ``out``; return its path.
 
     Raises ``ValueError`` for a version the table does not have and ``KeyError`` for a dataset
     without a contract."""
-    rep = _gather(root, dataset, version)
+    page = render_lineage_report(root, dataset, version)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_render(rep), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from kernel.config import REPO_ROOT, Settings
 from kernel.layout import Layout
+from stages.tasks import PROGRESS_MARKER
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,13 +107,24 @@ def _airflow(args: list[str], env: dict[str, str], log: Path) -> tuple[int, list
     return rc, list(dict.fromkeys(problems))
 
 
+def progress_text(line: str) -> str | None:
+    """The text of a task's progress line (:data:`stages.tasks.PROGRESS_MARKER`) in the
+    runner's output, without the log's decoration; ``None`` for any other line."""
+    if PROGRESS_MARKER not in line:
+        return None
+    text = line.split(PROGRESS_MARKER, 1)[1]
+    return re.sub(r"\s+\[lakehouse\].*$", "", text).strip()
+
+
 def run_dags(dag_ids: Sequence[str], env: dict[str, str], log: Path,
              progress: Callable[[str], object] | None = None,
-             finished: Callable[[str, str, list[str]], object] | None = None) -> DagResults:
+             finished: Callable[[str, str, list[str]], object] | None = None,
+             step: Callable[[str], object] | None = None) -> DagResults:
     """Run DAGs through Airflow in one process (``sandbox.dagrun``: ``dag.test()`` each,
     one Spark session shared), output appended to ``log``; per DAG its final state and the
     problems its tasks reported (their AirflowFailException lines). ``progress(dag_id)`` is
-    called as a DAG starts, ``finished(dag_id, state, problems)`` as it ends."""
+    called as a DAG starts, ``step(text)`` at each progress line of its tasks (feed or
+    dataset, stage, rows so far), ``finished(dag_id, state, problems)`` as it ends."""
     out: DagResults = {d: ("not run", []) for d in dag_ids}
     current: str | None = None
     problems: list[str] = []
@@ -134,6 +147,8 @@ def run_dags(dag_ids: Sequence[str], env: dict[str, str], log: Path,
                 current = None
             elif FAIL_MARKER in line:
                 problems.append(line.split(FAIL_MARKER, 1)[1].strip())
+            elif step and current and (text := progress_text(line)):
+                step(text)
         proc.wait()
     return out
 
@@ -152,16 +167,21 @@ def _progress(text: str) -> Iterator[Callable[[str], None]]:
         yield lambda step: status.update(step)
 
 
-def _dag_reporter(total: int, update: Callable[[str], None]
-                  ) -> tuple[Callable[[str], None], Callable[[str, str, list[str]], None]]:
-    """``(started, finished)`` callbacks of :func:`run_dags`: the spinner names the running
-    DAG, and each DAG's ``✓``/``✗`` line is printed as it finishes, with its time."""
+def _dag_reporter(total: int, update: Callable[[str], None]) -> tuple[
+        Callable[[str], None], Callable[[str, str, list[str]], None], Callable[[str], None]]:
+    """``(started, finished, step)`` callbacks of :func:`run_dags`: the spinner names the
+    running DAG and its tasks' latest progress (feed or dataset, stage, rows so far), and each
+    DAG's ``✓``/``✗`` line is printed as it finishes, with its time."""
     started_at: dict[str, float] = {}
 
     def started(dag_id: str) -> None:
         """The spinner names the DAG now running."""
         started_at[dag_id] = time.monotonic()
         update(f"Airflow: DAG {dag_id} (dag.test, {len(started_at)}/{total})…")
+
+    def step(text: str) -> None:
+        """The spinner (a line, off a terminal) names the running task's progress."""
+        update(f"Airflow {len(started_at)}/{total}: {text}")
 
     def finished(dag_id: str, state: str, problems: list[str]) -> None:
         """The DAG's line, its time and its problems, now."""
@@ -173,7 +193,7 @@ def _dag_reporter(total: int, update: Callable[[str], None]
 
             _err().print(Text("  ✗ ", style="red").append(p))
 
-    return started, finished
+    return started, finished, step
 
 
 def _generate(settings: Settings, persons: int, seed: int) -> None:

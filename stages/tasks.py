@@ -6,15 +6,22 @@ functions, never when a DAG file is parsed.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
+from kernel.errors import PROBLEMS_XCOM_KEY
 from kernel.twid import TAIPEI as TAIPEI  # re-exported: the DAGs and the CLI use them here
 from kernel.twid import today as today
 
+PROGRESS_MARKER = "lakehouse progress: "
+"""What starts a progress line in a task's log (which feed or dataset, which stage, rows so
+far): ``make demo`` shows them as its tasks run (its runner reads them from the output)."""
 
-class StageFailed(RuntimeError):
-    """A stage or a publish reported problems; the message has one line per problem."""
+
+def progress(text: str) -> None:
+    """Log one progress line (``lakehouse progress: <text>``) at INFO: names and counts only."""
+    logging.getLogger("lakehouse").info("%s%s", PROGRESS_MARKER, text)
 
 
 def airflow_parent(context: Any) -> tuple[str, str] | None:
@@ -56,12 +63,15 @@ def run_stage(
     feed: str, stage: str, run_id: str | None = None,
     airflow_task: tuple[str, str] | None = None, parent: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run one stage (land, bronze or silver) of a feed; returns its summary."""
+    """Run one stage (land, bronze or silver) of a feed; returns its summary. A progress line
+    is logged as it starts and as it ends (:func:`progress`)."""
     from kernel import contracts
     from stages import feed as feed_stages
 
     ctx = _context(run_id, airflow_task, parent)
+    progress(f"{feed} {stage}…")
     result = feed_stages.run_stage(ctx, contracts.feed(feed), stage)
+    progress(f"{feed} {stage}: {result.batches} batch(es), {result.rows:,} rows")
     return dict(result.as_dict())
 
 
@@ -69,12 +79,16 @@ def publish_dataset(
     name: str, run_id: str | None = None, snapshot_date: date | None = None,
     airflow_task: tuple[str, str] | None = None, parent: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Publish one dataset; returns its summary (status published, up_to_date or refused)."""
+    """Publish one dataset; returns its summary (status published, up_to_date or refused). A
+    progress line is logged as it starts and as it ends (:func:`progress`)."""
     from kernel import contracts
     from stages.publish import publish
 
     ctx = _context(run_id, airflow_task, parent)
+    progress(f"{name} publish: building the candidate and passing its gates…")
     result = publish(ctx, contracts.dataset(name), snapshot_date or today())
+    version = "" if result.version is None else f" version {result.version},"
+    progress(f"{name} publish: {result.status},{version} {result.rows:,} rows")
     return dict(result.as_dict())
 
 
@@ -91,8 +105,22 @@ def write_quality_report(run_id: str) -> str | None:
     return str(page)
 
 
-def raise_for_problems(summaries: list[dict[str, Any]]) -> None:
-    """Fail (one line per problem) if any summary reports a problem."""
-    problems = [p for s in summaries if s for p in s.get("problems", [])]
-    if problems:
-        raise StageFailed("\n".join(problems))
+def announce_problems(summaries: list[dict[str, Any]]) -> list[str]:
+    """The problem lines of the summaries (as ``lakehouse run`` prints them), each logged at
+    once as an error: called first in a task, they are the first lines of its log."""
+    lines = [p for s in summaries if s for p in s.get("problems", [])]
+    for line in lines:
+        logging.getLogger("lakehouse").error("%s", line)
+    return lines
+
+
+def fail_on_problems(context: Any, lines: list[str]) -> None:
+    """Fail the Airflow task with ``lines`` (one per problem; nothing when there are none),
+    not retried: a refusal is not transient. The lines are left in XCom
+    (:data:`~kernel.errors.PROBLEMS_XCOM_KEY`) for the run's note."""
+    if not lines:
+        return
+    from airflow.sdk.exceptions import AirflowFailException
+
+    context["ti"].xcom_push(key=PROBLEMS_XCOM_KEY, value=lines)
+    raise AirflowFailException("\n".join(lines))

@@ -38,6 +38,8 @@ SLOW_FIRST = (
     "tests/stages/test_pipeline.py",
     "tests/cli/test_entry_point.py",
     "tests/quality/test_report.py",
+    "tests/console/test_app.py",
+    "tests/console/test_browser.py",
 )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("cli", "services", "stages", "jobs", "pull", "quality", "masking", "lineage",
+PACKAGES = ("cli", "console", "services", "stages", "jobs", "pull", "quality", "masking", "lineage",
             "analytics", "kernel", "audit", "sandbox", "bench", "dags", "mutation",
             "tests")  # fmt: skip
 """The packages whose modules the rules apply to."""

@@ -40,6 +40,20 @@ def test_tags_owner_retries(dagbag):
                 assert t.retries >= 1, (dag_id, t.task_id)
 
 
+def test_docs_and_tags_come_from_the_contracts(dagbag):
+    from kernel.contracts import docs
+
+    for fc in contracts.feeds():
+        dag = dagbag.dags[fc.name]
+        assert dag.doc_md == docs.feed_doc_md(fc)
+        assert set(dag.tags) == set(docs.feed_tags(fc))
+    for dc in contracts.datasets():
+        dag = dagbag.dags[f"publish.{dc.table}"]
+        assert dag.doc_md == docs.dataset_doc_md(dc)
+        assert f"zone:{dc.zone}" in dag.tags
+        assert {f"agency:{contracts.feed(i).agency}" for i in dc.inputs} <= set(dag.tags)
+
+
 def test_feed_dag_shape_and_assets(dagbag):
     for fc in contracts.feeds():
         dag = dagbag.dags[fc.name]

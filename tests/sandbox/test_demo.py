@@ -36,9 +36,11 @@ def test_the_last_daily_delivery_is_today() -> None:
 
 def test_each_dag_s_line_is_printed_as_it_finishes(capsys: pytest.CaptureFixture[str]) -> None:
     steps: list[str] = []
-    started, finished = demo._dag_reporter(2, steps.append)
+    started, finished, step = demo._dag_reporter(2, steps.append)
     started("moi.household_registry")
     assert steps == ["Airflow: DAG moi.household_registry (dag.test, 1/2)…"]
+    step("moi.household_registry bronze: 2 batch(es), 4,000 rows")
+    assert steps[-1] == "Airflow 1/2: moi.household_registry bronze: 2 batch(es), 4,000 rows"
     finished("moi.household_registry", "success", [])
     out, err = capsys.readouterr()
     assert out.startswith("✓ DAG moi.household_registry: success (") and out.endswith(" s)\n")
@@ -49,6 +51,18 @@ def test_each_dag_s_line_is_printed_as_it_finishes(capsys: pytest.CaptureFixture
     assert out.startswith("✗ DAG publish.person_coverage: failed (")
     assert err == "  ✗ gold.person_coverage: -: leak gate [x]\n"  # brackets kept, not markup
     assert steps[-1] == "Airflow: DAG publish.person_coverage (dag.test, 2/2)…"
+
+
+def test_a_tasks_progress_line_is_read_from_the_runners_output() -> None:
+    """The text after the marker, the log's decoration (logger, location) dropped."""
+    from stages.tasks import PROGRESS_MARKER
+
+    line = (f"2026-12-05T21:20:24.003944Z [info     ] {PROGRESS_MARKER}moi.household_registry "
+            "bronze: 1 batch(es), 61 rows [lakehouse] loc=tasks.py:70\n")
+    assert demo.progress_text(line) == "moi.household_registry bronze: 1 batch(es), 61 rows"
+    assert demo.progress_text(f"{PROGRESS_MARKER}gold.person_coverage publish…") == (
+        "gold.person_coverage publish…")
+    assert demo.progress_text("2026-12-05T21:20:24Z [info     ] Task started") is None
 
 
 def test_progress_is_a_line_per_step_when_not_on_a_terminal(

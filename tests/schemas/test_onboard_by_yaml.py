@@ -163,6 +163,6 @@ def test_the_dag_factory_builds_the_new_feeds_dag(
     assert dag.dag_id == NAME and dag.schedule == "@weekly"
     assert [t.task_id for t in dag.topological_sort()] == ["land", "bronze", "silver", "check"]
     assert [a.name for a in dag.get_task("silver").outlets] == [f"silver.{ENTITY}"]
-    assert set(dag.tags) == {"feed", "moe", "weekly"}
+    assert set(dag.tags) == {"feed", "agency:moe", "zone:silver", "weekly"}
     assert dag.default_args["owner"] == "moe-data-steward"
     assert dt.datetime(2024, 1, 1) <= dag.start_date.replace(tzinfo=None)
