@@ -43,7 +43,7 @@ def _names(first: str, longest: int, ends: str) -> str:
 _DISTRICT: Final = _names(f"[{CJK}]", 3, "[鄉鎮市區]")
 _DISTRICT_FREE: Final = _names(_PLACE, 3, "[鄉鎮市區]")
 _NEIGHBOURHOOD: Final = r"(?:(?:[0-9]+|[一二三四五六七八九十]+)鄰)"
-_VILLAGE: Final = rf"(?:{_names(f'[{CJK}]', 3, '[村里]')}{_NEIGHBOURHOOD}?|{_NEIGHBOURHOOD})"
+_VILLAGE: Final = rf"(?:{_names(f'[{CJK}]', 5, '[村里]')}{_NEIGHBOURHOOD}?|{_NEIGHBOURHOOD})"
 _VILLAGE_FREE: Final = rf"(?:{_names(_PLACE, 3, '[村里]')}{_NEIGHBOURHOOD}?)"
 _SECTION: Final = rf"(?:[東西南北]?{_NUM}段)?"
 _ROAD: Final = "(?:" + _names(f"[{CJK}]", 6, "(?:路|街|大道)") + _SECTION + ")"
@@ -64,10 +64,11 @@ _ADDRESS_RE: Final = re.compile(
     rf"|{_ROAD_FREE})"
     rf"{_NUMBER}"
 )
-# A village without a number (rural addresses end there): led by a county and a district, or
+# A village without a number (rural addresses end there; aboriginal village names run to five
+# characters: ``達卡努瓦里``): led by a county and a district, or
 # by a district with the neighbourhood (``秀林鄉富世村3鄰``).
 _VILLAGE_ONLY_RE: Final = re.compile(
-    rf"{_COUNTY}{_DISTRICT}{_names(f'[{CJK}]', 3, '[村里]')}{_NEIGHBOURHOOD}?"
+    rf"{_COUNTY}{_DISTRICT}{_names(f'[{CJK}]', 5, '[村里]')}{_NEIGHBOURHOOD}?"
     rf"|{_DISTRICT_FREE}{_names(f'[{CJK}]', 3, '[村里]')}{_NEIGHBOURHOOD}"
 )
 # A road without its number, led by a county and a district (``高雄市三民區建工路``): an address

@@ -37,9 +37,11 @@ _LABEL: Final = (
     r"(?:[\s]?(?:ID|Id|id|帳號|账号|帳戶|號|号|名稱|用戶名|username|user ?name))?"
     r"(?:[\s]?(?:是|為|为))?[\s]?[:：=]?[\s]?[「『\"'(（]?"
 )
-# Latin cues must not sit inside a Latin word (``online``, ``BIG``).
+# Latin cues must not sit inside a Latin word (``online``, ``BIG``); a cue in capitals may be
+# glued to a word before it (``Dewi SusantiLINE：dewi_s0815``).
 _CUE: Final = (
-    r"(?<![A-Za-z])(?=[" + "".join(sorted({re.escape(c[0]) for c in HANDLE_CUES})) + "])(?:"
+    r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]{2}))(?=["
+    + "".join(sorted({re.escape(c[0]) for c in HANDLE_CUES})) + "])(?:"
     + "|".join(sorted((re.escape(c) for c in HANDLE_CUES), key=len, reverse=True))
     + r")(?![a-z])"
 )

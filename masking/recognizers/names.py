@@ -10,7 +10,11 @@ Contract of :class:`TwPersonRecognizer`, each finding a name:
   one or two characters), a transliterated or aboriginal name with a middle dot
   (``麥可‧強森``, ``瓦歷斯·諾幹``), or a name in Latin letters (``Maria Santos``);
   after a cue, also a word jieba's dictionary tags as a name, or an aboriginal name written
-  with a space (``巴奈 庫穗``); after a preposition (``和``, ``找``) a full Chinese name only;
+  with a space (``巴奈 庫穗``), a Japanese name (``日籍佐藤健一``), or a name of three
+  characters with a weak surname whose given name is made of given-name characters
+  (``母親谷秀蘭``); after a preposition (``和``, ``找``, ``叫``) a full Chinese name only; the
+  cues (:mod:`.namecues`) include intermediaries, officials, relations and nationalities
+  (``仲介``, ``社工``, ``里幹事``, ``越南籍``);
 - before a word of :data:`CUES_AFTER` (``先生``, ``小姐``, ``阿嬤``, ``來電``) or a title
   (``科長``): a Chinese name with its given name (``王先生`` and ``黃專員`` are no name); before
   a verb of speech or a possessive (``說``, ``的先生``) a full name after a boundary;
@@ -18,9 +22,14 @@ Contract of :class:`TwPersonRecognizer`, each finding a name:
   or another non-Chinese character, before punctuation or a particle: ``，陳依婷，``), a name
   with a compound surname anywhere, a transliterated name with a middle dot anywhere, two to
   five capitalised Latin words anywhere (``Nguyen Thi Lan``, not words of organisations);
+- an aboriginal name with a space standing on its own before a cue or punctuation
+  (``巴奈 庫穗來電``); a name quoted after a correction (``錯成「洗淑惠」``);
 - following any name found so, after ``、``, ``及``, ``與``, ``和`` or a comma;
 - when :data:`USE_STATISTICAL` is true, the names jieba segments where a surname is left that no
-  rule explained (:mod:`.statnames`), checked against the surname list and the common words.
+  rule explained (:mod:`.statnames`), checked against the surname list and the common words;
+  there also a surname followed by two given-name characters
+  (:data:`~masking.recognizers.words.GIVEN_NAME_CHARS`) where jieba's segmentation leaves room
+  for a name (``經查葛美華已於``), not among financial numerals, not with a verb as given name.
 
 A surname of :data:`~masking.recognizers.surnames.WEAK_SURNAMES` (``於``, ``同``) counts only
 before an honorific; a candidate that starts with a common word (``高雄``, ``金額``,
@@ -43,6 +52,11 @@ from masking.recognizers.base import (
     cjk_class_without,
     fold,
 )
+from masking.recognizers.namecues import CUES_AFTER, CUES_BEFORE, HONORIFICS
+from masking.recognizers.namecues import NAME_STOP as _NAME_STOP
+from masking.recognizers.namecues import PREPOSITIONS as _PREPOSITIONS
+from masking.recognizers.namecues import TITLES as _TITLES
+from masking.recognizers.namecues import VERBS_AFTER as _VERBS_AFTER
 from masking.recognizers.statnames import NAME_TAGS, statistical_names, word_tags
 from masking.recognizers.surnames import (
     COMMON_SURNAMES,
@@ -51,7 +65,7 @@ from masking.recognizers.surnames import (
     SURNAMES,
     surname_at,
 )
-from masking.recognizers.words import NOT_LATIN_WORDS
+from masking.recognizers.words import GIVEN_NAME_CHARS, JAPANESE_SURNAMES, NOT_LATIN_WORDS
 from masking.recognizers.words import NOT_NAMES as _NOT_NAMES
 
 __all__ = [
@@ -68,75 +82,6 @@ __all__ = [
 USE_STATISTICAL: Final = True
 """Whether :class:`TwPersonRecognizer` adds the names of the statistical tagger (see
 ``masking/README.md`` for the measurement that decided it)."""
-
-# --------------------------------------------------------------------------------------------
-# Cues.
-
-_KIN: Final = (
-    "子", "女", "妻", "夫", "父", "母", "配偶", "長子", "次子", "三子", "長女", "次女", "三女",
-    "養子", "養女", "兄", "弟", "姊", "姐", "妹", "孫", "孫子", "孫女", "外孫", "外孫女", "媳",
-    "媳婦", "女婿", "祖父", "祖母", "外祖父", "外祖母", "叔", "伯", "舅", "姨", "姑", "姪", "外甥",
-    "前妻", "前夫", "繼子", "繼女", "繼父", "繼母", "岳父", "岳母", "兒子", "女兒", "先生",
-    "太太", "丈夫", "父親", "母親", "哥哥", "弟弟", "姊姊", "姐姐", "妹妹", "胞兄", "胞弟",
-    "胞姊", "胞妹", "遺孀", "遺屬", "繼承人", "代理人", "法定代理人", "監護人", "同居人",
-)  # fmt: skip
-"""Kinship and representation words: after ``之`` or ``其`` they lead a name (``申請人之子``)."""
-_RELATIONAL: Final = tuple(p + k for k in _KIN for p in ("之", "其"))
-
-CUES_BEFORE: Final = tuple(dict.fromkeys((
-    "受款人", "申請人", "被保險人", "經辦人員", "經辦人", "承辦人員", "經辦", "辦理人",
-    "受益人", "領款人", "請領人", "聯絡人", "連絡人", "代理人", "法定代理人", "監護人",
-    "繼承人", "遺屬", "家屬", "配偶", "本人", "戶長", "案主", "當事人", "承辦人", "簽收人",
-    "收件人", "父親", "母親", "兒子", "女兒", "長子", "次子", "長女", "次女", "養子", "養女",
-    "胞兄", "胞弟", "胞姊", "胞妹", "姓名", "受託人", "委託人", "負責人", "祖父", "祖母", "孫子",
-    "孫女", "同居人", "前配偶", "戶名", "帳戶名稱", "存戶", "存款人", "收款人", "匯款人",
-    "立書人", "切結人", "具結人", "見證人", "保證人", "陳情人", "申訴人", "檢舉人", "報案人",
-    "來電者", "來電人", "通報人", "遺孀", "遺眷", "亡者", "死者", "往生者", "被繼承人",
-    "扶養人", "受扶養人", "受監護人", "輔助人", "受輔助人", "代領人", "代辦人", "委任人",
-    "受任人", "親屬", "承租人", "出租人", "房東", "看護", "外籍看護", "外籍配偶", "新住民",
-    "案父", "案母", "案妻", "案夫", "案子", "案女", "名字", "本名", "原名", "改名為", "更名為",
-    "英文名", "護照姓名", "丈夫", "哥哥", "弟弟", "姊姊", "姐姐", "妹妹", "外孫", "媳婦", "女婿",
-    "岳父", "岳母", "婆婆", "公公", "阿公", "阿嬤", "伯父", "叔叔", "舅舅", "姑姑", "同事",
-    "友人", "鄰居", "里長", "經手人", "代收人", "民眾", "員工", "外籍員工", "翻譯", "自稱",
-    "臨櫃者", "義務人", "債務人", "雇主", "僱主", "子女", "漢名", "爸爸", "媽媽", "太太", "老公",
-    "老婆", "通知", "轉告", "告知", "聯繫", "找", "函查", "轉來", "受理", "退回", "協助",
-    "收件", "寄給", "交給", "轉交", "夫", "妻", "父", "母", "代",
-    *_RELATIONAL, *("代" + k for k in _KIN),
-)))  # fmt: skip
-"""Words directly before a name (``受款人王小明``, ``戶名：林美玲``, ``申請人之子王大明``)."""
-HONORIFICS: Final = (
-    "先生", "小姐", "女士", "太太", "君", "夫人", "阿嬤", "阿媽", "阿公", "阿伯", "阿姨", "伯伯",
-    "媽媽", "爸爸", "老先生", "老太太", "奶奶", "爺爺", "同學", "伯", "嬸", "叔", "姨",
-)  # fmt: skip
-"""Honorifics: after a full name they confirm it (``林美玲女士``); after a surname alone they
-make a form of address, no name (``王先生``)."""
-_VERBS_AFTER: Final = (
-    "說", "稱", "講", "打來", "打電話", "的先生", "的太太", "的兒子", "的女兒", "的父親",
-    "的母親", "的配偶", "的媽媽", "的爸爸", "的雇主", "的仲介", "的家屬", "的帳戶", "的薪資",
-    "的申請",
-)  # fmt: skip
-"""Verbs and possessives after a full name of three or four characters (``莫文華說``), the name
-standing after a boundary (not a Chinese character, or a preposition)."""
-_PREPOSITIONS: Final = ("和", "跟", "與", "找", "給", "向", "由", "請", "讓", "幫", "替", "陪")
-"""Words before a name that lead it only with a full name (not part of the prefilter's cues)."""
-CUES_AFTER: Final = (
-    *HONORIFICS, "之子", "之女", "之妻", "之夫", "之父", "之母", "之配偶", "之遺屬", "之繼承人",
-    "之代理人", "本人", "來電", "來函", "來信", "表示", "詢問", "反映", "親自",
-)  # fmt: skip
-"""Words directly after a name (``王小明先生``, ``陳大文之配偶``)."""
-_TITLES: Final = (
-    "先生", "小姐", "女士", "太太", "媽媽", "阿姨", "伯伯", "老師", "經理", "主任", "專員",
-    "科員", "科長", "組長", "課長", "股長", "襄理", "處長", "局長", "站長", "辦事員", "書記",
-    "技士", "醫師", "律師", "護理師", "社工", "里長", "村長", "議員", "代表", "同學", "老闆",
-    "董事長", "總經理", "夫人", "阿嬤", "阿媽", "阿公", "阿伯", "爸爸", "老先生", "老太太",
-    "奶奶", "爺爺", "君", "姓", "氏",
-)  # fmt: skip
-"""Words after a surname that make it a form of address, not a name (``黃專員``)."""
-# Characters that end a given name: particles and verbs that follow a name in remarks.
-_NAME_STOP: Final = frozenset(
-    "來電於在已未的是為和與及等因稱表申請領之到至住說要改欲需將係即也了有無不並再又今另自親本"
-    "持簽或向從均仍尚以經由被把給對跟都就才所亦並、，。：:；;（）()［］「」『』〔〕【】"
-)
 
 _LOOSE_BEFORE: Final = r"(?:[:：]|\s|為|是|即|係|改為|更正為|乃)?\s?[(（「『〔]?\s?"
 
@@ -166,7 +111,7 @@ _LATIN_WORD: Final = r"[A-Z](?:[a-zà-ÿ'\-]*[a-zà-ÿ]|[A-Z]+)(?:-[A-Za-zà-ÿ]
 _LATIN_FREE_RE: Final = re.compile(
     rf"(?<![A-Za-z0-9@._\-]){_LATIN_WORD}(?:[{_DOT}]{_LATIN_WORD})+(?![A-Za-z0-9@])"
     rf"|(?<![A-Za-z0-9@._\-]){_LATIN_WORD}(?: (?:{_LATIN_PARTICLES} )?{_LATIN_WORD}){{1,4}}"
-    r"(?![A-Za-z0-9@.]?[A-Za-z0-9@])"
+    r"(?:(?<=[a-z])(?=[A-Z]{2})|(?![A-Za-z0-9@.]?[A-Za-z0-9@]))"  # SusantiLINE: a cue glued
 )
 
 _NOT_LATIN_LOWER: Final = frozenset(w.lower() for w in NOT_LATIN_WORDS)
@@ -177,7 +122,7 @@ _NOT_LATIN_NAMES: Final = frozenset(
 # What follows the name of an organisation, not of a person (``金寶有限公司``).
 _ORGANISATION: Final = re.compile(
     "有限公司|股份|公司|企業|實業|商行|銀行|工廠|工業|商店|醫院|診所|事務所|協會|學校|國小|國中|"
-    "行|社|號|廠|店|局|處|所|署|部|會|院|館|園|堂"
+    "行|社|號|廠|店|局|處|所(?![請述稱言說提有得需屬在以])|署|部|會|院|館|園|堂"
 )
 _THREE_ONLY: Final = frozenset(("伯", "嬸", "叔", "姨", *_VERBS_AFTER))
 _HONORIFIC_SET: Final = frozenset(HONORIFICS) | frozenset(_TITLES)
@@ -227,13 +172,15 @@ def chinese_name(text: str, pos: int, strong_only: bool = True) -> str | None:
         return None
     word = run.group()[:6]
     surname = surname_at(word)
-    if surname is None or (strong_only and len(surname) == 1 and surname not in STRONG_SURNAMES):
+    if surname is None:
         return None
     rest = word[len(surname) :]
     if len(surname) == 1 and rest[:1] == "氏" and len(rest) >= 2:
-        vietnamese = _trim(surname + "氏", rest[1:])
+        vietnamese = _trim(surname + "氏", rest[1:])  # 氏 is the second signal: 武氏玉蘭
         if vietnamese:
             return vietnamese
+    if strong_only and len(surname) == 1 and surname not in STRONG_SURNAMES:
+        return None
     if (len(surname) == 1 and len(rest) >= 3 and rest[0] in COMMON_SURNAMES
             and _given_ok(rest[1:3]) and not set(rest[1:3]) & _NAME_STOP
             and _followed_by_cue(text, pos + 4)):  # fmt: skip
@@ -258,6 +205,17 @@ def _dotted_name(text: str, pos: int) -> str | None:
             tail = tail[:i]
             break
     return name[: last + 1] + tail if tail else None
+
+
+def _weak_name(text: str, pos: int) -> str | None:
+    """A name of three characters with a weak surname (``谷秀蘭``, ``荊建豪``), used only next
+    to a cue: its given name must be made of given-name characters and the surname with the
+    next character no word of jieba's dictionary (``安心``)."""
+    name = chinese_name(text, pos, strong_only=False)
+    if (name is None or len(name) != 3 or not set(name[1:]) <= GIVEN_NAME_CHARS
+            or word_tags().get(name[:2], "nr") not in NAME_TAGS):  # fmt: skip
+        return None
+    return name
 
 
 def _latin_name(text: str, pos: int) -> str | None:
@@ -290,8 +248,23 @@ def name_in(text: str, pos: int, strong_only: bool = True) -> str | None:
     latin = _LATIN_FREE_RE.match(text, pos)
     if latin is not None:
         return latin.group()
-    return (_dotted_name(text, pos) or chinese_name(text, pos, strong_only)
-            or _latin_name(text, pos) or _spaced_name(text, pos))  # fmt: skip
+    return (_dotted_name(text, pos) or japanese_name(text, pos)
+            or chinese_name(text, pos, strong_only) or _latin_name(text, pos)
+            or _spaced_name(text, pos))  # fmt: skip
+
+
+def japanese_name(text: str, pos: int) -> str | None:
+    """A Japanese name starting ``text`` at ``pos``: a surname of
+    :data:`~masking.recognizers.words.JAPANESE_SURNAMES` and a given name of one or two
+    characters, cut at a particle (``佐藤健一``), or ``None``."""
+    for length in (3, 2):
+        surname = text[pos : pos + length]
+        if surname in JAPANESE_SURNAMES and len(surname) == length:
+            given = text[pos + length : pos + length + 2]
+            given = given[: next((i for i, c in enumerate(given) if c in _NAME_STOP
+                                  or not _CJK_CHAR.match(c)), len(given))]  # fmt: skip
+            return surname + given if given and not given.startswith(_TITLES) else None
+    return None
 
 
 _SPACED_RE: Final = re.compile(rf"([{CJK}]{{2,3}})[ \u3000]([{CJK}]{{2,4}})")
@@ -312,10 +285,49 @@ def _spaced_name(text: str, pos: int) -> str | None:
     if not 2 <= len(second) <= 3 or any(c in _NAME_STOP for c in first):
         return None
     tab = word_tags()
-    if any(p in tab or p in _NOT_NAMES for p in (first, second)):
+    if any(tab.get(p, "nr") not in NAME_TAGS or p in _NOT_NAMES for p in (first, second)):
         return None
     return f"{first}{text[pos + len(first)]}{second}"
 
+
+
+_SPACED_END: Final = frozenset("，、,。：:；;請(（")
+
+
+def _spaced_names(folded: str) -> Iterator[tuple[int, int]]:
+    """Aboriginal names written with a space standing on their own: at the start of the text or
+    after punctuation, before a cue, a verb or a particle (``巴奈 庫穗來電``,
+    ``，吉娃斯 巴萬請人代打``)."""
+    if " " not in folded:
+        return
+    for m in _SPACED_RE.finditer(folded):
+        start = m.start()
+        if start > 0 and folded[start - 1] not in _ENCLOSING and folded[start - 1] not in "。！？":
+            continue  # only at the start or after punctuation (not after ``1,254,857``)
+        name = _spaced_name(folded, start)
+        if name is None:
+            continue
+        end = start + len(name)
+        if any(t in name for t in ("先生", "小姐", "女士", "太太")):
+            continue  # 林小姐 補存摺
+        if end == len(folded) or _AFTER_RE.match(folded, end) or folded[end] in _SPACED_END:
+            yield start, end
+
+
+# Misspelt names quoted after a correction: ``姓名打錯成「洗淑惠」``, ``誤植為『王小民』``.
+_MISSPELT_RE: Final = re.compile(
+    r"(?:錯成|誤植為|誤植成|誤繕為|誤寫為|誤寫成|寫成|打成|登錄為|登記為|誤為)"
+    rf"\s?[「『\"'(（]([{CJK}]{{2,4}})[」』\"')）]"
+)
+
+
+def _misspelt_names(folded: str) -> Iterator[tuple[int, int]]:
+    """A name quoted after a correction (``錯成「洗淑惠」``): its first character need not be a
+    surname (the typo may hit it)."""
+    for m in _MISSPELT_RE.finditer(folded):
+        word = m.group(1)
+        if word not in _NOT_NAMES and word not in word_tags() and len(word) >= 3:
+            yield m.start(1), m.end(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,12 +338,16 @@ def _cued_names(folded: str) -> Iterator[tuple[int, int]]:
     """Names after a cue of :data:`CUES_BEFORE`, and the names enumerated after them."""
     for m in _CUE_BEFORE_RE.finditer(folded):
         start = m.end()
+        following = _CUE_BEFORE_RE.match(folded, start)
+        if following is not None and len(following.group()) >= 2:
+            continue  # another cue follows (由房東柴啟文): the name is found after it
         if m.group().rstrip() in _PREPOSITIONS:  # only a full Chinese name (和傅志豪講好)
-            name = chinese_name(folded, start)
+            name = chinese_name(folded, start) or _weak_name(folded, start)
             if not name or len(name) < 3:
                 continue
         else:
-            name = name_in(folded, start) or _tagged_name(folded, start)
+            name = name_in(folded, start) or _tagged_name(folded, start) or _weak_name(
+                folded, start)
         while name:
             yield start, start + len(name)
             joiner = _JOINERS.match(folded, start + len(name))
@@ -422,12 +438,19 @@ def _bounded_names(folded: str) -> Iterator[tuple[int, int]]:
 def _plausible_statistical(folded: str, start: int, end: int, tab: dict[str, str]) -> bool:
     """False for a statistical candidate whose surname ends the word before it (``年金少``:
     ``年金`` is a word), that follows a digit (``第1項規定``), or that ends like an organisation
-    (``衛福部``, ``管理室``)."""
+    (``衛福部``, ``管理室``), that sits among financial numerals (``參仟肆佰伍拾陸元``) or whose
+given name is a verb of the dictionary (``金計算``)."""
     if start > 0 and (folded[start - 1 : start + 1] in tab or folded[start - 1].isdigit()):
         return False
+    if not set(folded[start + 1 : end]) & GIVEN_NAME_CHARS:
+        return False  # no character of a given name: 金計算
+    around = folded[max(0, start - 1) : end + 1]
+    if len(set(around) & _NUMERALS) >= 2 or tab.get(folded[start + 1 : end], "")[:1] == "v":
+        return False  # 壹拾貳萬參仟, 陸元整; a verb as given name: 一次金計算
     return folded[end - 1] not in _ORG_ENDS and not _ORGANISATION.match(folded, end)
 
 
+_NUMERALS: Final = frozenset("壹貳參肆伍陸柒捌玖拾佰仟萬億元整零")
 _ORG_ENDS: Final = frozenset("部局處署會院所科室組課網站廳府館校系")
 
 
@@ -453,6 +476,8 @@ class TwPersonRecognizer(TaiwanRecognizer):
             (_dotted_names(folded), 0.6),
             (_latin_free_names(folded), 0.7),
             (_bounded_names(folded), 0.6),
+            (_spaced_names(folded), 0.6),
+            (_misspelt_names(folded), 0.6),
         ):
             for span in spans:
                 found.setdefault(span, score)
@@ -522,13 +547,19 @@ def _statistical(folded: str, covered: list[tuple[int, int]]) -> Iterator[tuple[
         return
     runs = [(m.start(), m.end()) for m in _CJK_RUN.finditer(folded)]
     tab = word_tags()
+    seen: set[tuple[int, int]] = set()
     for lo, hi in runs:
         if not any(lo <= i < hi for i in open_at):
             continue
-        for s, e in statistical_names(folded[lo:hi]):
+        # Where jieba has no name-like word, a name only with given-name characters.
+        starts = [i - lo for i in open_at if lo <= i < hi
+                  and set(folded[i + 1 : i + 3]) <= GIVEN_NAME_CHARS]  # fmt: skip
+        for s, e in statistical_names(folded[lo:hi], starts):
             start, end = lo + s, lo + e
             if (end - start >= 3 and chinese_name(folded, start) == folded[start:end]
-                    and _plausible_statistical(folded, start, end, tab)):  # fmt: skip
+                    and _plausible_statistical(folded, start, end, tab)
+                    and (start, end) not in seen):  # fmt: skip
+                seen.add((start, end))
                 yield start, end
 
 

@@ -18,13 +18,15 @@ from masking.recognizers.base import CJK, fold
 from masking.recognizers.handles import HANDLE_CUES
 from masking.recognizers.names import CUES_AFTER, CUES_BEFORE
 from masking.recognizers.surnames import COMMON_SURNAMES, COMPOUND_SURNAMES, STRONG_SURNAMES
+from masking.recognizers.words import MORE_PREPOSITIONS
 
 PREFILTER: Final[re.Pattern[str]] = re.compile(
     r"[0-9０-９](?:[\s\-－().（）．]{0,2}[0-9０-９]){6,}"
     r"|[@＠﹫]"
-    r"|[號号鄰]|郵政"
+    r"|[號号鄰]|郵政|錯成|誤植|誤繕|誤寫|寫成|打成"
     r"|[鄉鎮區][" + CJK + r"]{1,3}[村里]|[鄉鎮市區][" + CJK + r"]{1,6}(?:路|街|大道)"
-    r"|" + "|".join(sorted(set(CUES_BEFORE + CUES_AFTER), key=len, reverse=True))
+    r"|" + "|".join(sorted(set(CUES_BEFORE + CUES_AFTER + MORE_PREPOSITIONS), key=len,
+                           reverse=True))
     + r"|(?:" + "|".join(sorted(set(HANDLE_CUES) | {fullwidth(c) for c in HANDLE_CUES},
                                 key=len, reverse=True))
     + r")[^\n]{0,12}[A-Za-z0-9@Ａ-Ｚａ-ｚ０-９＠]"
@@ -32,8 +34,7 @@ PREFILTER: Final[re.Pattern[str]] = re.compile(
     + r"|" + "|".join(sorted(COMPOUND_SURNAMES))
     + r"|(?:^|[，、：:；;(（「『\s])[" + "".join(sorted(COMMON_SURNAMES)) + r"][" + CJK + r"]{1,2}"
     + r"(?:[，、,。；;)）」』\s]|$)"
-    + r"|(?:^|[^" + CJK + r"]|[和跟與找向給對告請由讓幫替陪說稱])"
-    + r"[" + "".join(sorted(STRONG_SURNAMES)) + r"][" + CJK + r"]{2}"
+    + r"|[" + "".join(sorted(STRONG_SURNAMES)) + r"][" + CJK + r"]{2}"
 )
 """Matches every text that could hold a finding: 7+ digits (with separators), ``@``, ``號``
 (every address has one), ``鄰``, ``郵政``, a village or a road after a district (addresses

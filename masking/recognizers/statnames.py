@@ -5,7 +5,11 @@ Contract: :func:`statistical_names` returns the spans of the text that jieba seg
 name-like word: a word tagged ``nr``/``nrt``/``nrfg`` in jieba's dictionary, or a word unknown
 to the dictionary (the HMM's new words, which in remarks are mostly names), or a one-character
 word followed by a word of one or two characters tagged as a name, noun or adjective, or unknown
-(``陳`` + ``美玲``). The caller decides which of them are names (a
+(``陳`` + ``美玲``), or a two-character name-like word followed by a one-character word (``尤佳`` +
+``玲``). :func:`open_names` returns the three-character spans starting at given positions (the
+surnames no rule explained) that jieba's segmentation does not contradict: no dictionary word
+(other than a name) crosses their edges or starts with their surname (``電溫美鳳告知``: 溫美鳳,
+but not ``提高效率``, ``金額``). The caller decides which of them are names (a
 surname must start them, see :mod:`.names`). jieba and its dictionary (about a second) are loaded
 on first use, once per process, under a lock; nothing is downloaded or written outside jieba's
 cache file in the temporary directory.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 NAME_TAGS: Final = frozenset({"nr", "nrt", "nrfg"})
@@ -24,6 +28,9 @@ NAME_TAGS: Final = frozenset({"nr", "nrt", "nrfg"})
 _GIVEN_TAGS: Final = ("nr", "n", "a")
 """Tags a given name can carry in jieba's dictionary (names, nouns, adjectives: ``志豪`` is
 ``n``); a word unknown to the dictionary counts as a noun."""
+_NOT_GIVEN: Final = frozenset("vdpcurmqft")
+"""First letters of the tags of words that are no given name (verbs, adverbs, prepositions,
+conjunctions, particles, pronouns, numerals, measure words, locations, times: ``告知``)."""
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {}
 
@@ -58,12 +65,12 @@ def _name_like(word: str, tab: dict[str, str]) -> bool:
     return tag is None or tag in NAME_TAGS
 
 
-def statistical_names(text: str) -> list[tuple[int, int]]:
+def statistical_names(text: str, starts: Sequence[int] = ()) -> list[tuple[int, int]]:
     """Spans ``(start, end)`` of ``text`` that jieba segments as name-like words of two to four
-    characters (see the module docstring)."""
+    characters, and the spans of :func:`open_names` at ``starts`` (see the module docstring)."""
     tokenize, tab = _load()
     tokens = list(tokenize(text, HMM=True))
-    spans: list[tuple[int, int]] = []
+    spans = _open_spans(tokens, tab, starts, len(text))
     for i, (word, start, end) in enumerate(tokens):
         if 2 <= len(word) <= 4 and _name_like(word, tab):
             spans.append((start, end))
@@ -71,4 +78,39 @@ def statistical_names(text: str) -> list[tuple[int, int]]:
             nxt, _, nxt_end = tokens[i + 1]
             if 1 <= len(nxt) <= 2 and tab.get(nxt, "n").startswith(_GIVEN_TAGS):
                 spans.append((start, nxt_end))
+        if len(word) == 2 and _name_like(word, tab) and i + 1 < len(tokens):
+            nxt, _, nxt_end = tokens[i + 1]
+            if len(nxt) == 1:
+                spans.append((start, nxt_end))  # 尤佳 + 玲
     return spans
+
+
+def _known(word: str, tab: dict[str, str]) -> bool:
+    """True when ``word`` is a dictionary word of two characters or more, not a name."""
+    tag = tab.get(word)
+    return len(word) >= 2 and tag is not None and tag not in NAME_TAGS
+
+
+def open_names(text: str, starts: Sequence[int]) -> list[tuple[int, int]]:
+    """Spans ``(i, i + 3)`` for the positions ``i`` of ``starts`` where jieba's segmentation of
+    ``text`` leaves room for a three-character name: no dictionary word (but a name) crosses
+    ``i`` or ``i + 3`` or starts at ``i``, no name crosses ``i``, and the two characters after ``i``
+    are no verb or function word of the dictionary (``鳳告知``)."""
+    tokenize, tab = _load()
+    return _open_spans(list(tokenize(text, HMM=True)), tab, starts, len(text))
+
+
+def _open_spans(tokens: list[tuple[str, int, int]], tab: dict[str, str], starts: Sequence[int],
+                length: int) -> list[tuple[int, int]]:  # fmt: skip
+    """:func:`open_names` on the tokens of a text of ``length`` characters."""
+    out: list[tuple[int, int]] = []
+    for i in starts:
+        end = i + 3
+        if end > length:
+            continue
+        if not any((_known(w, tab) and (s < i < e or s < end < e or s == i))
+                   or (s < i < e and tab.get(w) in NAME_TAGS)
+                   or (s == i + 1 and e == end and tab.get(w, "n")[:1] in _NOT_GIVEN)
+                   for w, s, e in tokens if s < end and e > i):  # fmt: skip
+            out.append((i, end))
+    return out
