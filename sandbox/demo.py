@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from kernel.config import REPO_ROOT, Settings
 from kernel.layout import Layout
-from stages.tasks import PROGRESS_MARKER
+from stages.tasks import PROGRESS_MARKER, PROGRESS_STDOUT_ENV
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,6 +78,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "LAKEHOUSE_ROOT": settings.root,
+        PROGRESS_STDOUT_ENV: "1",  # the tasks' progress lines, read by run_dags
     })
     if settings.is_local and "AIRFLOW__OPENLINEAGE__TRANSPORT" not in env \
             and not env.get("OPENLINEAGE_URL"):

@@ -7,6 +7,8 @@ functions, never when a DAG file is parsed.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from datetime import date
 from typing import Any
 
@@ -19,9 +21,20 @@ PROGRESS_MARKER = "lakehouse progress: "
 far): ``make demo`` shows them as its tasks run (its runner reads them from the output)."""
 
 
+PROGRESS_STDOUT_ENV = "LAKEHOUSE_PROGRESS_STDOUT"
+"""Set to ``1`` by a runner that reads the progress from the process's own standard output
+(``make demo``'s, :func:`sandbox.demo.airflow_env`): Airflow's logging level there is WARNING
+and a task's log goes to Airflow's handlers, so the log line alone would not reach it."""
+
+
 def progress(text: str) -> None:
-    """Log one progress line (``lakehouse progress: <text>``) at INFO: names and counts only."""
+    """Log one progress line (``lakehouse progress: <text>``) at INFO: names and counts only;
+    with :data:`PROGRESS_STDOUT_ENV` set, also write it to the process's own standard output."""
     logging.getLogger("lakehouse").info("%s%s", PROGRESS_MARKER, text)
+    stream = sys.__stdout__
+    if os.environ.get(PROGRESS_STDOUT_ENV) == "1" and stream is not None:
+        stream.write(f"{PROGRESS_MARKER}{text}\n")
+        stream.flush()
 
 
 def airflow_parent(context: Any) -> tuple[str, str] | None:
