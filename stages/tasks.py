@@ -23,8 +23,9 @@ far): ``make demo`` shows them as its tasks run (its runner reads them from the 
 
 PROGRESS_STDOUT_ENV = "LAKEHOUSE_PROGRESS_STDOUT"
 """Set to ``1`` by a runner that reads the progress from the process's own standard output
-(``make demo``'s, :func:`sandbox.demo.airflow_env`): Airflow's logging level there is WARNING
-and a task's log goes to Airflow's handlers, so the log line alone would not reach it."""
+(``make demo``'s runner sets it in the embedded Airflow's environment): Airflow's logging
+level there is WARNING and a task's log goes to Airflow's handlers, so the log line alone would
+not reach it."""
 
 
 def progress(text: str) -> None:
