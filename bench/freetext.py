@@ -87,18 +87,23 @@ def _operators() -> dict[str, Any]:
 
 
 def naive_scrub_text(text: str | None, known_names: Sequence[str] | None = None) -> str | None:
-    """One row, the naive way: ``analyze`` then ``anonymize``, whatever the text."""
+    """One row, the naive way: the analyzer engine then ``anonymize``, whatever the text (no
+    prefilter, no batching), overlaps resolved as :func:`masking.recognizers.analyze` does."""
     if text is None:
         return None
     from presidio_anonymizer import AnonymizerEngine
 
     from masking.recognizers import LANGUAGE, KnownNamesRecognizer, get_analyzer
+    from masking.recognizers.engine import resolve_overlaps
 
     if not _ANONYMIZER:
         _ANONYMIZER.append(AnonymizerEngine())
     names = [n for n in (known_names or ()) if n]
     ad_hoc: list[Any] | None = [KnownNamesRecognizer(names)] if names else None
     results = get_analyzer().analyze(text=text, language=LANGUAGE, ad_hoc_recognizers=ad_hoc)
+    # The same choice between overlapping findings as ours (a rule of the recognizers, not of
+    # the fast path): Presidio's anonymizer would merge two overlapping names into one span.
+    results = resolve_overlaps(results)
     return str(_ANONYMIZER[0].anonymize(text=text, analyzer_results=results,
                                         operators=_operators()).text)
 
