@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import html
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -41,6 +40,7 @@ from quality.report import (
 from sandbox.generate import generate
 from sandbox.generate.household import IssueRates, decode_cp950
 from stages.feed import run_feed
+from tests.browser import chromium
 from tests.screens import css_colours, read_png
 
 FEED = contracts.feed("moi.household_registry")
@@ -292,16 +292,6 @@ def test_no_personal_value_reaches_the_report(lakehouse: Lakehouse) -> None:
 # --------------------------------------------------------------------------- (c) browser
 
 
-def _chromium() -> str:
-    """The Chromium binary: a failure in CI when missing, a skip elsewhere."""
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (CI installs it: apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
-
-
 def _browser(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run headless Chromium with a throw-away profile and no network activity of its own."""
     cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu",
@@ -311,7 +301,7 @@ def _browser(binary: str, profile: Path, *args: str) -> subprocess.CompletedProc
 
 
 def test_report_renders_in_headless_chromium(lakehouse: Lakehouse, tmp_path: Path) -> None:
-    binary = _chromium()
+    binary = chromium()
     page = Path(lakehouse.root) / "system" / "reports" / "quality" / f"{RUN_2}.html"
     write_all(lakehouse.root)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import fastapi_offline
 import pytest
 
+from tests.browser import chromium
 from tests.screens import Screen, read_png
 from tests.services.conftest import Running
 
@@ -111,16 +112,6 @@ def parse(html: str) -> Node:
 
 
 # ----------------------------------------------------------------------------- the browser
-def _chromium() -> str:
-    """The Chromium binary: a failure in CI when missing, a skip elsewhere."""
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (CI installs it: apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
-
-
 def _browser(binary: str, profile: Path, *args: str) -> str:
     """Run headless Chromium with a throw-away profile and no network activity of its own,
     letting the page's scripts run (fetching /openapi.json, rendering) before it is read."""
@@ -143,7 +134,7 @@ class Page:
 @pytest.fixture(scope="module")
 def pages(service: Running, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Page]:
     """``/docs`` and ``/redoc``: the DOM after their scripts ran, and a screenshot (kept)."""
-    binary = _chromium()
+    binary = chromium()
     folder = tmp_path_factory.mktemp("docs-browser")
     keep = os.environ.get("SERVICE_DOCS_SCREENSHOTS")
     rendered: dict[str, Page] = {}
