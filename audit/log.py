@@ -1,15 +1,16 @@
 """Append-only, hash-chained audit log in one folder (the lakehouse keeps it in
 ``<root>/system/audit/``: :attr:`kernel.layout.Layout.audit_dir`).
 
-Every entry is one JSON line in ``audit-YYYY-MM-DD.jsonl`` (one file per UTC day of the entry's
-``at``); the chain continues across files in file-name order. Each entry records ``seq``
-(1-based, consecutive), ``at`` (UTC, ISO-8601 with ``Z``), ``actor``, ``action``, ``details``,
-``prev_hash`` (the previous entry's ``hash``, 64 zeros for the first) and ``hash``: the hex
-SHA-256 of the canonical JSON of the entry without ``hash``. Editing, removing, inserting or
-reordering entries breaks the chain and :func:`verify` names the first bad entry. Rewriting the
-whole tail consistently is only detectable against an anchor published elsewhere: :func:`head`
-gives ``(seq, hash)`` to publish (e.g. in Delta commit metadata) and ``verify(folder,
-expected_head=...)`` checks the log still reaches it.
+Every entry is one JSON line, in ``audit-YYYY-MM-DD.jsonl`` (one file per UTC day of the
+entry's ``at``) on a local disk, or in immutable objects ``audit-<seq>.jsonl`` (one per append)
+on an object store (:mod:`audit.files`); the chain continues across files in file-name order.
+Each entry records ``seq`` (1-based, consecutive), ``at`` (UTC, ISO-8601 with ``Z``),
+``actor``, ``action``, ``details``, ``prev_hash`` (the previous entry's ``hash``, 64 zeros for
+the first) and ``hash``: the hex SHA-256 of the canonical JSON of the entry without ``hash``.
+Editing, removing, inserting or reordering entries breaks the chain and :func:`verify` names
+the first bad entry. Rewriting the whole tail consistently is only detectable against an anchor
+published elsewhere: :func:`head` gives ``(seq, hash)`` to publish (e.g. in Delta commit
+metadata) and ``verify(folder, expected_head=...)`` checks the log still reaches it.
 
 An append cut short by a crash leaves a torn last line (a strict prefix of an entry is never
 valid JSON). Readers skip it, :func:`verify` reports it as a torn tail (not as tampering), and
@@ -18,9 +19,10 @@ naming each torn line's file, line, length and SHA-256, so the bytes stay where 
 any later change to them, or their removal, breaks the log. ``LAKEHOUSE_FAULT=audit.torn``
 makes an append write half its line and kill the process (the crash-safety tests).
 
-Appends from several processes are serialised by an exclusive ``fcntl.flock`` on a lock file in
-the folder; the tail entry is re-read under the lock, so the chain never forks. All file I/O is in
-:class:`LocalFiles`, so it can be replaced by a Hadoop FileSystem implementation.
+The chain never forks: on a local disk appends from several processes are serialised by a lock
+file and the tail entry is re-read under it; on an object store the object of an append is
+created only if absent, so of two writers that read the same tail one wins and the other
+re-reads the tail and tries again. All I/O is in :mod:`audit.files`.
 
 Details never hold personal values (the caller's duty); as a last defence, :meth:`AuditLog.append`
 refuses strings that look like a Taiwanese national ID / resident certificate number or a mobile
@@ -29,19 +31,28 @@ number, without echoing the value.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import re
-import signal
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from audit.files import (
+    DAY_FILE_RE,
+    FAULT_ENV,
+    LOCK_NAME,
+    TORN_POINT,
+    Files,
+    LocalFiles,
+    ObjectFiles,
+    files_for,
+)
+
+__all__ = ["FAULT_ENV", "LOCK_NAME", "TORN_POINT", "LocalFiles", "ObjectFiles"]  # re-exported
 
 ACTIONS = frozenset(
     {
@@ -61,12 +72,10 @@ ACTIONS = frozenset(
     }
 )
 SEAL_ACTION = "audit_sealed"
-FAULT_ENV = "LAKEHOUSE_FAULT"
-TORN_POINT = "audit.torn"
 GENESIS_HASH = "0" * 64
-LOCK_NAME = ".audit.lock"
+APPEND_ATTEMPTS = 20
+"""How often an append on an object store re-reads the tail after losing a race."""
 
-_FILE_RE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
 _KEYS = frozenset({"seq", "at", "actor", "action", "details", "prev_hash", "hash"})
 _AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 # Bounded by non-alphanumerics so that digests and batch ids do not trigger them.
@@ -190,80 +199,8 @@ def _check_string(text: str, where: str) -> None:
             )
 
 
-class LocalFiles:
-    """The audit folder on the local file system: the only place that does file I/O."""
-
-    def __init__(self, folder: str) -> None:
-        self.folder = Path(folder)
-
-    def names(self) -> list[str]:
-        """The audit file names, in chain (date) order."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.name for p in self.folder.iterdir() if _FILE_RE.match(p.name))
-
-    def read_lines(self, name: str) -> list[str]:
-        """The lines of a file, without line terminators (a trailing newline adds no line)."""
-        text = (self.folder / name).read_bytes().decode("utf-8", errors="replace")
-        return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
-
-    def last_line(self, name: str) -> str | None:
-        """The last line of a file (read from the end), or ``None`` if it is empty."""
-        with open(self.folder / name, "rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            chunk = 4096
-            while True:
-                start = max(0, size - chunk)
-                f.seek(start)
-                data = f.read(size - start)
-                body = data[:-1] if data.endswith(b"\n") else data
-                cut = body.rfind(b"\n")
-                if cut >= 0 or start == 0:
-                    line = body[cut + 1 :]
-                    return line.decode("utf-8", errors="replace") if line or data else None
-                chunk *= 2
-
-    def append(self, name: str, line: str) -> None:
-        """Append one line to a file and flush it to disk (with ``LAKEHOUSE_FAULT=audit.torn``:
-        half of it, then the process is killed)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        data = line.encode("utf-8")
-        with open(self.folder / name, "ab") as f:
-            torn = os.environ.get(FAULT_ENV) == TORN_POINT and len(data) > 1
-            f.write(data[: len(data) // 2] if torn else data)
-            f.flush()
-            os.fsync(f.fileno())
-            if torn:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    def ends_with_newline(self, name: str) -> bool:
-        """Whether a file is empty or ends with a line terminator."""
-        with open(self.folder / name, "rb") as f:
-            if f.seek(0, os.SEEK_END) == 0:
-                return True
-            f.seek(-1, os.SEEK_END)
-            return f.read(1) == b"\n"
-
-    @contextmanager
-    def locked(self, exclusive: bool = True) -> Iterator[None]:
-        """Hold the folder's lock file (exclusive for appends, shared for reading).
-
-        Reading a log that does not exist creates nothing (and needs no lock).
-        """
-        if not exclusive and not self.folder.is_dir():
-            yield
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / LOCK_NAME, "a+b") as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-
-
-def _files(folder: str | Path) -> LocalFiles:
-    return LocalFiles(str(folder))
+def _files(folder: str | Path) -> Files:
+    return files_for(folder)
 
 
 def _parse(line: str) -> AuditEntry:
@@ -328,7 +265,7 @@ class AuditLog:
     """The audit log kept in ``folder``."""
 
     def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
+        self.folder = folder
         self._files = _files(folder)
 
     def append(
@@ -358,35 +295,46 @@ class AuditLog:
         :meth:`append` checks it before anything is written (a :class:`Checked` item was
         checked when it was made): one bad item writes none."""
         frozen = [item if isinstance(item, Checked) else checked(*item) for item in items]
-        with self._files.locked():
-            tail, torn = self._tail()
-            stamp = format_at(at if at is not None else datetime.now(UTC))
-            if tail is not None and stamp < tail.at:
-                if at is not None:
-                    raise ValueError("at is earlier than the last audit entry's time")
-                stamp = tail.at  # the clock went back: time never goes back in the log
-            names = self._files.names()
-            if names and not self._files.ends_with_newline(names[-1]):
-                self._files.append(names[-1], "\n")  # end a torn (or unterminated) line
-            if torn:
-                tail = self._write(tail, SEAL_ACTION, frozen[0][1] if frozen else "audit", {
-                    "fragments": [t.fragment() for t in torn],
-                    "reason": "an append cut short by a crash: its bytes kept, not an entry"},
-                    stamp)
-            written: list[AuditEntry] = []
-            for action, actor, details in frozen:
-                tail = _next_entry(tail, action, actor, details, stamp)
-                written.append(tail)
-            if written:
-                self._files.append(f"audit-{stamp[:10]}.jsonl",
-                                   "".join(e.to_line() for e in written))
+        for _ in range(APPEND_ATTEMPTS):
+            with self._files.locked():
+                written = self._append_after_tail(frozen, at)
+            if written is not None:
+                return written
+        raise AuditLogCorrupted(f"{self.folder}: {APPEND_ATTEMPTS} appends lost to other "
+                                "writers in a row; nothing was written")
+
+    def _append_after_tail(self, frozen: list[Checked], at: datetime | None
+                           ) -> list[AuditEntry] | None:
+        """One attempt of :meth:`append_many` (under the lock): the entries written, or ``None``
+        when another writer stored entries after the tail first (object stores)."""
+        tail, torn = self._tail()
+        stamp = format_at(at if at is not None else datetime.now(UTC))
+        if tail is not None and stamp < tail.at:
+            if at is not None:
+                raise ValueError("at is earlier than the last audit entry's time")
+            stamp = tail.at  # the clock went back: time never goes back in the log
+        names = self._files.names()
+        if names and not self._files.ends_with_newline(names[-1]):
+            self._files.append(names[-1], "\n")  # end a torn (or unterminated) line
+        if torn:
+            tail = self._write(tail, SEAL_ACTION, frozen[0][1] if frozen else "audit", {
+                "fragments": [t.fragment() for t in torn],
+                "reason": "an append cut short by a crash: its bytes kept, not an entry"},
+                stamp)
+        written: list[AuditEntry] = []
+        for action, actor, details in frozen:
+            tail = _next_entry(tail, action, actor, details, stamp)
+            written.append(tail)
+        if written and not self._files.add_entries(
+                stamp[:10], written[0].seq, "".join(e.to_line() for e in written)):
+            return None
         return written
 
     def _write(self, tail: AuditEntry | None, action: str, actor: str, details: dict[str, Any],
                stamp: str) -> AuditEntry:
         """Append the entry that follows ``tail`` (call under the lock)."""
         entry = _next_entry(tail, action, actor, details, stamp)
-        self._files.append(f"audit-{stamp[:10]}.jsonl", entry.to_line())
+        self._files.add_entries(stamp[:10], entry.seq, entry.to_line())
         return entry
 
     def _tail(self) -> tuple[AuditEntry | None, list[_Stored]]:
@@ -427,7 +375,7 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def _stored(files: LocalFiles) -> list[_Stored]:
+def _stored(files: Files) -> list[_Stored]:
     """Every stored line in chain order (call under a lock)."""
     return [_Stored(name, number, text) for name in files.names()
             for number, text in enumerate(files.read_lines(name), start=1)]
@@ -489,6 +437,11 @@ def entries(folder: str | Path, action: str | None = None) -> Iterator[AuditEntr
             yield entry
 
 
+def present(folder: str | Path) -> bool:
+    """Whether a log is kept in ``folder`` (it holds at least one file or object)."""
+    return bool(_files(folder).names())
+
+
 def head(folder: str | Path) -> tuple[int, str]:
     """``(seq, hash)`` of the last entry, or ``(0, GENESIS_HASH)`` for an empty log."""
     files = _files(folder)
@@ -524,8 +477,8 @@ def verify(folder: str | Path, expected_head: tuple[int, str] | None = None) -> 
         if kind == "broken":
             return VerifyResult(False, position - 1, position,
                                 _unreadable(first).replace(":", " (seq ?):", 1))
-        day = _FILE_RE.match(first.name)
-        problem, entry = _check(first.text, prev, day.group(1) if day else "")
+        day = DAY_FILE_RE.match(first.name)
+        problem, entry = _check(first.text, prev, day.group(1) if day else None)
         where = f"{first.name} line {first.number} (seq {entry.seq if entry else '?'})"
         if problem is None and entry and entry.action == SEAL_ACTION and not after_seal:
             problem = "a seal with no torn line before it (sealed lines removed)"
@@ -544,8 +497,10 @@ def verify(folder: str | Path, expected_head: tuple[int, str] | None = None) -> 
     return VerifyResult(True, count, sealed=sealed, torn=torn)
 
 
-def _check(line: str, prev: AuditEntry | None, day: str) -> tuple[str | None, AuditEntry | None]:
-    """The problem with one stored line given its predecessor (``None`` if it is good)."""
+def _check(line: str, prev: AuditEntry | None, day: str | None
+           ) -> tuple[str | None, AuditEntry | None]:
+    """The problem with one stored line given its predecessor (``None`` if it is good); ``day``
+    is the UTC day of its daily file (``None`` for an object, named by seq)."""
     try:
         entry = _parse(line)
     except ValueError as e:
@@ -560,7 +515,7 @@ def _check(line: str, prev: AuditEntry | None, day: str) -> tuple[str | None, Au
         return "prev_hash does not match the previous entry's hash", entry
     if entry.action not in ACTIONS:
         return f"unknown action {entry.action!r}", entry
-    if not _AT_RE.match(entry.at) or entry.at[:10] != day:
+    if not _AT_RE.match(entry.at) or (day is not None and entry.at[:10] != day):
         return f"time {entry.at} does not belong in this file", entry
     if prev is not None and entry.at < prev.at:
         return "time is earlier than the previous entry's", entry

@@ -34,7 +34,7 @@ ANCHOR = re.compile(r"[0-9]+:[0-9a-f]{64}")
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify the hash chain of the audit log, and that it reaches every anchor."""
-    from audit.log import verify
+    from audit.log import present, verify
     from kernel.config import Settings
     from kernel.layout import Layout
 
@@ -56,7 +56,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if not result.ok:
         print(f"audit log NOT ok: {result.reason} ({result.entries} entries verified before it)")
         return 1
-    missing = "" if folder.is_dir() else f" (no audit log under {settings.root})"
+    missing = "" if present(folder) else f" (no audit log under {settings.root})"
     sealed = f" ({result.sealed} torn line(s) of crashed appends sealed)" if result.sealed else ""
     torn = f"; torn tail, not tampering: {result.torn}" if result.torn else ""
     print(f"audit log ok: {result.entries} entries{missing}{sealed}{torn}")

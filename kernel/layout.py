@@ -135,9 +135,11 @@ class Layout:
         return f"{self.root}/system/locks/{name}.lock"
 
     @property
-    def audit_dir(self) -> Path:
-        """The hash-chained audit log's folder (local roots)."""
-        return self._on_disk("system", "audit")
+    def audit_dir(self) -> Path | str:
+        """The hash-chained audit log's folder: a local path, or on an object store its URI
+        (``s3a://bucket/root/system/audit``; :mod:`audit.files` keeps it as objects)."""
+        local = self.local
+        return local / "system" / "audit" if local is not None else f"{self.root}/system/audit"
 
     @property
     def lineage_dir(self) -> Path:

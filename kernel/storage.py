@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from audit.objects import folder, is_object_uri
 from kernel import faults
 from kernel.layout import Layout
 
@@ -352,8 +353,14 @@ class Storage:
         fs.delete(hpath, False)
 
     def create_exclusive(self, path: str, data: bytes) -> bool:
-        """Create a small file only if none exists (atomic on local and HDFS roots; on object
-        stores as atomic as the connector's create-if-absent). True if this call created it."""
+        """Create a small file only if none exists, atomically: of two callers racing on one
+        path, on one host or on two, exactly one gets True. Local and HDFS roots use the file
+        system's exclusive create; an object store (``s3a://``) a conditional PUT
+        (``If-None-Match: *``, :meth:`audit.objects.Folder.create`), since Hadoop's S3A
+        connector only checks for the object before writing it."""
+        if is_object_uri(path):
+            parent, _, name = path.rstrip("/").rpartition("/")
+            return folder(parent).create(name, data)
         fs, hpath = self._fs(path)
         fs.mkdirs(hpath.getParent())
         try:

@@ -62,7 +62,8 @@ def test_a_remote_root() -> None:
     assert layout.lock("moi.household_registry") == \
         f"{REMOTE}/system/locks/moi.household_registry.lock"
     assert layout.opendata_files("t") == f"{REMOTE}/opendata/files/t"
-    for local_only in ("inbox_dir", "lineage_dir", "audit_dir", "reports_dir", "sources_dir"):
+    assert layout.audit_dir == f"{REMOTE}/system/audit"  # objects there (audit.files)
+    for local_only in ("inbox_dir", "lineage_dir", "reports_dir", "sources_dir"):
         with pytest.raises(ValueError, match="needs a local storage root"):
             getattr(layout, local_only)
     with pytest.raises(ValueError, match="needs a local storage root"):
