@@ -147,6 +147,14 @@ class Layout:
         return self._on_disk("system", "lineage")
 
     @property
+    def lineage_uri(self) -> str:
+        """The OpenLineage events' folder as a URI: on an object store they are objects there
+        (:class:`lineage.emit.FileEmitter`), on a local root it is :attr:`lineage_dir`."""
+        local = self.local
+        return str(local / "system" / "lineage") if local is not None else \
+            f"{self.root}/system/lineage"
+
+    @property
     def reports_dir(self) -> Path:
         """The steward's HTML quality reports' folder (local roots)."""
         return self._on_disk("system", "reports", "quality")

@@ -14,11 +14,13 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from audit.objects import folder
 from kernel.layout import Layout
 
 DEFAULT_ENDPOINT = "api/v1/lineage"
@@ -49,45 +51,62 @@ def _event_day(event: Mapping[str, Any]) -> str:
 
 
 class FileEmitter:
-    """One JSON line per event in ``<root>/system/lineage/events-YYYY-MM-DD.jsonl``.
+    """The events kept under ``<root>/system/lineage/``, one JSON line each.
 
-    The day is the event's ``eventTime`` (UTC). Appends are serialised across processes by an
-    exclusive ``flock`` on a lock file in the folder, so lines never interleave. The folder is
-    :attr:`kernel.layout.Layout.lineage_dir`: on a remote storage root there is none, and every
-    emission fails (send the events to an endpoint instead: ``OPENLINEAGE_URL``).
+    On a local root, one file per UTC day of the event's ``eventTime``
+    (``events-YYYY-MM-DD.jsonl``); appends are serialised across processes by an exclusive
+    ``flock`` on a lock file in the folder, so lines never interleave. On an object store
+    (``s3a://``), which cannot append, each event is one immutable object
+    ``events-YYYY-MM-DD.<eventTime>.<random>.jsonl`` holding its line: the names sort by time, and
+    readers (:func:`event_files`) read both forms the same way.
     """
 
     def __init__(self, root: str) -> None:
         self.layout = Layout(root)
         self.folder = self.layout.lineage_dir if self.layout.is_local else None
 
-    def _local_folder(self) -> Path:
-        if self.folder is None:
-            raise LineageEmitError(f"lineage files need a local storage root, not "
-                                   f"{self.layout.root}: set OPENLINEAGE_URL")
-        return self.folder
-
     def path_for(self, event: Mapping[str, Any]) -> Path:
-        """The file an event is written to."""
-        return self._local_folder() / f"events-{_event_day(event)}.jsonl"
+        """The local file an event is written to (local roots)."""
+        if self.folder is None:
+            raise LineageEmitError(f"{self.layout.root} is not a local root")
+        return self.folder / f"events-{_event_day(event)}.jsonl"
 
     def emit(self, event: Mapping[str, Any]) -> None:
-        """Append the event as one line."""
+        """Write the event: one line appended (local root) or one object (object store)."""
         line = json.dumps(event, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        folder = self._local_folder()
+        data = (line + "\n").encode("utf-8")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(folder / ".lineage.lock", "a+b") as lock:
+            if self.folder is None:
+                stamp = "".join(c for c in str(event.get("eventTime", "")) if c.isalnum())
+                folder(self.layout.lineage_uri).put(
+                    f"events-{_event_day(event)}.{stamp}.{uuid.uuid4().hex[:12]}.jsonl", data)
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(self.folder / ".lineage.lock", "a+b") as lock:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
                 try:
                     with open(self.path_for(event), "ab") as f:
-                        f.write((line + "\n").encode("utf-8"))
+                        f.write(data)
                         f.flush()
                         os.fsync(f.fileno())
                 finally:
                     fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
         except OSError as e:
-            raise LineageEmitError(f"cannot write lineage event: {e.strerror}") from e
+            raise LineageEmitError(f"cannot write lineage event: {e.strerror or e}") from e
+
+
+def event_lines(root: str) -> Iterator[str]:
+    """Every stored event's JSON line under ``<root>/system/lineage/``, file by file in name
+    order (local daily files, or an object store's objects: :class:`FileEmitter`)."""
+    layout = Layout(root)
+    if layout.is_local:
+        for path in sorted(layout.lineage_dir.glob("*.jsonl")):
+            yield from path.read_text(encoding="utf-8").splitlines()
+        return
+    where = folder(layout.lineage_uri)
+    for name in where.names():
+        if name.endswith(".jsonl"):
+            yield from (where.get(name) or b"").decode("utf-8").splitlines()
 
 
 class HttpEmitter:

@@ -24,6 +24,7 @@ from typing import Any
 from kernel import contracts
 from kernel.digests import results_reference
 from kernel.layout import Layout, split_table
+from lineage.emit import event_lines
 
 __all__ = ["render_lineage_report", "write_lineage_report"]
 
@@ -141,33 +142,31 @@ def _quality_note(meta: Row, quality: list[Row]) -> str | None:
 
 
 def _runs(root: str, jobs: set[str], cutoff: datetime) -> list[_Run]:
-    """The runs of ``jobs`` started by ``cutoff``, from ``<root>/system/lineage/*.jsonl`` (none
-    on a remote root: its events went to an endpoint)."""
+    """The runs of ``jobs`` started by ``cutoff``, from the events kept under
+    ``<root>/system/lineage/`` (:func:`lineage.emit.event_lines`; none when they went to an
+    endpoint)."""
     runs: list[_Run] = []
     open_runs: dict[tuple[str, str], _Run] = {}
-    layout = Layout(root)
-    files = sorted(layout.lineage_dir.glob("*.jsonl")) if layout.is_local else []
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            event = json.loads(line)
-            job = str(event.get("job", {}).get("name", ""))
-            if job not in jobs:
-                continue
-            run_id = str(event.get("run", {}).get("runId", ""))
-            at, kind = _utc(event.get("eventTime")), str(event.get("eventType", ""))
-            if kind == "START":  # a run id may be reused by a later run: a START opens a new one
-                run = _Run(job, run_id, start=at)
+    for line in event_lines(root):
+        if not line.strip():
+            continue
+        event = json.loads(line)
+        job = str(event.get("job", {}).get("name", ""))
+        if job not in jobs:
+            continue
+        run_id = str(event.get("run", {}).get("runId", ""))
+        at, kind = _utc(event.get("eventTime")), str(event.get("eventType", ""))
+        if kind == "START":  # a run id may be reused by a later run: a START opens a new one
+            run = _Run(job, run_id, start=at)
+            runs.append(run)
+            open_runs[(job, run_id)] = run
+        elif kind in {"COMPLETE", "FAIL", "ABORT"}:
+            if (job, run_id) in open_runs:
+                run = open_runs.pop((job, run_id))
+            else:  # no START seen: the run is shown without a duration
+                run = _Run(job, run_id)
                 runs.append(run)
-                open_runs[(job, run_id)] = run
-            elif kind in {"COMPLETE", "FAIL", "ABORT"}:
-                if (job, run_id) in open_runs:
-                    run = open_runs.pop((job, run_id))
-                else:  # no START seen: the run is shown without a duration
-                    run = _Run(job, run_id)
-                    runs.append(run)
-                run.end, run.state = at, kind
+            run.end, run.state = at, kind
     chosen = [r for r in runs if r.start is None or r.start <= cutoff]
     return sorted(chosen, key=lambda r: (r.start or cutoff, r.job))
 
