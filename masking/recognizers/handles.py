@@ -3,12 +3,15 @@ Telegram, Facebook and similar account names written after the name of the servi
 
 Contract: a handle is reported only after a cue of :data:`HANDLE_CUES` (``LINE``, ``Line ID``,
 ``賴``, ``IG``, ``微信``, ``WeChat``, ``Telegram``, ...; Latin cues in any case, not inside a
-longer Latin word), optionally followed by a label (``ID``, ``帳號``, ``號``) and ``:``; the span
+longer Latin word; a Chinese cue may be glued to the handle: ``賴lulu.tw2``), optionally
+followed by a label (``ID``, ``帳號``, ``號``) and ``:``; the span
 is the handle alone: ASCII letters, digits, ``. _ -``, optionally led by ``@``, 2 to 40
 characters, at least one letter or a run of 6 digits. The names of the services' own products
 (``LINE Pay``, ``LINE Bank``) and the cue words themselves are no handle. Also: a handle after
 an account label a few characters after the service (``Dcard發文，帳號kong_lj``; there a page
 name in Chinese too, up to the next punctuation: ``粉專留言，帳號名稱阿嬌的日常``), and an
+a handle-like word (a digit, ``_`` or ``.``, or lower case throughout) one to four Chinese
+characters after the service (``用Telegram傳mei_0824``, ``在Dcard以dragonfly7發文``), an
 ``@name`` that is not part of an e-mail address, and the path of a profile address
 (``facebook.com/lin.mei``, ``line.me/ti/p/~abc``).
 """
@@ -27,10 +30,15 @@ HANDLE_CUES: Final = (
     "臉書", "FB", "Facebook", "facebook", "推特", "Twitter", "twitter", "Threads", "抖音",
     "TikTok", "tiktok", "Skype", "skype", "KakaoTalk", "Kakao", "WhatsApp", "Whatsapp",
     "whatsapp", "Dcard", "DCARD", "dcard", "PTT", "ptt", "Plurk", "噗浪", "YouTube", "Youtube",
-    "youtube", "小紅書", "粉專", "粉絲專頁",
+    "youtube", "小紅書", "粉專", "粉絲專頁", "THREADS", "threads", "Discord", "discord",
+    "DISCORD", "Snapchat", "snapchat", "Zalo", "zalo", "ZALO", "Viber", "viber", "VIBER",
+    "Messenger", "messenger", "Signal", "signal", "WhatsApp", "Weibo", "weibo", "微博", "QQ",
+    "LinkedIn", "Linkedin", "linkedin", "Twitch", "twitch", "Bluesky", "Pinterest", "Mastodon",
+    "Shopee", "蝦皮", "痞客邦", "巴哈", "哀居",
 )  # fmt: skip
 """The service names a handle follows (spelled out in their usual cases: the prefilter runs in
-the JVM too, without a case-insensitive flag)."""
+the JVM too, without a case-insensitive flag): messaging apps (also those migrant workers use:
+Zalo, Viber, Messenger), social networks, forums and shops."""
 
 # The label between the service and the handle: ``LINE ID:``, ``IG帳號：``, ``微信號``.
 _LABEL: Final = (
@@ -38,22 +46,42 @@ _LABEL: Final = (
     r"(?:[\s]?(?:是|為|为))?[\s]?[:：=]?[\s]?[「『\"'(（]?"
 )
 # Latin cues must not sit inside a Latin word (``online``, ``BIG``); a cue in capitals may be
-# glued to a word before it (``Dewi SusantiLINE：dewi_s0815``).
+# glued to a word before it (``Dewi SusantiLINE：dewi_s0815``); a Chinese cue may be glued to
+# the handle after it (``賴lulu.tw2``).
+_LATIN_CUES: Final = tuple(c for c in HANDLE_CUES if c.isascii())
+_CHINESE_CUES: Final = tuple(c for c in HANDLE_CUES if not c.isascii())
+
+
+def _cue(cues: tuple[str, ...], glued_ok: bool) -> str:
+    """A pattern of ``cues`` (longest first); unless ``glued_ok``, not followed by a lower-case
+    letter (``Linear``)."""
+    return ("(?:" + "|".join(sorted((re.escape(c) for c in cues), key=len, reverse=True))
+            + ")" + ("" if glued_ok else "(?![a-z])"))  # fmt: skip
+
+
 _CUE: Final = (
-    r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]{2}))(?=["
-    + "".join(sorted({re.escape(c[0]) for c in HANDLE_CUES})) + "])(?:"
-    + "|".join(sorted((re.escape(c) for c in HANDLE_CUES), key=len, reverse=True))
-    + r")(?![a-z])"
+    r"(?:(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]{2}))" + _cue(_LATIN_CUES, False)
+    + "|" + _cue(_CHINESE_CUES, True) + ")"
 )
+# After a handle: no more of a handle, no e-mail address, no path (``bear1133/電話`` ends it).
+_HANDLE_END: Final = r"(?![A-Za-z0-9@]|/[A-Za-z0-9])"
 _HANDLE_RE: Final = re.compile(
     _CUE + _LABEL + r"(?P<handle>@?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,38}[A-Za-z0-9_])?)"
-    r"(?![A-Za-z0-9@/])"
+    + _HANDLE_END
+)
+# A verb or preposition of a few Chinese characters between the service and the handle
+# (``用Telegram傳mei_0824``, ``在Dcard以dragonfly7發文``, ``Threads發文yuki.tw4``, ``IG私訊
+# @abc``): only a handle-like word (see :func:`_handle_like`); not after ``賴``, a surname too.
+_VERBED_RE: Final = re.compile(
+    r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]{2}))(?:" + _cue(_LATIN_CUES, False) + "|"
+    + _cue(tuple(c for c in _CHINESE_CUES if len(c) >= 2), True) + rf")\s?[{CJK}]{{1,4}}?\s?"
+    r"(?P<handle>@?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,38}[A-Za-z0-9_])?)" + _HANDLE_END
 )
 # The service named a little earlier, then the label: ``Dcard發文，帳號kong_lj``.
 _LABELLED_RE: Final = re.compile(
     _CUE + r"[^。\n]{0,16}?(?:帳號|ID|id|名稱|暱稱|用戶名|使用者名稱)(?:名稱)?(?:是|為)?[\s:：]?"
     r"(?P<handle>@?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,38}[A-Za-z0-9_])?|"
-    rf"[{CJK}][^\s，。,;；、)）」]{{1,11}})(?![A-Za-z0-9@/])"
+    rf"[{CJK}][^\s，。,;；、)）」]{{1,11}})" + _HANDLE_END
 )
 # ``@name`` outside an e-mail address (nothing before the ``@`` that an address could hold).
 _AT_RE: Final = re.compile(
@@ -93,6 +121,27 @@ def _is_handle(handle: str) -> bool:
     return len(bare) >= 6  # a number as a handle (often the phone number)
 
 
+_NOT_VERBED: Final = frozenset(
+    ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "zip", "email", "mail", "qr", "code",
+     "link", "url", "photo", "video", "file", "web", "online", "offline", "hi", "hello", "sorry",
+     "thanks", "please", "yes", "live", "post", "story", "reels", "sticker", "voice", "ok")
+)  # fmt: skip
+"""Words sent over a service that are no handle (``用LINE傳PDF``)."""
+
+
+def _handle_like(handle: str) -> bool:
+    """True when ``handle``, found a few words after its service, looks like an account name:
+    a letter, and either a digit, ``_`` or ``.``, or lower case throughout (not ``PDF``, not a
+    capitalised given name ``Maria``), and no word of :data:`_NOT_VERBED`."""
+    bare = handle.lstrip("@")
+    if not _is_handle(handle) or bare.lower() in _NOT_VERBED:
+        return False
+    if not any(c.isalpha() for c in bare):
+        return False
+    return handle.startswith("@") or any(c.isdigit() or c in "._" for c in bare) or (
+        bare.islower() and len(bare) >= 4)
+
+
 class SocialHandleRecognizer(TaiwanRecognizer):
     """Handles after the name of a messaging or social service: ``LINE ID：wang.xm88``,
     ``加賴 @abc123``, ``IG帳號lin_mei``, ``微信號 wxid_abc123``, ``Telegram @chen_tw``."""
@@ -108,11 +157,15 @@ class SocialHandleRecognizer(TaiwanRecognizer):
             group = "handle" if m.group("handle") else "handle2"
             seen.add(m.start(group))
             yield m.start(group), m.end(group), 0.85
-        for pattern, score in ((_HANDLE_RE, 0.8), (_LABELLED_RE, 0.7), (_AT_RE, 0.65)):
+        for pattern, score in ((_HANDLE_RE, 0.8), (_LABELLED_RE, 0.7), (_VERBED_RE, 0.7),
+                               (_AT_RE, 0.65)):  # fmt: skip
             for m in pattern.finditer(folded):
                 handle, at = m.group("handle"), m.start("handle")
                 label = folded[max(0, at - 4) : at]
-                ok = _is_handle(handle) if handle.isascii() else any(w in label for w in _NAMED)
+                if pattern is _VERBED_RE:
+                    ok = _handle_like(handle)
+                else:
+                    ok = _is_handle(handle) if handle.isascii() else any(w in label for w in _NAMED)
                 if at not in seen and ok:
                     seen.add(at)
                     yield at, m.end("handle"), score
