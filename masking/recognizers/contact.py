@@ -7,7 +7,7 @@ Contract: phones and accounts are both digit runs, told apart by the nearest cue
 cue, or without a cue in the postal shape ``0001234-5678901``; after an account cue a phone is
 reported only as a mobile number written with separators (the engine keeps the higher score of
 overlapping findings), and no landline after an account or case-number cue (after a business
-cue only one with its area code in brackets). E-mail
+cue only one with its area code in brackets or listed right after another phone). E-mail
 addresses need no cue (ASCII only, also full-width or glued to Chinese).
 """
 
@@ -59,6 +59,10 @@ _LANDLINE_BARE_RE: Final = re.compile(
 )
 
 
+_LISTED: Final = 10
+"""Characters between two phones of one list (``轉007 公司``)."""
+
+
 def _digits(s: str) -> str:
     return "".join(c for c in s if "0" <= c <= "9")
 
@@ -84,29 +88,36 @@ class TwPhoneRecognizer(TaiwanRecognizer):
     the area code after it with or without its trunk ``0`` (``886-02-2345-6789``); dots as
     separators too (``02.2345.6789``).
 
-    A landline without separator (``0223456789``, ``886223456789``) counts only after a phone
-    cue; a mobile number
+    A landline without separator (``0223456789``, ``886223456789``) or with seven digits after
+    its area code (``05-777000``) counts only after a phone cue; a mobile number
     without separator preceded by an account cue is left to the account recognizer.
     """
 
     ENTITY = TW_PHONE
 
     def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        last = -_LISTED - 1  # where the last phone found ended
         for m in _MOBILE_RE.finditer(folded):
             text = m.group()
             cue = nearest_cue(folded, m.start())
             if cue == "bank" and text.isdigit():
                 continue
+            last = m.end()
             yield m.start(), m.end(), 0.9 if cue == "phone" else 0.75
         for m in _LANDLINE_RE.finditer(folded):
             national = _national(m.group())
-            if not 8 <= len(national) <= 9:
-                continue
             cue = nearest_cue(folded, m.start())
-            # After a business cue only a landline written with its area code in brackets
-            # (``公司(02)2508-1234``): bare digit groups there are business numbers.
-            if cue in ("bank", "negative") or (cue == "business" and "(" not in m.group()):
+            # Seven digits after the area code (an old or mistyped local number, ``05-777000``)
+            # only after a phone cue.
+            if not (8 if cue != "phone" else 7) <= len(national) <= 9:
                 continue
+            # After a business cue (an employer's number, or a business ID) only a landline
+            # written with its area code in brackets (``公司(02)2508-1234``) or listed right
+            # after another phone (``家07 295 5732轉007 公司07 342 0083``).
+            if cue in ("bank", "negative") or (cue == "business" and "(" not in m.group()
+                                               and m.start() - last > _LISTED):  # fmt: skip
+                continue
+            last = m.end()
             yield m.start(), m.end(), 0.85 if cue == "phone" else 0.6
         for m in _LANDLINE_BARE_RE.finditer(folded):
             if 8 <= len(_national(m.group())) <= 9 and nearest_cue(folded, m.start()) == "phone":
@@ -142,7 +153,13 @@ class EmailRecognizer(TaiwanRecognizer):
 
 _ACCOUNT_RE: Final = re.compile(
     NOT_BEFORE + r"[0-9](?:-?[0-9]){9,17}" + NOT_AFTER + NOT_QUANTITY
-    + r"|" + NOT_BEFORE + r"[0-9]{3,4}(?: [0-9]{3,8}){2,4}" + NOT_AFTER + NOT_QUANTITY
+    + r"|" + NOT_BEFORE + r"[0-9]{3,7}(?: [0-9]{3,8}){1,4}" + NOT_AFTER + NOT_QUANTITY
+)
+# What may join two accounts of one sentence (``由539-18-844951-7改為822-710-010682-317``): the
+# second is an account too, however far its cue.
+_CHAIN_RE: Final = re.compile(
+    r"(?:\s?(?:改為|改成|改匯|更正為|更改為|變更為|換成|換為|轉為|及|與|和|或|、|,|，|/|→|->|=>)){1,2}"
+    r"\s?"
 )
 _POSTAL_RE: Final = re.compile(r"[0-9]{6,7}-[0-9]{7}")
 
@@ -156,10 +173,14 @@ _POSTAL_PARTS_RE: Final = re.compile(
 class TwBankAccountRecognizer(TaiwanRecognizer):
     """Bank and postal account numbers: 10 to 18 digits with optional hyphens
     (``0001234-5678901``, ``012-345-678901``, ``123456789012``, with the bank code
-    ``700-0081234-0567890``), or in groups separated by spaces (``1234 5678 9012``).
+    ``700-0081234-0567890``), or in groups separated by spaces (``1234 5678 9012``,
+    ``7017117 9219029``).
 
     Reported when the nearest cue before the number is an account cue (帳號, 郵局, 銀行, 匯款,
-    戶頭, ...), or without a cue in the postal shape ``0001234-5678901``; a number after a phone,
+    戶頭, ...), or without a cue in the postal shape ``0001234-5678901``, or, with no cue in
+    reach, when a word of change or enumeration joins it to an account just before
+    (``帳戶由539-18-844951-7改為8358 8180 7136``); spaced groups hold 10 to 18 digits
+    (``7017117 9219029``); a number after a phone,
     ID or case-number cue is not an account. A postal account in two labelled halves
     (``局號0012345帳號1234567``) is one finding.
     """
@@ -167,11 +188,17 @@ class TwBankAccountRecognizer(TaiwanRecognizer):
     ENTITY = TW_BANK_ACCOUNT
 
     def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
+        last = -1  # where the last account ended
         for m in _ACCOUNT_RE.finditer(folded):
+            if " " in m.group() and not 10 <= len(_digits(m.group())) <= 18:
+                continue  # groups of too few digits: ``123 4567``
             cue = nearest_cue(folded, m.start())
-            if cue == "bank":
+            if cue == "bank" or (cue is None and last >= 0
+                                 and _CHAIN_RE.fullmatch(folded, last, m.start())):  # fmt: skip
+                last = m.end()
                 yield m.start(), m.end(), 0.85
             elif cue is None and " " not in m.group() and _POSTAL_RE.fullmatch(m.group()):
+                last = m.end()
                 yield m.start(), m.end(), 0.6
         for m in _POSTAL_PARTS_RE.finditer(folded):
             yield m.start("office"), m.end("acct"), 0.85
