@@ -2,7 +2,8 @@
 (+段 巷 弄) + 號 (+樓), the county optional.
 
 Contract: an address ends with its number (號, then floor and room), or, in the country, with
-its village (村/里) and neighbourhood (鄰) after a county and a district; a post-office box
+its village (村/里) and neighbourhood (鄰) after a district (with a county, a neighbourhood, or
+names of plain place-name characters: ``玉里鎮港墘里``); a post-office box
 (``臺北郵政第12-345號信箱``) and a road after a county and a district, without its number, are
 addresses too. It needs no cue and scores higher when it starts
 with a county or city (:data:`COUNTIES`: those of
@@ -66,10 +67,18 @@ _ADDRESS_RE: Final = re.compile(
 )
 # A village without a number (rural addresses end there; aboriginal village names run to five
 # characters: ``達卡努瓦里``): led by a county and a district, or
-# by a district with the neighbourhood (``秀林鄉富世村3鄰``).
+# by a district with the neighbourhood (``秀林鄉富世村3鄰``), or by a district alone.
+# Without county or neighbourhood, a district and a village of plain place-name characters
+# (``住玉里鎮港墘里``, ``新址平鎮區港墘里``): neither holds another division's word (not
+# ``各鄉鎮市區村里``), the village is no distance (``公里``) and no office or official (``里長``,
+# ``村民``, ``里辦公處``).
+_PLAIN: Final = cjk_class_without(_ADDRESS_STOP + "洽鄉鎮市區縣各每全本該")
+_PLAIN_VILLAGE: Final = cjk_class_without(_ADDRESS_STOP + "洽鄉鎮市區縣村里")
 _VILLAGE_ONLY_RE: Final = re.compile(
     rf"{_COUNTY}{_DISTRICT}{_names(f'[{CJK}]', 5, '[村里]')}{_NEIGHBOURHOOD}?"
     rf"|{_DISTRICT_FREE}{_names(f'[{CJK}]', 3, '[村里]')}{_NEIGHBOURHOOD}"
+    rf"|{_PLAIN}{{1,3}}(?:[鄉鎮市]區|[鄉鎮市區]){_PLAIN_VILLAGE}{{1,4}}(?<![公英海千萬])[村里]"
+    r"(?![長民辦幹內外村里])"
 )
 # A road without its number, led by a county and a district (``高雄市三民區建工路``): an address
 # too, if a vaguer one (a county or a district alone is a place name, no address).

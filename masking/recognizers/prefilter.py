@@ -24,7 +24,7 @@ PREFILTER: Final[re.Pattern[str]] = re.compile(
     r"[0-9０-９](?:[\s\-－().（）．]{0,2}[0-9０-９]){6,}"
     r"|[@＠﹫]"
     r"|[號号鄰]|郵政|錯成|誤植|誤繕|誤寫|寫成|打成"
-    r"|[鄉鎮區][" + CJK + r"]{1,3}[村里]|[鄉鎮市區][" + CJK + r"]{1,6}(?:路|街|大道)"
+    r"|[鄉鎮市區][" + CJK + r"]{1,4}[村里]|[鄉鎮市區][" + CJK + r"]{1,6}(?:路|街|大道)"
     r"|" + "|".join(sorted(set(CUES_BEFORE + CUES_AFTER + MORE_PREPOSITIONS), key=len,
                            reverse=True))
     + r"|(?:" + "|".join(sorted(set(HANDLE_CUES) | {fullwidth(c) for c in HANDLE_CUES},

@@ -364,6 +364,9 @@ def test_prefilter_skips_plain_text() -> None:
         "市話886.2.2345.6789洽",
         "電話８８６－２－２３４５－６７８９",  # full width
         "公司（０２）２５０８－１２３４分機３１２找莫小姐",  # bracketed area code after 公司
+        "家07 295 5732轉007 公司07 342 0083轉251",  # listed after another phone: not the business
+        "已轉介農保窗口，電話05-777000。",  # seven digits after the area code, phone cue
+        "聯絡電話：049 234567",
     ],
 )
 def test_international_and_fullwidth_landlines(text: str) -> None:
@@ -373,6 +376,8 @@ def test_international_and_fullwidth_landlines(text: str) -> None:
 def test_landline_shapes_that_are_no_phone() -> None:
     assert TW_PHONE not in entities("日期2023.02.15金額1.234.567")
     assert TW_PHONE not in entities("公司統編 02 23456789")  # business cue, no brackets
+    assert TW_PHONE not in entities("案號05-777000")  # seven digits without a phone cue
+    assert TW_PHONE not in entities("文號 05-777000 函")
 
 
 @pytest.mark.parametrize(
@@ -380,10 +385,22 @@ def test_landline_shapes_that_are_no_phone() -> None:
     [
         ("新帳戶700-0081234-0567890（郵局）", "700-0081234-0567890"),  # bank code + postal
         ("變更帳戶：匯入1234 5678 9012（彰化銀行）", "1234 5678 9012"),  # spaced groups
+        ("郵局帳號7017117 9219029。", "7017117 9219029"),  # postal halves with a space
+        # The second of two accounts joined by a word of change, its cue out of reach.
+        ("受款帳戶由539-18-844951-7改為822-710-010682-317", "822-710-010682-317"),
+        ("受款帳戶由2286571-6225122改為8358 8180 7136，", "8358 8180 7136"),
+        ("匯款帳號012-345-678901-2、或700-1234567-8901234", "700-1234567-8901234"),
     ],
 )
 def test_account_with_bank_code_or_spaces(text: str, value: str) -> None:
     assert (TW_BANK_ACCOUNT, value) in found(text)
+
+
+def test_numbers_near_an_account_that_are_no_account() -> None:
+    assert TW_BANK_ACCOUNT not in entities("帳號123 4567")  # spaced, too few digits
+    # A case number after an account, joined by a word of change: its own cue decides.
+    text = "帳號0001234-5678901改為案號1130012345678"
+    assert [v for e, v in found(text) if e == TW_BANK_ACCOUNT] == ["0001234-5678901"]
 
 
 def test_business_id_before_company() -> None:
@@ -402,13 +419,22 @@ def test_business_id_before_company() -> None:
         ("地址為花蓮縣豐濱鄉港口村2鄰石梯坪52號", "花蓮縣豐濱鄉港口村2鄰石梯坪52號"),
         ("連江縣南竿鄉介壽村12號", "連江縣南竿鄉介壽村12號"),  # a village, then its number
         ("搬到高雄市三民區建工路附近", "高雄市三民區建工路"),  # a road without its number
+        # A district and a village, no county, no neighbourhood.
+        ("黎昱廷申請失能 住玉里鎮港墘里", "玉里鎮港墘里"),
+        ("新址馬公市港墘里，電話另告", "馬公市港墘里"),
+        ("變更通訊地址為平鎮區港墘里，原址不再收件", "平鎮區港墘里"),
+        ("退回郵件：地址東港鎮長安里、無此門牌", "東港鎮長安里"),
     ],
 )
 def test_po_boxes_and_villages(text: str, value: str) -> None:
     assert (TW_ADDRESS, value) in found(text)
 
 
-@pytest.mark.parametrize("text", ["高雄市三民區公所回覆", "改寄至花蓮縣", "郵政儲金匯兌"])
+@pytest.mark.parametrize(
+    "text",
+    ["高雄市三民區公所回覆", "改寄至花蓮縣", "郵政儲金匯兌", "各鄉鎮市區村里辦公處",
+     "距三民區約兩公里", "請洽竹北市港墘里里長", "文山區萬芳里辦公處轉交", "萬里區居民"],
+)
 def test_place_names_alone_are_no_address(text: str) -> None:
     assert TW_ADDRESS not in entities(text)
 
@@ -426,6 +452,14 @@ def test_place_names_alone_are_no_address(text: str) -> None:
         ("已在Dcard發文，帳號kong_lj，", "kong_lj"),  # the label a little after the service
         ("他的帳號是@huangfu.wen，指責核定太慢", "@huangfu.wen"),  # @name, no e-mail
         ("在臉書粉專留言，帳號名稱阿嬌的日常，罵人", "阿嬌的日常"),
+        ("加賴lulu.tw2 要求用賴聯絡", "lulu.tw2"),  # a Chinese cue glued to the handle
+        ("LINE ID bear1133/電話(02)2247-0398", "bear1133"),  # a slash after the handle
+        ("對方會用Telegram傳mei_0824聯絡", "mei_0824"),  # a verb between service and handle
+        ("在Dcard以dragonfly7發文", "dragonfly7"),
+        ("於Threads發文happy_ama指稱", "happy_ama"),
+        ("他在Discord叫做night_owl", "night_owl"),  # services beyond the first list
+        ("越籍看護Zalo：nguyen.lan88", "nguyen.lan88"),
+        ("微信搜尋wxid_88abc", "wxid_88abc"),
     ],
 )
 def test_social_handles(text: str, handle: str) -> None:
@@ -441,6 +475,10 @@ def test_social_handles(text: str, handle: str) -> None:
         "在LINE官方帳號留言",  # a Chinese word after the label 帳號 is no handle
         "請寄wang@mail.bli.gov.tw",  # an e-mail address, not an @name
         "LINE ID 同手機",
+        "賴先生ABC公司來電",  # 賴 as a surname: no verb-separated handle after it
+        "用LINE傳PDF檔",  # a file type, not a handle
+        "用LINE傳Maria的照片",  # a capitalised given name, not a handle
+        "在Threads發文說明",
     ],
 )
 def test_social_handle_negatives(text: str) -> None:
