@@ -11,7 +11,8 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
-.PHONY: setup benefits-db demo test lint airflow clean help bench bench-services mutation serve
+.PHONY: setup benefits-db demo test lint airflow clean help bench bench-services mutation serve \
+	cluster-setup cluster-redis cluster-up cluster-down cluster-status
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
@@ -21,6 +22,7 @@ help:
 	@echo "make lint     ruff, mypy and the import-linter architecture contracts"
 	@echo "make bench-services  the data services under load (bench/README.md; ~3 min)"
 	@echo "make mutation mutation testing of the rule modules (mutation/README.md; ~10 min)"
+	@echo "make cluster-up / cluster-down  the cluster profile: Spark standalone, S3 store, Redis (docs/cluster.md)"
 
 setup: $(VENV)/.installed $(JARS)/.resolved $(CACHE)/.nlp
 
@@ -69,6 +71,42 @@ bench-services: setup $(CACHE)/go/bin/bombardier
 # module, never downloaded at run time.
 $(CACHE)/go/bin/bombardier:
 	GOBIN=$(CURDIR)/$(CACHE)/go/bin go install github.com/codesenberg/bombardier@v1.2.6
+
+# The cluster profile (docs/cluster.md): a Spark standalone cluster, an S3-compatible store
+# (versitygw) with a bucket, and Redis, on loopback, run from .cluster/ by infra/cluster.sh.
+# `source .cluster/env` after cluster-up points the lakehouse at it. Its set-up: the s3a jars
+# (apart from .jars/, so the embedded default never loads them), versitygw built from its tagged
+# Go module, Debian's redis-server; nothing is downloaded when the profile runs.
+cluster-setup: setup $(JARS)/s3a/.resolved $(CACHE)/go/bin/versitygw cluster-redis
+
+cluster-up: cluster-setup
+	bash infra/cluster.sh up
+
+cluster-down:
+	bash infra/cluster.sh down
+
+cluster-status:
+	bash infra/cluster.sh status
+
+# hadoop-aws 3.4.1 (pyspark 4.0's Hadoop) and the AWS SDK v2 modules it uses (jars/s3a/pom.xml).
+$(JARS)/s3a/.resolved: jars/s3a/pom.xml
+	@mkdir -p $(JARS)/s3a
+	mvn --batch-mode --quiet -f jars/s3a/pom.xml dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/$(JARS)/s3a -DincludeScope=runtime
+	@ls $(JARS)/s3a/hadoop-aws-*.jar $(JARS)/s3a/s3-2*.jar >/dev/null
+	@touch $@
+
+# versitygw (Apache-2.0), the S3-compatible server of the cluster profile and the object-store
+# tests: built at set-up from its tagged module (~3 min on 2 cores), never downloaded at run time.
+$(CACHE)/go/bin/versitygw:
+	GOBIN=$(CURDIR)/$(CACHE)/go/bin go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+# Redis from Debian's packages (root, as for PostgreSQL); not started here: cluster-up runs its own.
+cluster-redis:
+	@command -v redis-server >/dev/null || { \
+	  [ "$$(id -u)" -eq 0 ] || { echo "redis-server is missing: run as root to install it (apt-get install redis-server)"; exit 1; }; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 || { \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }; }
 
 # Two workers (one JVM each) keep the suite well under CI's budget on 2 cores; a test file
 # stays on one worker (--dist loadfile), so its module fixtures run once. Files are handed out

@@ -34,6 +34,43 @@ def vendored_jars(jars_dir: Path) -> list[str]:
     return jars
 
 
+def extra_jars(settings: Settings) -> list[str]:
+    """More jars for the driver to serve to executors: those in ``LAKEHOUSE_EXTRA_JARS_DIR``
+    when it is set (the cluster profile's s3a file system, ``.jars/s3a/``; docs/cluster.md)."""
+    folder = settings.get("LAKEHOUSE_EXTRA_JARS_DIR")
+    if folder is None:
+        return []
+    jars = sorted(str(p) for p in Path(folder).glob("*.jar"))
+    if not jars:
+        raise SetupError(f"no jar in LAKEHOUSE_EXTRA_JARS_DIR={folder}: run 'make cluster-setup'")
+    return jars
+
+
+def s3a_conf(settings: Settings) -> dict[str, str]:
+    """Spark settings for ``s3a://`` from the standard AWS variables, the ones ``deltalake``
+    and the object store clients read too (docs/cluster.md); empty when none is set.
+
+    ``AWS_ENDPOINT_URL`` (an S3-compatible store: path-style requests, TLS when ``https``),
+    ``AWS_REGION`` (default ``us-east-1``), ``AWS_ACCESS_KEY_ID`` with ``AWS_SECRET_ACCESS_KEY``
+    (static keys; without them s3a's default credential chain applies).
+    """
+    conf: dict[str, str] = {}
+    endpoint = settings.get("AWS_ENDPOINT_URL")
+    if endpoint is not None:
+        conf["fs.s3a.endpoint"] = endpoint
+        conf["fs.s3a.path.style.access"] = "true"
+        conf["fs.s3a.connection.ssl.enabled"] = str(endpoint.startswith("https:")).lower()
+        conf["fs.s3a.endpoint.region"] = settings.get("AWS_REGION", "us-east-1") or "us-east-1"
+    key, secret = settings.get("AWS_ACCESS_KEY_ID"), settings.get("AWS_SECRET_ACCESS_KEY")
+    if key is not None and secret is not None:
+        conf["fs.s3a.aws.credentials.provider"] = (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        )
+        conf["fs.s3a.access.key"] = key
+        conf["fs.s3a.secret.key"] = secret
+    return {f"spark.hadoop.{k}": v for k, v in conf.items()}
+
+
 def session(
     settings: Settings | None = None,
     app_name: str = "convergence-lakehouse",
@@ -52,7 +89,7 @@ def session(
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master or s.spark_master)
-        .config("spark.jars", ",".join(vendored_jars(s.jars_dir)))
+        .config("spark.jars", ",".join(vendored_jars(s.jars_dir) + extra_jars(s)))
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config(
             "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
@@ -77,6 +114,9 @@ def session(
             f"-Dderby.system.home={s.cache_dir} -Dlog4j2.configurationFile=file:{LOG4J}",
         )
     )
+    # The cluster profile's object store (docs/cluster.md): nothing unless AWS_* are set.
+    for key, value in s3a_conf(s).items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
