@@ -26,7 +26,8 @@ Design notes:
 The package: :mod:`.base` (entity names, folding, cues, the recognizer base class), one module
 per kind of data (:mod:`.ids`, :mod:`.contact`, :mod:`.addresses`, :mod:`.names`,
 :mod:`.handles`; the names read the surname list of :mod:`.surnames`, the common words of
-:mod:`.words` and jieba's name tags through :mod:`.statnames`),
+:mod:`.words` and jieba's name tags through :mod:`.statnames`, the dotted and spaced names of
+:mod:`.foreignnames`),
 :mod:`.prefilter`, and :mod:`.engine` (the analyzer and anonymizer, built once per process).
 This module re-exports their public names: import them from ``masking.recognizers``.
 """

@@ -24,6 +24,13 @@ Contract of :class:`TwPersonRecognizer`, each finding a name:
   five capitalised Latin words anywhere (``Nguyen Thi Lan``, not words of organisations);
 - an aboriginal name with a space standing on its own before a cue or punctuation
   (``巴奈 庫穗來電``); a name quoted after a correction (``錯成「洗淑惠」``);
+- a two-character name (a common surname and a given-name character, no common word) standing
+  on its own before a particle or a word that follows names
+  (:data:`~masking.recognizers.namecues.NAME_ENDS`: ``石豪申請``, ``黃偉 改帳號``); a name
+  before a relation (``武氏芳老婆``, ``西門明德家屬``); after a relation listed after
+  punctuation (``、子盧志``); a given name never ends with the first character of such a word
+  (``黎豪帳戶``); dotted and spaced names are cut where such a word begins
+  (:mod:`.foreignnames`);
 - following any name found so, after ``、``, ``及``, ``與``, ``和`` or a comma;
 - when :data:`USE_STATISTICAL` is true, the names jieba segments where a surname is left that no
   rule explained (:mod:`.statnames`), checked against the surname list and the common words;
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Final
 
 from masking.recognizers.base import (
@@ -52,7 +60,18 @@ from masking.recognizers.base import (
     cjk_class_without,
     fold,
 )
-from masking.recognizers.namecues import CUES_AFTER, CUES_BEFORE, HONORIFICS
+from masking.recognizers.foreignnames import AFTER_RE as _AFTER_RE
+from masking.recognizers.foreignnames import CJK_CHAR as _CJK_CHAR
+from masking.recognizers.foreignnames import CUE_BEFORE_RE as _CUE_BEFORE_RE
+from masking.recognizers.foreignnames import DOT as _DOT
+from masking.recognizers.foreignnames import NAME_END_RE as _NAME_END_RE
+from masking.recognizers.foreignnames import alternation
+from masking.recognizers.foreignnames import dotted_name as _dotted_name
+from masking.recognizers.foreignnames import dotted_names as _dotted_names
+from masking.recognizers.foreignnames import misspelt_names as _misspelt_names
+from masking.recognizers.foreignnames import spaced_name as _spaced_name
+from masking.recognizers.foreignnames import spaced_names as _spaced_names
+from masking.recognizers.namecues import CUES_AFTER, CUES_BEFORE, HONORIFICS, KIN
 from masking.recognizers.namecues import NAME_STOP as _NAME_STOP
 from masking.recognizers.namecues import PREPOSITIONS as _PREPOSITIONS
 from masking.recognizers.namecues import TITLES as _TITLES
@@ -83,24 +102,7 @@ USE_STATISTICAL: Final = True
 """Whether :class:`TwPersonRecognizer` adds the names of the statistical tagger (see
 ``masking/README.md`` for the measurement that decided it)."""
 
-_LOOSE_BEFORE: Final = r"(?:[:：]|\s|為|是|即|係|改為|更正為|乃)?\s?[(（「『〔]?\s?"
-
-
-def alternation(words: Iterable[str]) -> str:
-    """A pattern matching any of ``words``, longest first, behind a look-ahead on their first
-    characters (a character class is tested much faster than a long alternation)."""
-    unique = sorted(set(words), key=len, reverse=True)
-    first = "".join(sorted({re.escape(w[0]) for w in unique}))
-    return f"(?=[{first}])(?:" + "|".join(re.escape(w) for w in unique) + ")"
-
-
-_CUE_BEFORE_RE: Final = re.compile(alternation(CUES_BEFORE + _PREPOSITIONS) + _LOOSE_BEFORE)
 _CJK_RUN: Final = re.compile(f"[{CJK}]+")
-_AFTER_RE: Final = re.compile(alternation(set(CUES_AFTER) | set(_TITLES[:35]) | set(_VERBS_AFTER)))
-_DOT: Final = "‧·・•.．"
-_DOTTED_RE: Final = re.compile(
-    rf"[{CJK}]{{1,8}}(?:[{_DOT}][{CJK}]{{1,8}})+"
-)
 _LATIN_RE: Final = re.compile(
     r"[A-Z][A-Za-z'\-]*[A-Za-z](?:[ ,]{1,2}[A-Z][A-Za-z'\-]*[A-Za-z]){0,4}(?![A-Za-z0-9@])"
 )
@@ -126,6 +128,8 @@ _ORGANISATION: Final = re.compile(
 )
 _THREE_ONLY: Final = frozenset(("伯", "嬸", "叔", "姨", *_VERBS_AFTER))
 _HONORIFIC_SET: Final = frozenset(HONORIFICS) | frozenset(_TITLES)
+_CUE_SET: Final = frozenset(CUES_BEFORE)
+_LISTED_KIN_RE: Final = re.compile(r"(?<=[、，,；;])" + alternation(KIN) + r"(?=[" + CJK + "])")
 _JOINERS: Final = re.compile(r"\s?(?:[、及與和跟暨,，/]|以及)\s?")
 
 
@@ -140,12 +144,12 @@ def _given_ok(given: str) -> bool:
 
 def _trim(surname: str, rest: str) -> str | None:
     """The name ``surname`` + the start of ``rest`` (one or two characters, the second dropped
-    when it is a particle), or ``None`` when there is no given name or it starts a common
-    word."""
+    when it is a particle or starts a word that follows names: ``黎豪帳戶``, ``熊貞填寫``), or
+    ``None`` when there is no given name or it starts a common word."""
     given = rest[:2]
     if not _given_ok(given):
         return None
-    if len(given) == 2 and given[1] in _NAME_STOP:
+    if len(given) == 2 and (given[1] in _NAME_STOP or _NAME_END_RE.match(rest, 1)):
         given = given[:1]
     full = surname + given
     if full in _NOT_NAMES or full[:2] in _NOT_NAMES:
@@ -188,25 +192,6 @@ def chinese_name(text: str, pos: int, strong_only: bool = True) -> str | None:
     return _trim(surname, rest)
 
 
-def _dotted_name(text: str, pos: int) -> str | None:
-    """A transliterated or aboriginal name with a middle dot starting at ``pos``, its last
-    part cut at the first particle."""
-    m = _DOTTED_RE.match(text, pos)
-    if m is None:
-        return None
-    name = m.group()
-    first = min(i for i in (name.find(d) for d in _DOT) if i >= 0)
-    if any(c in _NAME_STOP for c in name[:first]):
-        return None
-    last = max(name.rfind(d) for d in _DOT)
-    tail = name[last + 1 :]
-    for i, c in enumerate(tail):
-        if c in _NAME_STOP:
-            tail = tail[:i]
-            break
-    return name[: last + 1] + tail if tail else None
-
-
 def _weak_name(text: str, pos: int) -> str | None:
     """A name of three characters with a weak surname (``谷秀蘭``, ``荊建豪``), used only next
     to a cue: its given name must be made of given-name characters and the surname with the
@@ -244,13 +229,16 @@ def _latin_free_names(folded: str) -> Iterator[tuple[int, int]]:
 
 
 def name_in(text: str, pos: int, strong_only: bool = True) -> str | None:
-    """The name of any form (dotted, Chinese, Latin) starting ``text`` at ``pos``, or ``None``."""
+    """The name of any form (dotted, Chinese, Latin, spaced) starting ``text`` at ``pos``, or
+    ``None``."""
     latin = _LATIN_FREE_RE.match(text, pos)
     if latin is not None:
         return latin.group()
+    chinese = chinese_name(text, pos, strong_only)
+    if chinese is not None and len(chinese) == 2 and text[pos + 2 : pos + 3] in (" ", "\u3000"):
+        chinese = _spaced_name(text, pos) or chinese  # 蘇路 瑪勞: the first part of a spaced name
     return (_dotted_name(text, pos) or japanese_name(text, pos)
-            or chinese_name(text, pos, strong_only) or _latin_name(text, pos)
-            or _spaced_name(text, pos))  # fmt: skip
+            or chinese or _latin_name(text, pos) or _spaced_name(text, pos))  # fmt: skip
 
 
 def japanese_name(text: str, pos: int) -> str | None:
@@ -267,76 +255,14 @@ def japanese_name(text: str, pos: int) -> str | None:
     return None
 
 
-_SPACED_RE: Final = re.compile(rf"([{CJK}]{{2,3}})[ \u3000]([{CJK}]{{2,4}})")
-
-
-def _spaced_name(text: str, pos: int) -> str | None:
-    """An aboriginal name written with a space (``巴奈 庫穗``), only right after a cue: two
-    parts of two or three characters (the second cut at a particle), neither a word of jieba's
-    dictionary or a common word, neither holding a particle."""
-    m = _SPACED_RE.match(text, pos)
-    if m is None:
-        return None
-    first, second = m.group(1), m.group(2)
-    for i, c in enumerate(second):
-        if c in _NAME_STOP:
-            second = second[:i]
-            break
-    if not 2 <= len(second) <= 3 or any(c in _NAME_STOP for c in first):
-        return None
-    tab = word_tags()
-    if any(tab.get(p, "nr") not in NAME_TAGS or p in _NOT_NAMES for p in (first, second)):
-        return None
-    return f"{first}{text[pos + len(first)]}{second}"
-
-
-
-_SPACED_END: Final = frozenset("，、,。：:；;請(（")
-
-
-def _spaced_names(folded: str) -> Iterator[tuple[int, int]]:
-    """Aboriginal names written with a space standing on their own: at the start of the text or
-    after punctuation, before a cue, a verb or a particle (``巴奈 庫穗來電``,
-    ``，吉娃斯 巴萬請人代打``)."""
-    if " " not in folded:
-        return
-    for m in _SPACED_RE.finditer(folded):
-        start = m.start()
-        if start > 0 and folded[start - 1] not in _ENCLOSING and folded[start - 1] not in "。！？":
-            continue  # only at the start or after punctuation (not after ``1,254,857``)
-        name = _spaced_name(folded, start)
-        if name is None:
-            continue
-        end = start + len(name)
-        if any(t in name for t in ("先生", "小姐", "女士", "太太")):
-            continue  # 林小姐 補存摺
-        if end == len(folded) or _AFTER_RE.match(folded, end) or folded[end] in _SPACED_END:
-            yield start, end
-
-
-# Misspelt names quoted after a correction: ``姓名打錯成「洗淑惠」``, ``誤植為『王小民』``.
-_MISSPELT_RE: Final = re.compile(
-    r"(?:錯成|誤植為|誤植成|誤繕為|誤寫為|誤寫成|寫成|打成|登錄為|登記為|誤為)"
-    rf"\s?[「『\"'(（]([{CJK}]{{2,4}})[」』\"')）]"
-)
-
-
-def _misspelt_names(folded: str) -> Iterator[tuple[int, int]]:
-    """A name quoted after a correction (``錯成「洗淑惠」``): its first character need not be a
-    surname (the typo may hit it)."""
-    for m in _MISSPELT_RE.finditer(folded):
-        word = m.group(1)
-        if word not in _NOT_NAMES and word not in word_tags() and len(word) >= 3:
-            yield m.start(1), m.end(1)
-
-
 # --------------------------------------------------------------------------------------------
 # Recognizers.
 
 
 def _cued_names(folded: str) -> Iterator[tuple[int, int]]:
-    """Names after a cue of :data:`CUES_BEFORE`, and the names enumerated after them."""
-    for m in _CUE_BEFORE_RE.finditer(folded):
+    """Names after a cue of :data:`CUES_BEFORE` or a relation listed after punctuation
+    (``配偶侯偉、子盧志``), and the names enumerated after them."""
+    for m in chain(_CUE_BEFORE_RE.finditer(folded), _LISTED_KIN_RE.finditer(folded)):
         start = m.end()
         following = _CUE_BEFORE_RE.match(folded, start)
         if following is not None and len(following.group()) >= 2:
@@ -348,6 +274,9 @@ def _cued_names(folded: str) -> Iterator[tuple[int, int]]:
         else:
             name = name_in(folded, start) or _tagged_name(folded, start) or _weak_name(
                 folded, start)
+            if not name and folded[start - 1] in COMMON_SURNAMES and len(m.group()) >= 2:
+                name = chinese_name(folded, start - 1)  # the cue's end is the surname: 代孫豪
+                start -= 1 if name else 0
         while name:
             yield start, start + len(name)
             joiner = _JOINERS.match(folded, start + len(name))
@@ -367,6 +296,8 @@ def _names_before_cue(folded: str) -> Iterator[tuple[int, int]]:
             start = m.start() - length
             if start < 0 or (m.group() in _THREE_ONLY and length != 3):
                 continue  # 邱阿土伯, but not 陳大哥
+            if (start > 0 and folded[start - 1] in _DOT) or head[start:] in _CUE_SET:
+                break  # the last part of a dotted name (麥可‧杜蘭太太), a cue (韓籍配偶)
             if (m.group() in _VERBS_AFTER and start > 0 and _CJK_CHAR.match(folded, start - 1)
                     and folded[start - 1] not in _LEFT_BOUNDARY):  # fmt: skip
                 continue  # 張簡文昌當場簽名: 昌當場 is no name
@@ -405,34 +336,54 @@ _GIVEN_CHAR: Final = cjk_class_without("".join(_NAME_STOP) + "縣區鄉鎮路街
 _STRONG_RE: Final = re.compile(
     "[" + "".join(sorted(STRONG_SURNAMES)) + f"](?={_GIVEN_CHAR}{_GIVEN_CHAR})"
 )
-_CJK_CHAR: Final = re.compile(f"[{CJK}]")
 _LEFT_BOUNDARY: Final = frozenset("和跟與找給向由請讓幫替陪在是為及")
-_ENCLOSING: Final = frozenset("，、,：:；;（）()「」『』 \u3000")
 
 
 def _bounded_names(folded: str) -> Iterator[tuple[int, int]]:
-    """Chinese names of three or four characters standing on their own: after the start of the
-    text or a character that is not Chinese, and before punctuation or a particle; and names
-    with a compound surname (``張簡志偉``) anywhere."""
+    """Chinese names standing on their own: after the start of the text or a character that is
+    not Chinese (not a short number: ``第1項規定``), and before punctuation, a particle or a
+    word that follows names (:data:`~masking.recognizers.namecues.NAME_ENDS`: ``駱秋菊重複加保``);
+    two-character names so only with a common surname and a given-name character (``石豪申請``,
+    ``黃偉 改帳號``); and names with a compound surname (``張簡志偉``) anywhere."""
     for m in _CJK_RUN.finditer(folded):
-        if folded[m.start()] not in STRONG_SURNAMES or (
-            m.start() > 0 and folded[m.start() - 1].isdigit()  # 第1項規定
-        ):
+        start = m.start()
+        if folded[start] not in STRONG_SURNAMES or _after_count(folded, start):
             continue
-        name = chinese_name(folded, m.start())
+        name = chinese_name(folded, start)
         if not name:
             continue
-        end = m.start() + len(name)
-        if len(name) >= 3 and _FOLLOW.match(folded, end):
-            yield m.start(), end
-        elif (len(name) == 2 and m.end() == end and name[0] in COMMON_SURNAMES
-              and m.start() > 0 and folded[m.start() - 1] in _ENCLOSING
-              and end < len(folded) and folded[end] in _ENCLOSING):  # fmt: skip
-            yield m.start(), end  # ，張燕（
+        end = start + len(name)
+        if len(name) >= 3 and (_FOLLOW.match(folded, end) or _NAME_END_RE.match(folded, end)):
+            yield start, end
+        elif len(name) <= 3 and _short_name(folded, start):
+            yield start, start + 2  # 石豪申請, 熊貞填寫
     for m in _COMPOUND_RE.finditer(folded):
         name = chinese_name(folded, m.start())
         if name and len(name) >= 3:
             yield m.start(), m.start() + len(name)
+
+
+def _after_count(folded: str, start: int) -> bool:
+    """True when a short number (up to five digits: ``第1項``, ``12月``) ends at ``start``; a
+    longer one (an identifier glued to the name: ``L196284463駱秋菊``) is a boundary."""
+    i = start
+    while i > 0 and folded[i - 1].isdigit():
+        i -= 1
+    return 0 < start - i <= 5
+
+
+def _short_name(folded: str, start: int) -> bool:
+    """True when the two characters at ``start`` are a name of surname and one given-name
+    character standing before punctuation, a particle or a word that follows names: a common
+    surname, a character of :data:`~masking.recognizers.words.GIVEN_NAME_CHARS`, no common word
+    (``黃金``, ``高中``, jieba's words but names), no organisation's name (``金寶有限公司``)."""
+    pair, end = folded[start : start + 2], start + 2
+    if (len(pair) < 2 or pair[0] not in COMMON_SURNAMES or pair[1] not in GIVEN_NAME_CHARS
+            or pair in _NOT_NAMES or word_tags().get(pair, "nr") not in NAME_TAGS
+            or _ORGANISATION.match(folded, end)):  # fmt: skip
+        return False  # 金寶有限公司
+    return (end == len(folded) or not _CJK_CHAR.match(folded, end) or folded[end] in _NAME_STOP
+            or bool(_NAME_END_RE.match(folded, end)))  # fmt: skip
 
 
 def _plausible_statistical(folded: str, start: int, end: int, tab: dict[str, str]) -> bool:
@@ -440,7 +391,7 @@ def _plausible_statistical(folded: str, start: int, end: int, tab: dict[str, str
     ``年金`` is a word), that follows a digit (``第1項規定``), or that ends like an organisation
     (``衛福部``, ``管理室``), that sits among financial numerals (``參仟肆佰伍拾陸元``) or whose
 given name is a verb of the dictionary (``金計算``)."""
-    if start > 0 and (folded[start - 1 : start + 1] in tab or folded[start - 1].isdigit()):
+    if start > 0 and (folded[start - 1 : start + 1] in tab or _after_count(folded, start)):
         return False
     if not set(folded[start + 1 : end]) & GIVEN_NAME_CHARS:
         return False  # no character of a given name: 金計算
@@ -499,27 +450,6 @@ def _enumerated(folded: str, end: int) -> Iterator[tuple[int, int]]:
             return
         yield start, start + len(name)
         joiner = _JOINERS.match(folded, start + len(name))
-
-
-def _dotted_names(folded: str) -> Iterator[tuple[int, int]]:
-    """Transliterated names with a middle dot, anywhere (``麥可‧強森``)."""
-    if not any(d in folded for d in _DOT):
-        return
-    for m in _DOTTED_RE.finditer(folded):
-        # The first part: at most three characters of the run before the dot, after its last
-        # particle or cue (``原住民瓦歷斯‧諾幹``: 瓦歷斯), four when the run is the whole part.
-        dot = m.start() + min(i for i in (m.group().find(d) for d in _DOT) if i >= 0)
-        start, whole = m.start(), True  # whole: the part starts after a boundary or a cue
-        for cue in _CUE_BEFORE_RE.finditer(folded, m.start(), dot - 1):
-            start = cue.end()  # 外籍員工頌猜‧汪薩: after the cue 員工
-        cut = max((folded.rfind(c, start, dot) for c in _NAME_STOP), default=-1)
-        if cut >= 0:
-            start, whole = cut + 1, False
-        if dot - start > (4 if whole else 3):
-            start = dot - 3
-        name = _dotted_name(folded, start) if start < dot else None
-        if name:
-            yield start, start + len(name)
 
 
 def _open_surnames(folded: str, covered: list[tuple[int, int]]) -> list[int]:
