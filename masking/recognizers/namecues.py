@@ -20,7 +20,10 @@ _KIN: Final = (
     "繼承人", "代理人", "法定代理人", "監護人", "同居人",
 )  # fmt: skip
 """Kinship and representation words: after ``之`` or ``其`` they lead a name (``申請人之子``)."""
-_RELATIONAL: Final = tuple(p + k for k in _KIN for p in ("之", "其"))
+KIN: Final = _KIN
+_RELATIONAL: Final = tuple(p + k for k in _KIN for p in ("之", "其", "攜", "偕", "偕同", "攜同",
+                                                        "帶", "陪同"))  # fmt: skip
+"""``申請人之子``, ``其女``, and the person one comes with (``攜子``, ``偕妻``, ``陪同母親``)."""
 
 CUES_BEFORE: Final = tuple(dict.fromkeys((
     "受款人", "申請人", "被保險人", "經辦人員", "經辦人", "承辦人員", "經辦", "辦理人",
@@ -40,6 +43,12 @@ CUES_BEFORE: Final = tuple(dict.fromkeys((
     "臨櫃者", "義務人", "債務人", "雇主", "僱主", "子女", "漢名", "爸爸", "媽媽", "太太", "老公",
     "老婆", "通知", "轉告", "告知", "聯繫", "找", "函查", "轉來", "受理", "退回", "協助",
     "收件", "寄給", "交給", "轉交", "夫", "妻", "父", "母", "代", *MORE_CUES_BEFORE,
+    # The person by what they did, ``…者`` (``電詢者莎韻 阿布``), and names by their kind
+    # (``舊名金子晴``).
+    "電詢者", "詢問者", "申請者", "陳情者", "投訴者", "申訴者", "檢舉者", "反映者", "來訪者",
+    "來函者", "寄件者", "收件者", "代辦者", "代理者", "受訪者", "當事者", "填表者", "簽收者",
+    "領取者", "持有者", "使用者", "舊名", "新名", "別名", "曾用名", "化名", "俗名", "小名",
+    "乳名", "舊姓名", "新姓名", "原姓名", "現場", "臨櫃",
     *_RELATIONAL, *("代" + k for k in _KIN),
 )))  # fmt: skip
 """Words directly before a name (``受款人王小明``, ``戶名：林美玲``, ``申請人之子王大明``)."""
@@ -64,6 +73,24 @@ CUES_AFTER: Final = (
     "之代理人", "本人", "來電", "來函", "來信", "表示", "詢問", "反映", "親自",
 )  # fmt: skip
 """Words directly after a name (``王小明先生``, ``陳大文之配偶``)."""
+KIN_AFTER: Final = (
+    "老婆", "老公", "家屬", "配偶", "妻子", "丈夫", "兒子", "女兒", "母親", "父親", "媽媽", "爸爸",
+    "孫子", "孫女", "哥哥", "姊姊", "姐姐", "弟弟", "妹妹", "媳婦", "女婿", "遺孀", "遺屬",
+)  # fmt: skip
+"""Relations after a name, leading another person (``武氏芳老婆倪承恩``, ``西門明德家屬饒靜宜``):
+after a full name they confirm it, like an honorific."""
+PREDICATES: Final = (
+    "提出", "代辦", "代領", "代理", "投訴", "陳情", "申訴", "檢舉", "反映", "表示", "要求",
+    "詢問", "查詢", "來電", "來函", "來信", "來訪", "到場", "到櫃", "臨櫃", "親自", "填寫",
+    "簽名", "簽章", "簽收", "簽具", "領取", "申請", "辦理", "補件", "補繳", "繳納", "同意",
+    "委託", "授權", "死亡", "過世", "身故", "往生", "病故", "住院", "就醫", "遷居", "遷出",
+    "遷入", "搬家", "搬遷", "強迫", "威脅", "辱罵", "騷擾", "拒絕", "拒收", "信件", "郵件",
+    "電話", "手機", "帳戶", "帳號", "地址", "戶籍", "身分證", "證件", "存摺", "資料", "案件",
+    "年金", "津貼", "給付", "保費", "退回", "受理", "無法", "尚未", "目前", "重複", "加保",
+    "退保", "投保", "續保", "轉保", "欠費", "改名", "更名", "核定", "請領",
+)  # fmt: skip
+"""Verbs and nouns that follow a person in remarks (the subject's action, or what is theirs:
+``石豪申請``, ``温偉電話打不通``, ``拉娃‧谷幸信件退回``)."""
 TITLES: Final = (
     "先生", "小姐", "女士", "太太", "媽媽", "阿姨", "伯伯", "老師", "經理", "主任", "專員",
     "科員", "科長", "組長", "課長", "股長", "襄理", "處長", "局長", "站長", "辦事員", "書記",
@@ -72,6 +99,10 @@ TITLES: Final = (
     "奶奶", "爺爺", "君", "姓", "氏",
 )  # fmt: skip
 """Words after a surname that make it a form of address, not a name (``黃專員``)."""
+NAME_ENDS: Final = tuple(sorted({w for w in (*PREDICATES, *KIN_AFTER, *CUES_AFTER, *TITLES,
+                                              *VERBS_AFTER, *HONORIFICS) if len(w) >= 2}))
+"""Words that end a name where they begin (a name written with a dot or a space has no surname
+to tell its length)."""
 # Characters that end a given name: particles and verbs that follow a name in remarks.
 NAME_STOP: Final = frozenset(
     "來電於在已未的是為和與及等因稱表申請領之到至住說要改欲需將係即也了有無不並再又今另自親本"

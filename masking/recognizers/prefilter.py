@@ -31,6 +31,7 @@ PREFILTER: Final[re.Pattern[str]] = re.compile(
                                 key=len, reverse=True))
     + r")[^\n]{0,12}[A-Za-z0-9@Ａ-Ｚａ-ｚ０-９＠]"
     + r"|[‧·・•]|[A-Z][a-z]+ [A-Z][a-z]+"
+    + r"|(?:^|[，。；;：:])[" + CJK + r"]{2,3}[ 　][" + CJK + r"]{2}"
     + r"|" + "|".join(sorted(COMPOUND_SURNAMES))
     + r"|(?:^|[，、：:；;(（「『\s])[" + "".join(sorted(COMMON_SURNAMES)) + r"][" + CJK + r"]{1,2}"
     + r"(?:[，、,。；;)）」』\s]|$)"
@@ -38,7 +39,9 @@ PREFILTER: Final[re.Pattern[str]] = re.compile(
 )
 """Matches every text that could hold a finding: 7+ digits (with separators), ``@``, ``號``
 (every address has one), ``鄰``, ``郵政``, a village or a road after a district (addresses
-without number), a name cue, a middle dot or two capitalised Latin words (names), a compound
+without number), a name cue, a middle dot or two capitalised Latin words (names), two words
+of Chinese characters separated by a space at the start or after punctuation (an aboriginal
+name: ``莎韻 阿布要求``), a compound
 surname, a common surname with one or two characters standing between punctuation, a surname
 with two characters after a boundary (not a Chinese character, or ``和``, ``找``, ...), or a
 service name (``LINE``, ``賴``, also in full width) with a letter or digit close after it.

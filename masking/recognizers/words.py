@@ -60,6 +60,11 @@ NOT_NAMES: Final = frozenset(
         "深坑", "坪林", "三芝", "八里", "烏來", "中壢", "平鎮", "新屋", "觀音", "龜山", "八德",
         "大溪", "復興", "大園", "蘆竹", "士林", "北投", "內湖", "南港", "文山", "中山", "中正",
         "松山", "安樂", "暖暖", "七堵", "香山",
+        # Words a two-character name could be taken for (a common surname and a given-name
+        # character, see ``names._short_name``).
+        "溫泉", "溫和", "溫柔", "溫馨", "高興", "高貴", "高達", "高峰", "高明", "高山", "高樓",
+        "石英", "林立", "江山", "方正", "周全", "洪福", "金華", "施政", "白雲", "馬達",
+        "田園", "田野", "唐朝", "蘇聯", "邱比", "夏季", "曾祖", "何如", "何妨", "何必", "余生",
     )
 )  # fmt: skip
 """Words starting with a surname character that are no names (place names included)."""

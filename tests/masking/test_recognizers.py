@@ -534,3 +534,60 @@ def test_person_names_of_issue_20(text: str, name: str) -> None:
 )
 def test_person_negatives_of_issue_20(text: str) -> None:
     assert PERSON not in entities(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Dotted names cut where a word that follows names begins, two names in one run.
+        ("麥可‧杜蘭太太來電查詢", "麥可‧杜蘭"),
+        ("尤瑪·達陸老婆約翰‧布朗來代辦", "尤瑪·達陸"),
+        ("尤瑪·達陸老婆約翰‧布朗來代辦", "約翰‧布朗"),
+        ("監護人拉娃‧谷幸提出受監護人之帳戶變更", "拉娃‧谷幸"),
+        ("民眾蘇珊‧卡特投訴承辦人態度不佳", "蘇珊‧卡特"),
+        ("瓦旦‧尤幹女士攜子到櫃檯", "瓦旦‧尤幹"),
+        ("法定代理人邵靜宜代巴奈·庫穗申請", "邵靜宜"),  # no dotted name across a cue
+        # Spaced names: the first part no two-character Chinese name, the second cut.
+        ("仲介聯絡人蘇路 瑪勞，電話另告", "蘇路 瑪勞"),
+        ("被保險人伊凡 諾幹遷居，新址另告", "伊凡 諾幹"),
+        ("莎韻 阿布要求將給付改匯", "莎韻 阿布"),
+        ("wechat:dragonfly75 莎韻 阿布姐姐", "莎韻 阿布"),
+        # Cues: the person by what they did, names by their kind, the person one comes with.
+        ("電詢者莎韻 阿布，反映無法登入", "莎韻 阿布"),
+        ("陳情者柯文雄表示不服", "柯文雄"),
+        ("更正姓名，舊名金子晴", "金子晴"),
+        ("安娜·李維女士攜子鄧芷涵到櫃檯", "鄧芷涵"),
+        ("偕妻林美雪到場", "林美雪"),
+        ("配偶侯偉、子盧志均已簽具同意書", "盧志"),  # a relation listed after punctuation
+        ("持委託書代孫豪領取證明", "孫豪"),  # the cue's last character is the surname
+        # A relation after a name (a Vietnamese 氏 name, an excluded compound surname).
+        ("武氏芳老婆倪承恩來代辦", "武氏芳"),
+        ("西門明德家屬饒靜宜臨櫃申請", "西門明德"),
+        # Two-character names standing on their own before a particle or a predicate.
+        ("石豪申請變更年金入帳帳戶", "石豪"),
+        ("黃偉 改帳號", "黃偉"),
+        ("梁志與配偶同來", "梁志"),
+        ("温偉電話打不通", "温偉"),
+        ("現場熊貞填寫申請書", "熊貞"),
+        ("L196284463駱秋菊重複加保 待查", "駱秋菊"),  # glued to an identifier
+    ],
+)
+def test_person_names_of_the_second_round(text: str, name: str) -> None:
+    assert (PERSON, name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "韓籍配偶來電",  # a nationality before a relation is no name
+        "金寶有限公司申請",  # an organisation
+        "高中畢業後申請",
+        "溫泉申請",
+        "黃金存摺遺失",
+        "依勞保條例第12條申請",
+        "第5項申請",
+        "王先生申請補件",
+    ],
+)
+def test_person_negatives_of_the_second_round(text: str) -> None:
+    assert PERSON not in entities(text)
