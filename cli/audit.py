@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli.common import REFUSED, fail, out
@@ -70,15 +69,19 @@ def anchors(settings: Settings) -> list[tuple[str, str]]:
     """(``dataset version N``, ``SEQ:HASH``) of every published version, read from the Delta
     logs without a JVM; the highest anchor first."""
     from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
 
     from kernel import contracts
+    from kernel.layout import Layout
 
     found: list[tuple[int, str, str]] = []
+    layout = Layout(settings.root)
     for dc in contracts.datasets():
-        path = Path(settings.root) / dc.zone / dc.table
-        if not (path / "_delta_log").is_dir():
+        try:
+            history = DeltaTable(layout.delta_uri(dc.zone, dc.table)).history()
+        except TableNotFoundError:
             continue
-        for commit in DeltaTable(str(path)).history():
+        for commit in history:
             raw = commit.get("userMetadata")
             try:
                 anchor = json.loads(raw).get("audit_anchor") if raw else None

@@ -61,8 +61,6 @@ def audit_reading(root: str, actor: str, feed: str, batch: str | None, rule: str
     as ``lakehouse quarantine show`` records it): who, feed, filters and row count."""
     from audit.log import AuditLog
 
-    layout = Layout(root)
-    if layout.is_local:
-        AuditLog(layout.audit_dir).append("query", actor, {
-            "feed": feed, "zone": "quarantine", "batch_id": batch, "rule": rule, "rows": rows,
-            "via": "airflow console"})
+    AuditLog(Layout(root).audit_dir).append("query", actor, {
+        "feed": feed, "zone": "quarantine", "batch_id": batch, "rule": rule, "rows": rows,
+        "via": "airflow console"})

@@ -49,13 +49,12 @@ class Context:
         return self.storage.layout
 
     def audit(self, action: str, details: dict[str, Any]) -> None:
-        """Append an entry to the hash-chained audit log (``<root>/system/audit``; local roots
-        only for now), tagged with the run id."""
+        """Append an entry to the hash-chained audit log (``<root>/system/audit``: daily files
+        on a local root, objects on an object store), tagged with the run id."""
         from audit.log import AuditLog
 
-        if self.layout.is_local:
-            AuditLog(self.layout.audit_dir).append(
-                action, self.actor, {"run_id": self.run_id, **details})
+        AuditLog(self.layout.audit_dir).append(
+            action, self.actor, {"run_id": self.run_id, **details})
 
     @classmethod
     def create(cls, run_id: str | None = None, settings: Settings | None = None) -> Context:

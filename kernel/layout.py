@@ -159,6 +159,14 @@ class Layout:
         """The steward's HTML quality reports' folder (local roots)."""
         return self._on_disk("system", "reports", "quality")
 
+    @property
+    def reports_uri(self) -> str:
+        """The quality reports' folder as a URI (on an object store, the pages are objects
+        there); on a local root it is :attr:`reports_dir`."""
+        local = self.local
+        return str(local / "system" / "reports" / "quality") if local is not None else \
+            f"{self.root}/system/reports/quality"
+
     # ---------------------------------------------------------------- published files
     def opendata_files(self, table: str) -> str:
         """Where the files of an open-data table are exported, one folder per version."""

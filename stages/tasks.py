@@ -107,13 +107,12 @@ def publish_dataset(
 
 
 def write_quality_report(run_id: str) -> str | None:
-    """Write the steward's HTML quality report of a run (and the index); returns its path."""
+    """Write the steward's HTML quality report of a run (and the index); returns its path
+    (an object's URI on an object store)."""
     from kernel.config import Settings
     from quality.report import write_index, write_run_report
 
     settings = Settings.from_env()
-    if not settings.is_local:
-        return None
     page = write_run_report(settings.root, run_id)
     write_index(settings.root)
     return str(page)

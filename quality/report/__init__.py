@@ -14,7 +14,9 @@ offline in any browser::
     write_index(root)
 
 By default the pages go to the root's reports folder (``system/reports/quality/``, see
-:attr:`kernel.layout.Layout.reports_dir`) as ``<run id>.html`` and ``index.html``.
+:attr:`kernel.layout.Layout.reports_uri`) as ``<run id>.html`` and ``index.html``: files on a
+local root (each replaced atomically), objects on an object store (each written whole); the
+functions return the path, or the object's URI.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from audit.objects import folder, is_object_uri
 from kernel.layout import Layout
 from quality.report import render, view
 from quality.report.data import SystemTables
@@ -52,15 +55,24 @@ def render_index(tables: SystemTables) -> str:
     return render.index_html(view.index_page(tables))
 
 
-def _out_dir(root: str, out_dir: str | None) -> Path:
-    """The folder the pages go to (created): ``out_dir``, else the root's reports folder."""
-    path = Path(out_dir) if out_dir else Layout(root).reports_dir
+def _out_dir(root: str, out_dir: str | None) -> Path | str:
+    """Where the pages go: ``out_dir``, else the root's reports folder; a local folder is
+    created, an object store's is a URI (``s3a://…``)."""
+    target = out_dir or Layout(root).reports_uri
+    if is_object_uri(target):
+        return target.rstrip("/")
+    path = Path(target)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _write(path: Path, text: str) -> Path:
-    """Write ``text`` as UTF-8 to ``path`` atomically (a temporary file, then a rename)."""
+def _write(target: Path | str, name: str, text: str) -> Path | str:
+    """Write ``text`` as UTF-8 as ``name`` in ``target`` so that readers see the old page or the
+    new one: a temporary file renamed over it (local), or one object PUT (object store)."""
+    if isinstance(target, str):
+        folder(target).put(name, text.encode("utf-8"))
+        return f"{target}/{name}"
+    path = target / name
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
@@ -68,7 +80,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def write_run_report(root: str, run_id: str, out_dir: str | None = None, *,
-                     known_only: bool = False) -> Path:
+                     known_only: bool = False) -> Path | str:
     """Write the page of run ``run_id`` as ``<out_dir>/<run id>.html`` and return its path.
 
     ``out_dir`` defaults to the root's reports folder (``<root>/system/reports/quality/``).
@@ -79,22 +91,22 @@ def write_run_report(root: str, run_id: str, out_dir: str | None = None, *,
     tables = SystemTables.load(root)
     if known_only and run_id not in tables.run_ids():
         raise LookupError(f"no run {run_id!r} in the system tables under {root}")
-    return _write(_out_dir(root, out_dir) / run_file_name(run_id), render_run(tables, run_id))
+    return _write(_out_dir(root, out_dir), run_file_name(run_id), render_run(tables, run_id))
 
 
-def write_index(root: str, out_dir: str | None = None) -> Path:
+def write_index(root: str, out_dir: str | None = None) -> Path | str:
     """Write ``<out_dir>/index.html`` (one row per run, newest first) and return its path."""
     tables = SystemTables.load(root)
-    return _write(_out_dir(root, out_dir) / "index.html", render_index(tables))
+    return _write(_out_dir(root, out_dir), "index.html", render_index(tables))
 
 
-def write_all(root: str, out_dir: str | None = None) -> list[Path]:
+def write_all(root: str, out_dir: str | None = None) -> list[Path | str]:
     """Regenerate every run page and the index; the index is the last path returned."""
     tables = SystemTables.load(root)
     target = _out_dir(root, out_dir)
-    paths = [_write(target / run_file_name(rid), render_run(tables, rid))
+    paths = [_write(target, run_file_name(rid), render_run(tables, rid))
              for rid in tables.run_ids()]
-    paths.append(_write(target / "index.html", render_index(tables)))
+    paths.append(_write(target, "index.html", render_index(tables)))
     return paths
 
 
