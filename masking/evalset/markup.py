@@ -1,8 +1,10 @@
 """The independent evaluation set of free-text remarks: its inline markup and its JSONL.
 
-The set has two sources written apart: ``independent.txt`` (the "train" part) and
-``independent-2.txt`` (the "holdout" part, written later by someone else, never seen by whoever
-tuned on the first). Contract of a source, one remark per line:
+The set has three sources, each written apart by someone who had not read the recognizers:
+``independent.txt`` and ``independent-2.txt`` (the "train" part: the second was the holdout of
+the previous round, measured once and then tuned on) and ``independent-3.txt`` (the "holdout"
+part, written later, never seen by whoever tuned on the others). Contract of a source, one
+remark per line:
 
 * ``# kind: <kind>`` sets the kind of every following remark until the next such line; any
   other line starting with ``#`` is a comment; blank lines are ignored. A remark before the
@@ -19,14 +21,14 @@ Each remark becomes one record (:func:`to_json` keeps the key order)::
      [{"start": 3, "end": 6, "entity": "PERSON"}], "known_names": ["潘美玲"]}
 
 ``start``/``end`` are Python string offsets (end exclusive) in the plain text. Ids run across
-the sources in order. ``split`` is "train" for every record of the first source and "holdout"
-for every record of a later one (:func:`parse_sources`). Malformed markup, an unknown entity or
-kind line, a known name without its span, and a duplicate text (within a source or across the
-sources) are refused with :class:`MarkupError`, which names the line number (and the source);
+the sources in order. ``split`` is "holdout" for every record of the last source and "train"
+for every record of an earlier one (:func:`parse_sources`; a single source is all "train").
+Malformed markup, an unknown entity or kind line, a known name without its span, and a
+duplicate text (within a source or across the sources) are refused with :class:`MarkupError`, which names the line number (and the source);
 the CLI prints it and exits 1.
 
 ``python -m masking.evalset.markup [SRC...] [--out OUT]`` writes the JSONL and prints the counts
-per entity and split; without SRC it builds ``independent.jsonl`` from both default sources.
+per entity and split; without SRC it builds ``independent.jsonl`` from the default sources.
 The legacy form ``python -m masking.evalset.markup SRC OUT.jsonl`` still works.
 """
 
@@ -54,8 +56,8 @@ ENTITIES = frozenset(
 )
 HERE = Path(__file__).resolve().parent
 DEFAULT_SRC = HERE / "independent.txt"
-DEFAULT_HOLDOUT_SRC = HERE / "independent-2.txt"
-DEFAULT_SRCS = (DEFAULT_SRC, DEFAULT_HOLDOUT_SRC)
+DEFAULT_SRCS = (DEFAULT_SRC, HERE / "independent-2.txt", HERE / "independent-3.txt")
+DEFAULT_HOLDOUT_SRC = DEFAULT_SRCS[-1]
 DEFAULT_OUT = HERE / "independent.jsonl"
 
 _KIND = re.compile(r"#\s*kind:\s*([a-z_]+)\s*$")
@@ -170,12 +172,13 @@ def _parse_remark(line: str, line_no: int, kind: str, name: str) -> Record:
 
 
 def parse_sources(sources: list[Path]) -> list[Record]:
-    """The records of every source in order: the first source's are "train", the records of
-    every later source "holdout"; a text repeated anywhere across the sources is refused."""
+    """The records of every source in order: the last source's are "holdout", the records of
+    every earlier source "train" (one source alone: "train"); a text repeated anywhere across
+    the sources is refused."""
     records: list[Record] = []
     seen: dict[str, str] = {}
     for position, path in enumerate(sources):
-        split = "train" if position == 0 else "holdout"
+        split = "holdout" if 0 < position == len(sources) - 1 else "train"
         records += parse(path.read_text("utf-8"), split, seen, path.name)
     return records
 
