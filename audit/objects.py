@@ -88,14 +88,16 @@ class Folder:
 
     def names(self) -> list[str]:
         """The names of the objects directly in the folder, sorted (none if it is empty or
-        does not exist)."""
+        does not exist); the empty markers Hadoop's S3A connector leaves for folders are no
+        objects here."""
         prefix = self.key("") if self.prefix else None
         try:
             listed = obstore.list_with_delimiter(self.store, prefix)
         except (FileNotFoundError, NotFoundError):
             return []
         cut = len(self.prefix) + 1 if self.prefix else 0
-        return sorted(str(meta["path"])[cut:] for meta in listed["objects"])
+        names = (str(meta["path"])[cut:] for meta in listed["objects"])
+        return sorted(n for n in names if n and "/" not in n)  # no directory markers (S3A's)
 
     def get(self, name: str) -> bytes | None:
         """The content of an object, or ``None`` if there is none."""
