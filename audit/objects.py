@@ -26,13 +26,17 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import obstore
 from obstore.exceptions import AlreadyExistsError, NotFoundError
 from obstore.exceptions import PreconditionError as _Precondition
+
+if TYPE_CHECKING:
+    from obstore.store import RetryConfig
 
 OBJECT_SCHEMES = frozenset({"s3", "s3a"})
 """URI schemes served by an S3-compatible store."""
@@ -55,7 +59,8 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=16)
 def _s3_store(bucket: str, endpoint: str | None, region: str) -> Any:
-    """One client per bucket and endpoint (connections are reused across calls)."""
+    """One client per bucket and endpoint (connections are reused across calls); a request is
+    tried at most four times within 20 s, so an unreachable store fails in seconds."""
     from obstore.store import S3Store
 
     options: dict[str, Any] = {"region": region}
@@ -63,8 +68,11 @@ def _s3_store(bucket: str, endpoint: str | None, region: str) -> Any:
         options["endpoint"] = endpoint
     allow_http = os.environ.get("AWS_ALLOW_HTTP", "").lower() == "true" or (
         endpoint or "").startswith("http://")
-    return S3Store(bucket, client_options={"allow_http": allow_http},
-                   virtual_hosted_style_request=False, **options)
+    retry: RetryConfig = {"max_retries": 3, "retry_timeout": timedelta(seconds=20),
+                          "backoff": {"init_backoff": timedelta(milliseconds=100),
+                                      "max_backoff": timedelta(seconds=2), "base": 2}}
+    return S3Store(bucket, client_options={"allow_http": allow_http, "connect_timeout": "5s"},
+                   virtual_hosted_style_request=False, retry_config=retry, **options)
 
 
 @lru_cache(maxsize=16)

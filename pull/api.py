@@ -23,8 +23,10 @@ Where the API is (first found wins):
    is started on localhost for the duration of the pull, serving the generator's data under
    ``<root>/<simulator_data>`` (default :meth:`kernel.layout.Layout.source_dir`,
    ``sources/<agency>/<table>``: ``sources/nhia/insured_status``) with the credentials
-   of its ``simulator.json`` (unless the settings name a client id and secret). Only on a
-   local storage root; otherwise the pull is refused with the reason.
+   of its ``simulator.json`` (unless the settings name a client id and secret). On an
+   object-store root the generator's data is a local folder named by ``LAKEHOUSE_SOURCES_DIR``
+   (``<dir>/<agency>/<table>``; the demo on the cluster profile sets it); without it the pull
+   is refused with the reason.
 
 Faults: a ``401`` gets a new token, once per request (a token expired during a long pull); a
 ``429`` waits ``Retry-After`` seconds (capped at ``max_retry_after_seconds``); ``500``, ``502``,
@@ -66,6 +68,7 @@ from dataclasses import dataclass
 from datetime import date
 from http import HTTPStatus
 from http.client import HTTPMessage
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kernel.contracts import ContractError, FeedContract
@@ -75,6 +78,10 @@ from pull.connections import airflow_connection
 
 if TYPE_CHECKING:
     from kernel.context import Context
+
+SOURCES_DIR_ENV = "LAKEHOUSE_SOURCES_DIR"
+"""A local folder of the bundled simulators' data (``<dir>/<agency>/<table>``), for a storage
+root that is not local (the demo on an object store)."""
 
 PAGE_FILE = "page-{:05d}.json"
 RETRYABLE = frozenset({500, 502, 503, 504})
@@ -177,12 +184,15 @@ def embedded_source(ctx: Context, contract: FeedContract, opts: ApiOptions) -> I
     """The bundled simulator on the generator's data, running for the duration of the block."""
     hint = (f"set {opts.settings_prefix}_BASE_URL (with _CLIENT_ID and _CLIENT_SECRET) or the "
             f"Airflow connection {opts.connection}")
-    root = ctx.layout.local
-    if root is None:
+    root, sources = ctx.layout.local, ctx.settings.get(SOURCES_DIR_ENV)
+    if sources is not None:
+        data = Path(sources).joinpath(*contract.name.split(".", 1))
+    elif root is None:
         raise DeliveryError(f"no API configured ({hint}); the bundled simulator serves a "
-                            "local storage root only")
-    data = root / opts.simulator_data if opts.simulator_data else \
-        ctx.layout.source_dir(contract.name)
+                            f"local storage root only (or a local {SOURCES_DIR_ENV})")
+    else:
+        data = root / opts.simulator_data if opts.simulator_data else \
+            ctx.layout.source_dir(contract.name)
     if not (data / "simulator.json").is_file():
         raise DeliveryError(f"no API configured ({hint}) and no simulator data in {data} "
                             "(run 'lakehouse generate')")

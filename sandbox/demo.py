@@ -1,6 +1,7 @@
 """The demo runner (``make demo``, ``lakehouse demo``): the main job end to end, on a laptop.
 
-It generates the six feeds' deliveries for a synthetic population, prepares Airflow's metadata
+It generates the six feeds' deliveries for a synthetic population (on an object-store root:
+locally, then uploaded to the root's inbox; :mod:`sandbox.remote`), prepares Airflow's metadata
 database (SQLite under ``AIRFLOW_HOME``), runs every feed DAG and then every publishing DAG
 through Airflow's own runner in one process (``python -m sandbox.dagrun``: ``dag.test()``
 each, one Spark session shared), and summarises what arrived, what was quarantined and what was
@@ -197,13 +198,20 @@ def _dag_reporter(total: int, update: Callable[[str], None]) -> tuple[
     return started, finished, step
 
 
-def _generate(settings: Settings, persons: int, seed: int) -> None:
+def _generate(settings: Settings, persons: int, seed: int, staging: Path | None) -> None:
+    """Generate the deliveries into the root, or into ``staging`` and upload them to the
+    object-store root's inbox (:mod:`sandbox.remote`)."""
     from sandbox.generate import generate
+    from sandbox.remote import upload_inbox
 
     with _progress(f"generating deliveries for {persons:,} persons…"):
-        report = generate(Path(settings.root), persons=persons, seed=seed,
+        report = generate(staging or Path(settings.root), persons=persons, seed=seed,
                           start=default_start(3))
     _console().print(f"[green]✓[/green] generated: {report}")
+    if staging is not None:
+        with _progress(f"uploading the deliveries to {settings.root}/inbox…"):
+            n = upload_inbox(staging, settings.root)
+        _console().print(f"[green]✓[/green] uploaded {n} files to {settings.root}/inbox")
 
 
 def _dag_ids() -> list[str]:
@@ -218,9 +226,16 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
     """Generate deliveries, run every feed DAG and publishing DAG through Airflow, summarise;
     the exit status: 0 when every DAG run succeeded."""
     con, err = _console(), _err()
-    if not Settings.from_env().is_local:  # refused before anything is said or written
-        err.print("✗ the demo writes to a local storage root only (LAKEHOUSE_ROOT is a URI)")
-        return 2
+    staging = None
+    if not Settings.from_env().is_local:  # an object store: the agencies' side stays local
+        from sandbox.remote import sources_env, staging_dir, unreachable
+
+        problem = unreachable(Settings.from_env().root)
+        if problem:  # refused before anything is said or written
+            err.print(f"✗ {problem}")
+            return 2
+        staging = staging_dir(Settings.from_env())
+        os.environ.update(sources_env(staging))
     if not os.environ.get("LAKEHOUSE_PSEUDONYM_KEY"):
         os.environ["LAKEHOUSE_PSEUDONYM_KEY"] = DEMO_KEY
         con.print("[yellow]![/yellow] LAKEHOUSE_PSEUDONYM_KEY is not set: using the demo key "
@@ -231,7 +246,7 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     con.print(f"storage root: {settings.root}; Airflow home: {env['AIRFLOW_HOME']} "
               f"(output in {log})")
-    _generate(settings, persons, seed)
+    _generate(settings, persons, seed, staging)
     with _progress("preparing the Airflow metadata database (SQLite)…"):
         if _airflow(["db", "migrate"], env, log)[0] != 0:
             err.print(f"[red]✗[/red] airflow db migrate failed: see {log}")

@@ -240,7 +240,12 @@ def test_without_a_configured_api_the_bundled_simulator_serves_the_root(ctx, lak
     with pytest.raises(DeliveryError) as err:
         puller("api_pull").pull(_ctx(ctx, {}, root="s3a://bucket/lakehouse"), _contract(),
                                 folder, None)
-    assert str(err.value).endswith("the bundled simulator serves a local storage root only")
+    assert str(err.value).endswith("the bundled simulator serves a local storage root only "
+                                   "(or a local LAKEHOUSE_SOURCES_DIR)")
+    remote = _ctx(ctx, {"LAKEHOUSE_SOURCES_DIR": str(lakehouse / "sources")},
+                  root="s3a://bucket/lakehouse")  # an object-store root, the data kept locally
+    assert puller("api_pull").pull(remote, _contract(page_size=500), folder + "-2",
+                                   None).records == pulled.records
 
 
 def test_options_are_validated():
