@@ -41,6 +41,7 @@ SLOW_FIRST = (
     "tests/console/test_app.py",
     "tests/console/test_browser.py",
     "tests/stages/test_object_store_root.py",
+    "tests/infra/test_cluster.py",
 )
 
 
