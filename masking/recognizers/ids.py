@@ -3,8 +3,9 @@
 
 Contract: both validate the check digit with :mod:`kernel.twid` and decide by the nearest cue
 (:func:`~masking.recognizers.base.nearest_cue`); a person ID with a wrong check digit is still
-reported (a mistyped identifier is personal data), with a lower score; a business ID only with a
-valid check digit, after a business cue, and when it is not a date.
+reported (a mistyped identifier is personal data), with a lower score; so is a business ID right
+after a cue naming it (``統編``); else a business ID needs a valid check digit, a business cue
+or an owner before it, and not the shape of a date.
 """
 
 from __future__ import annotations
@@ -66,6 +67,26 @@ class TwNationalIdRecognizer(TaiwanRecognizer):
 _BUSINESS_RE: Final = re.compile(NOT_BEFORE + r"[0-9]{8}" + NOT_AFTER + NOT_QUANTITY)
 # A business word right after the number: ``58155298公司``.
 _BUSINESS_AFTER: Final = re.compile(r"\s?[)）]?\s?(?:公司|行號|商號|企業社|工作室|有限公司)")
+# A cue that names the business ID itself, directly before the number (``統編``, ``統一編號：``,
+# ``營利事業統一編號``, ``扣繳單位統編``, ``公司統編為``, ``投保單位``), or right after it
+# (``12345678（統編）``): there any 8 digits are the business ID, a wrong check digit or a
+# date-like number included (a mistyped business ID).
+_STRONG_CUE: Final = (
+    r"(?:統一編號|統編|統一編|營利事業編號|扣繳編號|扣繳單位|投保單位)(?:號碼|號)?"
+)
+_STRONG_BEFORE: Final = re.compile(
+    _STRONG_CUE + r"(?:\s?(?:是|為|:|=|#|No\.?|NO\.?)){0,2}\s?[(\[【「]?\s?$"
+)
+_STRONG_AFTER: Final = re.compile(r"\s?[(（\[【]\s?(?:統一編號|統編)")
+# A bare number in brackets after a business or its owner: ``美髮店負責人紀韻如（98870987）``,
+# ``大同有限公司(12345676)``.
+_BRACKETED: Final = re.compile(r"[(（]\s?$")
+_BRACKET_CLOSE: Final = re.compile(r"\s?[)）]")
+_BUSINESS_WORDS: Final = re.compile(
+    r"公司|行號|商號|企業|工作室|事務所|工廠|農場|牧場|診所|商行|[店行社廠]|負責人|老闆|老板|雇主|資方"
+)
+_STRONG_WINDOW: Final = 16
+_OWNER_WINDOW: Final = 14
 
 
 def _is_date(s: str) -> bool:
@@ -77,18 +98,45 @@ def _is_date(s: str) -> bool:
     return 1900 <= d.year <= 2100
 
 
+def _strongly_cued(folded: str, start: int, end: int) -> bool:
+    """True when a cue naming the business ID stands directly before ``start`` or after
+    ``end`` (separators, ``是``/``為`` and an opening bracket between)."""
+    head = folded[max(0, start - _STRONG_WINDOW) : start]
+    return bool(_STRONG_BEFORE.search(head) or _STRONG_AFTER.match(folded, end))
+
+
+def _owned(folded: str, start: int, end: int) -> bool:
+    """True when the number stands alone in brackets after a word of business or of its owner
+    (``負責人``, ``店``, ``公司``) within a few characters."""
+    head = folded[max(0, start - _OWNER_WINDOW) : start]
+    bracket = _BRACKETED.search(head)
+    if not bracket or not _BRACKET_CLOSE.match(folded, end):
+        return False
+    return bool(_BUSINESS_WORDS.search(head, 0, bracket.start()))
+
+
 class TwBusinessIdRecognizer(TaiwanRecognizer):
-    """Business IDs (統一編號): 8 digits with a valid check digit after a business cue
-    (統編, 統一編號, 公司, 投保單位, 單位, ...) or directly before ``公司``."""
+    """Business IDs (統一編號), 8 digits:
+
+    - right after (or before, in brackets) a cue that names the business ID (``統編``,
+      ``統一編號``, ``營利事業統一編號``, ``扣繳單位``, ``投保單位``): any 8 digits, also with a
+      wrong check digit or the shape of a date (score 0.8 with a valid check digit, else 0.6);
+    - with a valid check digit and not a date: after a business cue (``公司``, ``雇主``,
+      ``單位``, ...), directly before ``公司``, or alone in brackets a few characters after a
+      business or its owner (``美髮店負責人紀韻如（98870987）``).
+    """
 
     ENTITY = TW_BUSINESS_ID
 
     def find(self, folded: str) -> Iterator[tuple[int, int, float]]:
         for m in _BUSINESS_RE.finditer(folded):
             s = m.group()
-            if not is_valid_business_id(s) or _is_date(s):
+            valid = is_valid_business_id(s)
+            if _strongly_cued(folded, m.start(), m.end()):
+                yield m.start(), m.end(), 0.8 if valid else 0.6
+            elif not valid or _is_date(s):
                 continue
-            if nearest_cue(folded, m.start()) == "business" or _BUSINESS_AFTER.match(
-                folded, m.end()
-            ):
+            elif (nearest_cue(folded, m.start()) == "business"
+                  or _BUSINESS_AFTER.match(folded, m.end())
+                  or _owned(folded, m.start(), m.end())):  # fmt: skip
                 yield m.start(), m.end(), 0.8

@@ -177,16 +177,22 @@ _DATED_IDS = [
 
 @pytest.mark.parametrize(("number", "reported"), _DATED_IDS)
 def test_business_id_that_reads_as_a_date(number: str, reported: bool) -> None:
-    """A valid business ID that is also a date between 1900 and 2100 is taken for a date."""
+    """A valid business ID that is also a date between 1900 and 2100 is taken for a date after
+    a business cue; right after a cue naming the business ID (``統編``) it is one all the same."""
     assert is_valid_business_id(number)
-    expected = [(TW_BUSINESS_ID, 4, 12, 0.8)] if reported else []
-    assert findings(TwBusinessIdRecognizer(), f"公司統編{number}") == expected
+    expected = [(TW_BUSINESS_ID, 2, 10, 0.8)] if reported else []
+    assert findings(TwBusinessIdRecognizer(), f"雇主{number}") == expected
+    assert findings(TwBusinessIdRecognizer(), f"公司統編{number}") == [(TW_BUSINESS_ID, 4, 12, 0.8)]
 
 
 def test_business_id_after_a_rejected_number() -> None:
-    """A number with a wrong check digit is skipped; the corrected one after it is found."""
+    """After a business cue a number with a wrong check digit is skipped, the corrected one
+    after it found; right after ``統編`` the mistyped one is reported too, with a lower score."""
+    text = "雇主04595258更正為04595257"
+    assert findings(TwBusinessIdRecognizer(), text) == [(TW_BUSINESS_ID, 13, 21, 0.8)]
     text = "公司統編04595258更正為04595257"
-    assert findings(TwBusinessIdRecognizer(), text) == [(TW_BUSINESS_ID, 15, 23, 0.8)]
+    assert findings(TwBusinessIdRecognizer(), text) == [
+        (TW_BUSINESS_ID, 4, 12, 0.6), (TW_BUSINESS_ID, 15, 23, 0.8)]
 
 
 # --- phone -------------------------------------------------------------------------------

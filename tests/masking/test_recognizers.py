@@ -231,7 +231,7 @@ def test_account_and_phone_told_apart() -> None:
 def test_business_id() -> None:
     assert found("公司統編04595257") == [(TW_BUSINESS_ID, "04595257")]
     assert found("統一編號22099131之雇主") == [(TW_BUSINESS_ID, "22099131")]
-    assert TW_BUSINESS_ID not in entities("公司統編04595258")  # wrong check digit
+    assert TW_BUSINESS_ID not in entities("雇主04595258")  # wrong check digit, business cue
     assert TW_BUSINESS_ID not in entities("04595257")  # no cue
     assert TW_BUSINESS_ID not in entities("公司負擔04595257元")  # an amount
 
@@ -401,6 +401,49 @@ def test_numbers_near_an_account_that_are_no_account() -> None:
     # A case number after an account, joined by a word of change: its own cue decides.
     text = "帳號0001234-5678901改為案號1130012345678"
     assert [v for e, v in found(text) if e == TW_BANK_ACCOUNT] == ["0001234-5678901"]
+
+
+# Third round (issue 20): every way a writer cues a business ID. Right after a cue naming it,
+# any 8 digits (a mistyped check digit, a date-like number); in brackets after a business or its
+# owner, a valid one.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("來櫃詢問勞退自提 蔡旻蓁 公司統編19821208", "19821208"),  # date-like, after 公司統編
+        ("負責人之商號（統編89148956）已歇業", "89148956"),  # wrong check digit, in brackets
+        ("負責人：佘建宏　統一編號：80039856　營業地址", "80039856"),
+        ("營利事業統一編號：１２３４５６７８，負責人", "１２３４５６７８"),  # full width
+        ("扣繳單位統編 12345678 扣繳憑單", "12345678"),
+        ("統一編號為12345678之公司", "12345678"),
+        ("投保單位58556314 申報異動", "58556314"),
+        ("統編號碼:27164164", "27164164"),
+        ("小吃店老闆姚英傑統一編號25608146，僱用", "25608146"),  # glued to a name
+        ("請提供12345678（統編）之扣繳資料", "12345678"),  # the cue after the number
+        ("美髮店負責人紀韻如（98870987）為學徒", "98870987"),  # valid, after an owner
+        ("大同股份有限公司(04595257)來函", "04595257"),  # valid, after a company name
+        ("農場（41687911）僱用原住民", "41687911"),
+    ],
+)
+def test_business_id_every_cue(text: str, value: str) -> None:
+    assert (TW_BUSINESS_ID, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "案號（04595257）已收文",  # a case number in brackets
+        "王小明（04595257）來電",  # no business before the brackets
+        "公司12345678來函",  # a business cue but a wrong check digit
+        "受理編號12345678",
+        "投保金額12345678元",
+        "日期20240101",
+        "統編欄空白，請補填",
+        "電話27221234",
+        "美髮店負責人紀韻如（98870988）來電",  # in brackets: a wrong check digit
+    ],
+)
+def test_business_id_look_alikes(text: str) -> None:
+    assert TW_BUSINESS_ID not in entities(text)
 
 
 def test_business_id_before_company() -> None:
