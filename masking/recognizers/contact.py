@@ -41,6 +41,14 @@ _MOBILE_RE: Final = re.compile(
     + NOT_BEFORE
     + r"09(?:[ \-.]?[0-9]){8}"
     + NOT_AFTER
+    # Glued to a Latin word (``Panay Mulu0939-975-463``): only in its written groups.
+    + r"|(?<=[A-Za-z])09[0-9]{2}([ \-.])[0-9]{3}\1[0-9]{3}"
+    + NOT_AFTER
+)
+# An extension after a landline: ``#6216``, ``轉69``, ``分機12``, ``ext. 4487``, ``x12``, or a
+# hyphen and up to five digits after a complete number (``039452731-435``).
+_EXT: Final = (
+    r"(?P<ext>\s?(?:[#＃]|轉|分機|[Ee][Xx][Tt][.:]?|[Xx])\s?[0-9]{1,5}|-[0-9]{1,5})?"
 )
 # The area code after a country code, with or without its trunk 0 and parentheses.
 _AREA_AFTER_CC: Final = r"\(?0?[2-8][0-9]{0,2}\)?[ \-.]?"
@@ -51,11 +59,12 @@ _LANDLINE_RE: Final = re.compile(
     + r"|886[ \-.]" + _AREA_AFTER_CC
     + r"|\(\+?886\)[ \-.]?" + _AREA_AFTER_CC + ")"
     + r"[0-9]{2,4}[ \-.]?[0-9]{3,4}"
+    + _EXT
     + NOT_AFTER
 )
 # Without separators: a trunk 0, or a country code (``886223456789``, ``+886912345678``).
 _LANDLINE_BARE_RE: Final = re.compile(
-    NOT_BEFORE + r"(?:0[2-8][0-9]{7,8}|(?:\+|00)?8860?[2-9][0-9]{7,8})" + NOT_AFTER
+    NOT_BEFORE + r"(?:0[2-8][0-9]{7,8}|(?:\+|00)?8860?[2-9][0-9]{7,8})" + _EXT + NOT_AFTER
 )
 
 
@@ -65,6 +74,11 @@ _LISTED: Final = 10
 
 def _digits(s: str) -> str:
     return "".join(c for c in s if "0" <= c <= "9")
+
+
+def _main(m: re.Match[str]) -> str:
+    """The number of a landline match without its extension."""
+    return m.string[m.start() : m.start("ext")] if m.group("ext") else m.group()
 
 
 def _national(text: str) -> str:
@@ -86,7 +100,9 @@ class TwPhoneRecognizer(TaiwanRecognizer):
     (``(02)2345-6789``, ``02-23456789``, ``07-1234567``, ``049-2345678``, ``+886-2-2345-6789``);
     the country code also as ``00886``, ``(886)`` or, followed by a separator, as a bare ``886``,
     the area code after it with or without its trunk ``0`` (``886-02-2345-6789``); dots as
-    separators too (``02.2345.6789``).
+    separators too (``02.2345.6789``); an extension after a landline (``#6216``, ``轉69``,
+    ``ext. 4487``, ``-435`` after a complete number) is part of the finding; a mobile number
+    glued to a Latin word counts when written in its groups (``Mulu0939-975-463``).
 
     A landline without separator (``0223456789``, ``886223456789``) or with seven digits after
     its area code (``05-777000``) counts only after a phone cue; a mobile number
@@ -105,7 +121,7 @@ class TwPhoneRecognizer(TaiwanRecognizer):
             last = m.end()
             yield m.start(), m.end(), 0.9 if cue == "phone" else 0.75
         for m in _LANDLINE_RE.finditer(folded):
-            national = _national(m.group())
+            national = _national(_main(m))
             cue = nearest_cue(folded, m.start())
             # Seven digits after the area code (an old or mistyped local number, ``05-777000``)
             # only after a phone cue.
@@ -120,7 +136,7 @@ class TwPhoneRecognizer(TaiwanRecognizer):
             last = m.end()
             yield m.start(), m.end(), 0.85 if cue == "phone" else 0.6
         for m in _LANDLINE_BARE_RE.finditer(folded):
-            if 8 <= len(_national(m.group())) <= 9 and nearest_cue(folded, m.start()) == "phone":
+            if 8 <= len(_national(_main(m))) <= 9 and nearest_cue(folded, m.start()) == "phone":
                 yield m.start(), m.end(), 0.6
 
 
@@ -155,11 +171,13 @@ _ACCOUNT_RE: Final = re.compile(
     NOT_BEFORE + r"[0-9](?:-?[0-9]){9,17}" + NOT_AFTER + NOT_QUANTITY
     + r"|" + NOT_BEFORE + r"[0-9]{3,7}(?: [0-9]{3,8}){1,4}" + NOT_AFTER + NOT_QUANTITY
 )
-# What may join two accounts of one sentence (``由539-18-844951-7改為822-710-010682-317``): the
-# second is an account too, however far its cue.
+# What may join two accounts of one sentence (``由539-18-844951-7改為822-710-010682-317``,
+# ``誤植為…，正確為…``, ``原…→新807 814-91-2413697``): the second is an account too, however
+# far its cue.
 _CHAIN_RE: Final = re.compile(
-    r"(?:\s?(?:改為|改成|改匯|更正為|更改為|變更為|換成|換為|轉為|及|與|和|或|、|,|，|/|→|->|=>)){1,2}"
-    r"\s?"
+    r"(?:\s?(?:改為|改成|改匯|更正為|更改為|變更為|換成|換為|轉為|正確為|正確是|正確應為|應為|應是|實為"
+    r"|及|與|和|或|、|,|，|;|；|/|→|->|=>)){1,2}"
+    r"\s?(?:新|舊|原)?\s?(?:[(（]?[0-9]{3}[)）]?\s?)?"  # a bank code before the account
 )
 _POSTAL_RE: Final = re.compile(r"[0-9]{6,7}-[0-9]{7}")
 

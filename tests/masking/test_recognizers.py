@@ -634,3 +634,80 @@ def test_person_names_of_the_second_round(text: str, name: str) -> None:
 )
 def test_person_negatives_of_the_second_round(text: str) -> None:
     assert PERSON not in entities(text)
+
+
+# --- third round (issue 20): identifiers, phones and accounts of any writer -----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("ARC no. T 938 900 456, phone", "T 938 900 456"),  # ARC no.: an ID cue, not "no."
+        ("ARC No.: S914812485", "S914812485"),
+        ("UI No. A800000014 issued", "A800000014"),
+        ("ID no. A123456789", "A123456789"),
+    ],
+)
+def test_national_id_after_a_latin_label_with_no(text: str, value: str) -> None:
+    assert (TW_NATIONAL_ID, value) in found(text)
+
+
+def test_registered_mail_numbers_are_no_ids() -> None:
+    assert TW_NATIONAL_ID not in entities("掛號號碼RC46857170，已交寄。")
+    assert TW_NATIONAL_ID not in entities("包裹追蹤碼 RC46857170")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # Extensions: a hyphen after a complete number, #, 轉, 分機, ext.
+        ("家屬聯絡電話086536432-88", "086536432-88"),
+        ("電話0499524518-364", "0499524518-364"),
+        ("聯絡人高春嬌 039452731-435", "039452731-435"),
+        ("聯絡(07)300-6037-3609", "(07)300-6037-3609"),
+        ("新電話886-4-9240-0318-637", "886-4-9240-0318-637"),
+        ("電話+886 89 237 502-5400", "+886 89 237 502-5400"),
+        ("打去+886 836 68 604-066找人事", "+886 836 68 604-066"),
+        ("市話(07)598-3453#9308也無人接", "(07)598-3453#9308"),
+        ("電話05 779 3826轉4487", "05 779 3826轉4487"),
+        ("電話０２－２３４５－６７８９分機１２３", "０２－２３４５－６７８９分機１２３"),
+        ("回撥037602234 ext. 4487", "037602234 ext. 4487"),  # 回撥: a phone cue
+        ("改撥0223456789", "0223456789"),
+        ("call 0223456789 x12", "0223456789 x12"),
+        # A mobile glued to a Latin name, in its groups.
+        ("聯絡人Panay Mulu0939-975-463請於下班後聯絡", "0939-975-463"),
+        ("Contact: Maria0912 345 678", "0912 345 678"),
+    ],
+)
+def test_phone_every_writer(text: str, value: str) -> None:
+    assert (TW_PHONE, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "案號02-2345-6789-1",  # a case number of a phone's shape
+        "amy0912345678",  # a handle holding digits, no groups
+        "受理編號 0223456789",
+        "帳號050-12-345678-9",  # an account
+    ],
+)
+def test_phone_look_alikes_of_the_third_round(text: str) -> None:
+    assert TW_PHONE not in entities(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("更正帳號：誤植為0562596 9637443，正確為743-14-1747788",
+         ["0562596 9637443", "743-14-1747788"]),
+        ("更正帳號：誤植為189-15-0327045，正確為02420779962076",
+         ["189-15-0327045", "02420779962076"]),
+        ("帳戶異動：原108 225-59-620769738→新807 814-91-2413697",
+         ["225-59-620769738", "814-91-2413697"]),
+        ("帳號打錯了，01234567890應為01234567891", ["01234567890", "01234567891"]),
+        ("帳號0001234-5678901；舊0009876-5432109", ["0001234-5678901", "0009876-5432109"]),
+    ],
+)
+def test_account_corrected_or_replaced(text: str, values: list[str]) -> None:
+    assert [v for e, v in found(text) if e == TW_BANK_ACCOUNT] == values
