@@ -352,7 +352,7 @@ def _summary(settings: Settings) -> None:
         else:
             con.print(f"[red]✗[/red] {dc_.name} is not published")
     layout = Layout(settings.root)
-    con.print(f"quality reports: {layout.reports_dir / 'index.html'} · "
+    con.print(f"quality reports: {layout.reports_uri}/index.html · "
               "quarantine: LAKEHOUSE_ROLE=steward lakehouse quarantine list FEED · "
-              f"audit: lakehouse audit verify · lineage: {layout.lineage_dir}/ · "
+              f"audit: lakehouse audit verify · lineage: {layout.lineage_uri}/ · "
               "Airflow UI: make airflow")
