@@ -83,16 +83,22 @@ _VILLAGE_ONLY_RE: Final = re.compile(
 # A road without its number, led by a county and a district (``高雄市三民區建工路``): an address
 # too, if a vaguer one (a county or a district alone is a place name, no address).
 _ROAD_ONLY_RE: Final = re.compile(rf"{_COUNTY}{_DISTRICT}{_ROAD}")
-# A post-office box: ``臺北郵政第12-345號信箱``, ``郵政信箱12-345號``.
+# A post-office box: ``臺北郵政第12-345號信箱``, ``台北郵政74之14號信箱``, ``板橋郵局第25-7號信箱``,
+# ``郵政信箱12-345號``, ``郵政第118號信箱``: the post office (郵政 or 郵局, after a place name
+# of two characters, no verb: not ``請寄``), 第 or not, the box number (``12``, ``12-345``,
+# ``74之14``), 號 and 信箱.
+_BOX_NUMBER: Final = r"[0-9]+(?:\s?[-之]\s?[0-9]+)?"
 _PO_BOX_RE: Final = re.compile(
-    rf"(?:[{CJK}]{{2}})?郵政(?:第\s?[0-9]+(?:-[0-9]+)?\s?號\s?信箱|信箱\s?第?\s?[0-9]+(?:-[0-9]+)?\s?號?)"
+    rf"(?:{_PLAIN}{{2}})?(?:郵政|郵局)(?:第?\s?{_BOX_NUMBER}\s?號\s?信箱"
+    rf"|信箱\s?第?\s?{_BOX_NUMBER}\s?號?)"
 )
 
 
 class TwAddressRecognizer(TaiwanRecognizer):
     """Addresses: 縣市 + 鄉鎮市區 + 村里/鄰 or 路街 (+段 巷 弄) + 號 (+樓); 台 and 臺, full-width
     digits; the county may be missing (``中正區忠孝東路一段12號``); a village without number
-    (``花蓮縣秀林鄉富世村3鄰``); a post-office box (``臺北郵政第12-345號信箱``)."""
+    (``花蓮縣秀林鄉富世村3鄰``); a post-office box (``臺北郵政第12-345號信箱``,
+    ``板橋郵局第25-7號信箱``, ``台北郵政74之14號信箱``)."""
 
     ENTITY = TW_ADDRESS
 
@@ -108,6 +114,6 @@ class TwAddressRecognizer(TaiwanRecognizer):
         for m in [*(rural or ()), *(roads or ())]:
             if all(m.end() <= s or e <= m.start() for s, e in ends):
                 yield m.start(), m.end(), 0.65 if m.group()[-1] in "村里鄰" else 0.6
-        if "郵政" in folded:
+        if "郵政" in folded or "郵局" in folded:
             for m in _PO_BOX_RE.finditer(folded):
                 yield m.start(), m.end(), 0.8

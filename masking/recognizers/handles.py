@@ -34,7 +34,8 @@ HANDLE_CUES: Final = (
     "DISCORD", "Snapchat", "snapchat", "Zalo", "zalo", "ZALO", "Viber", "viber", "VIBER",
     "Messenger", "messenger", "Signal", "signal", "WhatsApp", "Weibo", "weibo", "微博", "QQ",
     "LinkedIn", "Linkedin", "linkedin", "Twitch", "twitch", "Bluesky", "Pinterest", "Mastodon",
-    "Shopee", "蝦皮", "痞客邦", "巴哈", "哀居",
+    "Shopee", "蝦皮", "痞客邦", "巴哈", "哀居", "fb", "Fb", "Google", "google", "GOOGLE",
+    "臉書粉專", "Youtuber", "YT",
 )  # fmt: skip
 """The service names a handle follows (spelled out in their usual cases: the prefilter runs in
 the JVM too, without a case-insensitive flag): messaging apps (also those migrant workers use:
@@ -74,7 +75,8 @@ _HANDLE_RE: Final = re.compile(
 # @abc``): only a handle-like word (see :func:`_handle_like`); not after ``賴``, a surname too.
 _VERBED_RE: Final = re.compile(
     r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]{2}))(?:" + _cue(_LATIN_CUES, False) + "|"
-    + _cue(tuple(c for c in _CHINESE_CUES if len(c) >= 2), True) + rf")\s?[{CJK}]{{1,4}}?\s?"
+    + _cue(tuple(c for c in _CHINESE_CUES if len(c) >= 2), True) + r")"
+    + r"(?:\s?(?:ID|Id|id|帳號|號))?" + rf"\s?[{CJK}]{{1,4}}?\s?[:：]?\s?"
     r"(?P<handle>@?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,38}[A-Za-z0-9_])?)" + _HANDLE_END
 )
 # The service named a little earlier, then the label: ``Dcard發文，帳號kong_lj``.
@@ -96,6 +98,22 @@ _URL_RE: Final = re.compile(
     r"(?P<handle>[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,48}[A-Za-z0-9_])?)"
     r"|(?:line\.me/(?:ti/p/|R/ti/p/)?~?|t\.me/)(?P<handle2>@?[A-Za-z0-9._\-]{2,40})",
     re.IGNORECASE,
+)
+# A display name (``FB搜尋Sunny Hung``, ``臉書「阿芬的店」``, ``帳號名稱黃家豪Howard``): after
+# the service, a search or a name label, or a quotation mark right after the service or its
+# label; Chinese or Latin, Latin words separated by single spaces.
+_NAME_LABEL: Final = r"(?:搜尋|搜索|搜|顯示名稱|帳號名稱|名稱|暱稱|名字叫|名字是|叫做|叫)"
+_DISPLAY_RE: Final = re.compile(
+    _CUE + r"(?:"
+    + r"[^。\n「『]{0,16}?" + _NAME_LABEL + r"(?:是|為)?[\s:：]?"
+    + rf"(?P<plain>[A-Za-z0-9{CJK}][A-Za-z0-9._\-{CJK}]{{0,19}}"
+    + r"(?: [A-Za-z][A-Za-z0-9._\-]{0,19}){0,3})"
+    + r"|(?:\s?(?:ID|id|帳號|粉專|粉絲專頁)?" + _NAME_LABEL + r"?)(?:是|為)?[\s:：]?[「『\"]"
+    + r"(?P<quoted>[^」』\"\n]{1,30})[」』\"])"
+)
+# Where a display name written without quotation marks ends: the words after it.
+_DISPLAY_END: Final = re.compile(
+    r"就|即|可以|才|找到|加好友|私訊|留言|發文|按讚|標註|已|並|那個|的人|的帳號|的粉專|上面"
 )
 _NAMED: Final = ("名稱", "暱稱")
 """Labels after which a page or account name may be written in Chinese."""
@@ -142,6 +160,23 @@ def _handle_like(handle: str) -> bool:
         bare.islower() and len(bare) >= 4)
 
 
+def _display_names(folded: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of the display names of :data:`_DISPLAY_RE` in ``folded``: a quoted one
+    whole; an unquoted one up to the first word of :data:`_DISPLAY_END`, of two characters at
+    least, not a word of :data:`_NOT_HANDLES`, not what one searches the web for with Google."""
+    for m in _DISPLAY_RE.finditer(folded):
+        if m.group("quoted"):
+            yield m.start("quoted"), m.end("quoted")
+            continue
+        name, at = m.group("plain"), m.start("plain")
+        if m.group().lower().startswith("google") and "搜" in folded[m.start() : at]:
+            continue  # a web search (``Google搜尋勞保局官網``), no account
+        stop = _DISPLAY_END.search(name, 1)
+        name = (name[: stop.start()] if stop else name).rstrip(" ._-")
+        if len(name) >= 2 and name.lower() not in _NOT_HANDLES:
+            yield at, at + len(name)
+
+
 class SocialHandleRecognizer(TaiwanRecognizer):
     """Handles after the name of a messaging or social service: ``LINE ID：wang.xm88``,
     ``加賴 @abc123``, ``IG帳號lin_mei``, ``微信號 wxid_abc123``, ``Telegram @chen_tw``."""
@@ -153,6 +188,9 @@ class SocialHandleRecognizer(TaiwanRecognizer):
         if "@" not in folded and not any(c in lower for c in _LOWER_CUES):
             return  # no service named, no @: nothing to look for (cheap test first)
         seen: set[int] = set()
+        for at, end in _display_names(folded):
+            seen.add(at)
+            yield at, end, 0.8
         for m in _URL_RE.finditer(folded):
             group = "handle" if m.group("handle") else "handle2"
             seen.add(m.start(group))

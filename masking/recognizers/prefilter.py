@@ -29,7 +29,7 @@ PREFILTER: Final[re.Pattern[str]] = re.compile(
                            reverse=True))
     + r"|(?:" + "|".join(sorted(set(HANDLE_CUES) | {fullwidth(c) for c in HANDLE_CUES},
                                 key=len, reverse=True))
-    + r")[^\n]{0,12}[A-Za-z0-9@Ａ-Ｚａ-ｚ０-９＠]"
+    + r")[^\n]{0,12}(?:[A-Za-z0-9@Ａ-Ｚａ-ｚ０-９＠「『]|搜|名稱|暱稱)"
     + r"|[‧·・•]|[A-Z][a-z]+ [A-Z][a-z]+"
     + r"|(?:^|[，。；;：:])[" + CJK + r"]{2,3}[ 　][" + CJK + r"]{2}"
     + r"|" + "|".join(sorted(COMPOUND_SURNAMES))
@@ -44,7 +44,8 @@ of Chinese characters separated by a space at the start or after punctuation (an
 name: ``莎韻 阿布要求``), a compound
 surname, a common surname with one or two characters standing between punctuation, a surname
 with two characters after a boundary (not a Chinese character, or ``和``, ``找``, ...), or a
-service name (``LINE``, ``賴``, also in full width) with a letter or digit close after it.
+service name (``LINE``, ``賴``, also in full width) with a letter, a digit, a quotation mark, a
+search or a name label (``fb搜尋 阿芬的店``, ``臉書「阿芬的店」``) close after it.
 Texts it does not match need no analysis (unless names are known for the record: see
 :func:`needs_analysis`)."""
 

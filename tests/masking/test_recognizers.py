@@ -711,3 +711,59 @@ def test_phone_look_alikes_of_the_third_round(text: str) -> None:
 )
 def test_account_corrected_or_replaced(text: str, values: list[str]) -> None:
     assert [v for e, v in found(text) if e == TW_BANK_ACCOUNT] == values
+
+
+# --- third round (issue 20): handles by display name, every wording; post-office boxes -------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("FB搜尋Sunny Hung就可以找到她", "Sunny Hung"),  # a search, Latin words
+        ("FB搜尋王小明 Tom就可以找到她", "王小明 Tom"),  # Chinese and Latin
+        ("fb搜尋 阿芬的店", "阿芬的店"),  # lower-case service, a page name
+        ("有事請私訊我臉書「陳美玲Meiling」", "陳美玲Meiling"),  # quoted after the service
+        ("臉書名稱「Kevin Chang」，已私訊回覆", "Kevin Chang"),
+        ("在Google評論留一星，帳號名稱林媽媽的菜園，主管請回應", "林媽媽的菜園"),
+        ("在Google評論留一星，帳號名稱Amy Lin，主管請回應", "Amy Lin"),
+        ("IG暱稱是小熊軟糖", "小熊軟糖"),
+        ("抖音帳號叫 mimi.liao3", "mimi.liao3"),
+        ("民眾要求以WeChat聯繫：hsieh.farm，大陸配偶", "hsieh.farm"),  # a verb, then a colon
+        ("民眾說她的LINE ID改成ricechiu375了", "ricechiu375"),  # label, verb, handle
+    ],
+)
+def test_handle_display_names_and_wordings(text: str, value: str) -> None:
+    assert (SOCIAL_HANDLE, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "用LINE回覆「已收到」",  # a quoted message, no name label
+        "臉書社團「勞保權益討論區」有人貼文",  # a group's name after 社團
+        "Google搜尋勞保局官網",  # a web search
+        "請民眾加入本局LINE官方帳號查詢進度。",
+        "在FB看到公告",
+    ],
+)
+def test_handle_display_name_look_alikes(text: str) -> None:
+    assert SOCIAL_HANDLE not in entities(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("改寄郵政信箱台中郵局第174號信箱，涂華說", "台中郵局第174號信箱"),
+        ("改寄郵政信箱台北郵政74之14號信箱", "台北郵政74之14號信箱"),
+        ("寄板橋郵局第73-12號信箱", "板橋郵局第73-12號信箱"),
+        ("請寄郵局信箱第25號", "郵局信箱第25號"),  # no verb in the post office's name
+        ("郵政信箱 12-345號", "郵政信箱 12-345號"),
+    ],
+)
+def test_post_office_boxes_every_wording(text: str, value: str) -> None:
+    assert (TW_ADDRESS, value) in found(text)
+
+
+@pytest.mark.parametrize("text", ["郵局第3號窗口", "郵局於第2季調整", "郵局帳號0001234-5678901"])
+def test_post_office_look_alikes(text: str) -> None:
+    assert TW_ADDRESS not in entities(text)
