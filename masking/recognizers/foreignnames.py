@@ -15,7 +15,14 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from masking.recognizers.base import CJK
+from masking.recognizers.base import (
+    BANK_CUES,
+    BUSINESS_CUES,
+    CJK,
+    ID_CUES,
+    NEGATIVE_CUES,
+    PHONE_CUES,
+)
 from masking.recognizers.namecues import CUES_AFTER, CUES_BEFORE, KIN_AFTER, NAME_ENDS
 from masking.recognizers.namecues import NAME_STOP as _NAME_STOP
 from masking.recognizers.namecues import PREPOSITIONS as _PREPOSITIONS
@@ -106,16 +113,23 @@ def dotted_names(folded: str) -> Iterator[tuple[int, int]]:
 
 
 _SPACED_RE: Final = re.compile(rf"([{CJK}]{{2,3}})[ \u3000]([{CJK}]{{2,4}})")
+# Labels that start the next item of a remark, no second part of a name (``劉瑩 身分證…``).
+_LABELS_AFTER: Final = tuple(c for c in (*ID_CUES, *PHONE_CUES, *BANK_CUES, *BUSINESS_CUES,
+                                         *NEGATIVE_CUES, "地址", "住址", "戶籍", "通訊")
+                             if not c.isascii() and len(c) >= 2)  # fmt: skip
 
 
 def spaced_name(text: str, pos: int) -> str | None:
     """An aboriginal name written with a space (``巴奈 庫穗``): two parts of two or three
     characters (the second cut by :func:`name_part`), neither a word of jieba's dictionary or a
-    common word, neither holding a particle."""
+    common word, neither holding a particle, the second no label of the next item (``身分證``,
+    ``電話``, ``帳號``, ``地址``)."""
     m = _SPACED_RE.match(text, pos)
     if m is None:
         return None
     first = m.group(1)
+    if m.group(2).startswith(_LABELS_AFTER):
+        return None
     second = text[m.start(2) : m.start(2) + name_part(text, m.start(2), 3)]
     if len(second) < 2 or any(c in _NAME_STOP for c in first):
         return None

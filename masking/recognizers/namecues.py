@@ -49,6 +49,8 @@ CUES_BEFORE: Final = tuple(dict.fromkeys((
     "來函者", "寄件者", "收件者", "代辦者", "代理者", "受訪者", "當事者", "填表者", "簽收者",
     "領取者", "持有者", "使用者", "舊名", "新名", "別名", "曾用名", "化名", "俗名", "小名",
     "乳名", "舊姓名", "新姓名", "原姓名", "現場", "臨櫃",
+    # Third round: roles of the person a remark is about or signed by.
+    "被保人", "署名", "承辦", "選民", "通譯", "員警", "警員", "債權人", "書記官", "會員", "證人",
     *_RELATIONAL, *("代" + k for k in _KIN),
 )))  # fmt: skip
 """Words directly before a name (``受款人王小明``, ``戶名：林美玲``, ``申請人之子王大明``)."""

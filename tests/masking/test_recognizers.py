@@ -767,3 +767,26 @@ def test_post_office_boxes_every_wording(text: str, value: str) -> None:
 @pytest.mark.parametrize("text", ["郵局第3號窗口", "郵局於第2季調整", "郵局帳號0001234-5678901"])
 def test_post_office_look_alikes(text: str) -> None:
     assert TW_ADDRESS not in entities(text)
+
+
+# --- third round (issue 20): names after the role they hold; a label after a spaced name ----
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("承辦宋芳在電話裡", "宋芳"),
+        ("投訴信署名羅萍，內容", "羅萍"),
+        ("聯絡員警佟秋月 電話(03) 4842072", "佟秋月"),
+        ("債權人田中一郎對債務人聲請扣押", "田中一郎"),
+        ("被保人禚芳 身分證號M116438799", "禚芳"),  # a spaced label after a short name
+        ("受益人劉瑩 身分證Q103087825", "劉瑩"),
+    ],
+)
+def test_person_after_a_role_of_the_third_round(text: str, name: str) -> None:
+    assert (PERSON, name) in found(text)
+
+
+@pytest.mark.parametrize("text", ["承辦單位已回覆", "選民服務處來電", "會員大會於下月召開"])
+def test_person_role_look_alikes(text: str) -> None:
+    assert PERSON not in entities(text)
