@@ -24,8 +24,8 @@ Each remark becomes one record (:func:`to_json` keeps the key order)::
 the sources in order. ``split`` is "holdout" for every record of the last source and "train"
 for every record of an earlier one (:func:`parse_sources`; a single source is all "train").
 Malformed markup, an unknown entity or kind line, a known name without its span, and a
-duplicate text (within a source or across the sources) are refused with :class:`MarkupError`, which names the line number (and the source);
-the CLI prints it and exits 1.
+duplicate text (within a source or across the sources) are refused with :class:`MarkupError`,
+which names the line number (and the source); the CLI prints it and exits 1.
 
 ``python -m masking.evalset.markup [SRC...] [--out OUT]`` writes the JSONL and prints the counts
 per entity and split; without SRC it builds ``independent.jsonl`` from the default sources.
