@@ -12,7 +12,7 @@ export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
 .PHONY: setup benefits-db demo test lint airflow clean help bench bench-services mutation serve \
-	cluster-setup cluster-redis cluster-up cluster-down cluster-status
+	cluster-setup cluster-redis cluster-up cluster-down cluster-status cluster-demo
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-services  the data services under load (bench/README.md; ~3 min)"
 	@echo "make mutation mutation testing of the rule modules (mutation/README.md; ~10 min)"
 	@echo "make cluster-up / cluster-down  the cluster profile: Spark standalone, S3 store, Redis (docs/cluster.md)"
+	@echo "make cluster-demo  the demo on the cluster profile (Spark standalone, tables in the S3 bucket)"
 
 setup: $(VENV)/.installed $(JARS)/.resolved $(CACHE)/.nlp
 
@@ -81,6 +82,12 @@ cluster-setup: setup $(JARS)/s3a/.resolved $(CACHE)/go/bin/versitygw cluster-red
 
 cluster-up: cluster-setup
 	bash infra/cluster.sh up
+
+# The demo on the cluster profile (docs/cluster.md): Spark on the standalone master, every table,
+# log, lock and report in the bucket (LAKEHOUSE_ROOT=s3a://lakehouse/demo), the agencies' side
+# generated locally under .cluster/sandbox and uploaded to the bucket's inbox.
+cluster-demo: cluster-up benefits-db
+	set -a && . ./.cluster/env && set +a && $(BIN)/lakehouse demo
 
 cluster-down:
 	bash infra/cluster.sh down
