@@ -40,7 +40,7 @@ SLOW_FIRST = (
     "tests/quality/test_report.py",
     "tests/console/test_app.py",
     "tests/console/test_browser.py",
-    "tests/stages/test_object_store_root.py",
+    "tests/test_object_store.py",
     "tests/infra/test_cluster.py",
 )
 
