@@ -1,10 +1,10 @@
 """The independent evaluation set of free-text remarks: its inline markup and its JSONL.
 
-The set has three sources, each written apart by someone who had not read the recognizers:
-``independent.txt`` and ``independent-2.txt`` (the "train" part: the second was the holdout of
-the previous round, measured once and then tuned on) and ``independent-3.txt`` (the "holdout"
-part, written later, never seen by whoever tuned on the others). Contract of a source, one
-remark per line:
+The set has four sources, each written apart by someone who had not read the recognizers:
+``independent.txt``, ``independent-2.txt`` and ``independent-3.txt`` (the "train" part: each
+later one was the holdout of a round, measured once and then tuned on) and
+``independent-4.txt`` (the "holdout" part, written last, never seen by whoever tuned on the
+others). Contract of a source, one remark per line:
 
 * ``# kind: <kind>`` sets the kind of every following remark until the next such line; any
   other line starting with ``#`` is a comment; blank lines are ignored. A remark before the
@@ -56,7 +56,7 @@ ENTITIES = frozenset(
 )
 HERE = Path(__file__).resolve().parent
 DEFAULT_SRC = HERE / "independent.txt"
-DEFAULT_SRCS = (DEFAULT_SRC, HERE / "independent-2.txt", HERE / "independent-3.txt")
+DEFAULT_SRCS = (DEFAULT_SRC, *(HERE / f"independent-{n}.txt" for n in (2, 3, 4)))
 DEFAULT_HOLDOUT_SRC = DEFAULT_SRCS[-1]
 DEFAULT_OUT = HERE / "independent.jsonl"
 
