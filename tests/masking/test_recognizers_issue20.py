@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.twid import person_id_check_digit
 from masking.recognizers import (
     PERSON,
     SOCIAL_HANDLE,
@@ -18,22 +17,7 @@ from masking.recognizers import (
     analyze,
     redact,
 )
-
-VALID_ID = "A123456789"
-INVALID_ID = "A123456788"
-RESIDENT_NEW = "A8" + "0000001" + person_id_check_digit("A80000001")
-RESIDENT_OLD = "AC" + "0000001" + person_id_check_digit("AC0000001")
-
-
-def found(text: str, known_names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(entity, matched text) of every finding."""
-    return [(r.entity_type, text[r.start : r.end]) for r in analyze(text, known_names)]
-
-
-def entities(text: str) -> set[str]:
-    """The entity types found in ``text``."""
-    return {e for e, _ in found(text)}
-
+from tests.masking.test_recognizers import entities, found  # the shared helpers
 
 # --- issue 20: the classes the independent set showed -------------------------------------
 
