@@ -8,6 +8,10 @@ per batch and reconciliation check: expected and actual counts), ``system/publis
 ``system/acceptances`` (a steward's acceptance of a change made to a silver table outside the
 pipeline, :mod:`stages.provenance`).
 They hold counts, digests and rule ids: never a value from a personal-data column.
+
+Every run appends to these tables, whatever its feed: each append holds the table's lock
+(``system/locks/system.<table>.lock``, :func:`kernel.exclusive.held`) for its one commit, so that
+two drivers never commit to one table at once, which Delta on ``s3a://`` does not survive.
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from kernel.exclusive import held
 from kernel.storage import Storage
+
+APPEND_WAIT_SECONDS = 900.0
+"""How long an append waits for another run's append to the same table (seconds)."""
+APPEND_STALE_HOURS = 0.25
+"""An append lock older than this is a crashed run's (an append is one small commit)."""
 
 SCHEMAS: dict[str, str] = {
     "deliveries": (
@@ -71,9 +81,13 @@ class Records:
         return spark.createDataFrame(data, schema)
 
     def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Append rows to a system table (one commit)."""
+        """Append rows to a system table (one commit, under the table's lock)."""
         if rows:
-            self.storage.append(self.frame(table, rows), "system", table)
+            frame = self.frame(table, rows)
+            path = self.storage.layout.lock(f"system.{table}")
+            with held(self.storage, path, f"system.{table}", "records",
+                      wait=APPEND_WAIT_SECONDS, stale_hours=APPEND_STALE_HOURS):
+                self.storage.append(frame, "system", table)
 
     def read(self, table: str) -> DataFrame:
         """A system table, empty (with its schema) before the first write."""

@@ -1,0 +1,138 @@
+"""The run records: one append is one commit, made under the table's lock, so that two drivers
+appending to one system table never commit at once (Delta on ``s3a://`` does not survive that)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kernel.context import Context
+from kernel.records import Records
+from tests.s3 import versitygw
+
+REPO = Path(__file__).resolve().parents[2]
+S3A_JARS = REPO / ".jars" / "s3a"
+APPENDS = 6
+"""Appends per racing process."""
+
+
+def _batch(who: str, n: int) -> dict[str, object]:
+    return {"feed": who, "batch_id": f"{who}-{n}", "stage": "test", "status": "ok",
+            "run_id": who, "at": datetime(2024, 11, 5, 8, n)}
+
+
+def _lock(ctx: Context, table: str) -> str:
+    return ctx.layout.lock(f"system.{table}")
+
+
+def test_an_append_waits_for_another_runs_append_to_the_same_table(ctx: Context) -> None:
+    from kernel.exclusive import held
+
+    holding, release = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with held(ctx.storage, _lock(ctx, "batches"), "system.batches", "other", wait=5,
+                  stale_hours=1):
+            holding.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other_run)
+    t.start()
+    assert holding.wait(10)
+    threading.Timer(1.5, release.set).start()
+    began = time.monotonic()
+    ctx.records.append("batches", [_batch("a", 1)])
+    waited = time.monotonic() - began
+    t.join()
+    assert waited >= 1.0
+    assert [r["batch_id"] for r in ctx.records.read("batches").collect()] == ["a-1"]
+    assert not ctx.storage.file_exists(_lock(ctx, "batches"))
+
+
+def test_a_crashed_appenders_lock_is_taken_over(ctx: Context) -> None:
+    crashed = {"name": "system.deliveries", "run_id": "records", "host": socket.gethostname(),
+               "pid": 2**22 + 4321, "since": "2024-11-05T00:00:00+00:00",
+               "since_epoch": time.time()}
+    ctx.storage.write_bytes(_lock(ctx, "deliveries"), json.dumps(crashed).encode())
+    ctx.records.append("deliveries", [{"feed": "f", "batch_id": "b", "status": "landed"}])
+    assert ctx.records.read("deliveries").count() == 1
+    assert not ctx.storage.file_exists(_lock(ctx, "deliveries"))
+
+
+def test_the_lock_is_released_when_the_commit_fails(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store refused the commit")
+
+    monkeypatch.setattr(ctx.storage, "append", refused)
+    with pytest.raises(RuntimeError, match="refused the commit"):
+        ctx.records.append("batches", [_batch("b", 2)])
+    assert not ctx.storage.file_exists(_lock(ctx, "batches"))
+
+
+def appender(who: str, go: str) -> None:
+    """One racing driver (run in its own process): a Spark session of its own on the root
+    ``LAKEHOUSE_ROOT``, then ``APPENDS`` appends to ``system/batches`` once ``go`` exists."""
+    from kernel.config import Settings
+    from kernel.spark import session
+    from kernel.storage import Storage
+
+    settings = Settings.from_env()
+    records = Records(Storage(session(settings, app_name=who, master="local[1]",
+                                      shuffle_partitions=1), settings.root))
+    records.frame("batches", [_batch(who, 0)]).count()  # the JVM warmed up before the race
+    Path(f"{go}.{who}").touch()
+    while not Path(go).exists():
+        time.sleep(0.05)
+    for n in range(APPENDS):
+        records.append("batches", [_batch(who, n)])
+
+
+def test_two_drivers_appending_to_one_table_on_s3_lose_no_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes, each with its own Spark driver, append to one system table on an S3
+    bucket at the same time: every append is a commit of its own, in one unbroken log."""
+    if not list(S3A_JARS.glob("hadoop-aws-*.jar")):
+        if os.environ.get("CI"):
+            pytest.fail("the s3a jars are not resolved (make .jars/s3a/.resolved; .ci/run does)")
+        pytest.skip("the s3a jars are not resolved (make .jars/s3a/.resolved)")
+    go = str(tmp_path / "go")
+    with versitygw(tmp_path / "s3") as s3:
+        root = f"s3a://{s3.bucket}/race"
+        for key, value in s3.env.items():
+            monkeypatch.setenv(key, value)
+        env = {**os.environ, **s3.env, "LAKEHOUSE_ROOT": root,
+               "LAKEHOUSE_EXTRA_JARS_DIR": str(S3A_JARS)}
+        procs = [subprocess.Popen(
+            [sys.executable, "-c",
+             f"from tests.kernel.test_records import appender; appender({who!r}, {go!r})"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for who in ("driver-a", "driver-b")]
+        deadline = time.monotonic() + 600
+        while not all(Path(f"{go}.{w}").exists() for w in ("driver-a", "driver-b")):
+            assert all(p.poll() is None for p in procs) and time.monotonic() < deadline
+            time.sleep(0.2)
+        Path(go).touch()
+        for proc in procs:
+            out = proc.communicate(timeout=900)[0]
+            assert proc.returncode == 0, out[-3000:]
+        from deltalake import DeltaTable
+
+        table = DeltaTable(f"{root}/system/batches")
+        rows = sorted(r["batch_id"] for r in table.to_pyarrow_table().to_pylist())
+        assert rows == sorted(f"{w}-{n}" for w in ("driver-a", "driver-b")
+                              for n in range(APPENDS))
+        versions = sorted(int(c["version"]) for c in table.history())
+        assert versions == list(range(2 * APPENDS))
+        from audit.objects import folder
+
+        assert folder(f"{root}/system/locks").names() == []
