@@ -8,18 +8,19 @@ Layout of a target folder (any Hadoop URI: a local path, ``hdfs://``, ``s3a://``
     <target>/versions/<version>/<table>.parquet  one Parquet file
     <target>/versions/<version>/data_dictionary.md    (and .json) from the contract
     <target>/versions/<version>/manifest.json    files with size and SHA-256, rows, metadata
-    <target>/_staging/...                        work folders, never read
+    <target>/_staging/...                        Spark's work folders, never read
 
 Atomicity: readers open ``latest.json`` and then the folder it names. An export writes every
-file into a fresh staging folder, moves the complete folder to ``versions/<version>`` (a single
-rename on local and HDFS roots; on object stores a copy, but no reader looks there until the
-pointer names it), and only then replaces the pointer: on local and HDFS roots by writing a
-temporary file and renaming it over the pointer (atomic replace), on object stores by one PUT of
-the small object (an object is replaced whole). So a reader sees the previous version or the new
+file straight into ``versions/<version>`` (Spark's part files go to a work folder under
+``_staging`` first and are copied to their final names: nothing is renamed, which an object
+store could only do as a copy and a delete), and only then replaces the pointer: on local and
+HDFS roots by writing a temporary file and renaming it over the pointer (atomic replace), on
+object stores by one PUT of the small object (an object is replaced whole). No reader looks at
+a version folder until the pointer names it, so a reader sees the previous version or the new
 one, never a mixture, and a failed export leaves the pointer (and the previous version) as they
 were. Published versions are immutable: exporting the version the pointer names again is
-refused; a version folder the pointer does not name (left by an export interrupted between the
-move and the pointer update) is replaced. Older versions stay in place for readers who pinned
+refused; a version folder the pointer does not name (left by an interrupted export) is
+replaced. Older versions stay in place for readers who pinned
 them; retention is a steward's decision. Exports of one dataset must not run concurrently (the
 publish of a dataset is one task at a time).
 
@@ -228,7 +229,7 @@ def export_open_data(
         raise FileExistsError(f"{contract.name}: version {version} is already the published "
                               "open-data version (published versions are immutable)")
     chosen = formats(contract)
-    staging = f"{root}/{STAGING}/{version}.{uuid.uuid4().hex}"
+    work = f"{root}/{STAGING}/{version}.{uuid.uuid4().hex}"
     table = contract.table
     frame = to_contract(df, contract).repartition(1)
     if contract.key:
@@ -236,36 +237,31 @@ def export_open_data(
     frame = frame.persist()
     try:
         rows = frame.count()
+        if st.file_exists(final):  # not pointed at: left by an interrupted export
+            st.delete_tree(final)
         names: list[str] = []
         if "csv" in chosen:
             frame.write.option("header", True).option("encoding", "UTF-8").option(
                 "quote", '"').option("escape", '"').option("nullValue", "").option(
-                "dateFormat", "yyyy-MM-dd").csv(f"{staging}/_csv")
-            st.copy_after(BOM, _single_part(st, f"{staging}/_csv", ".csv"),
-                          f"{staging}/{table}.csv")
-            st.delete_tree(f"{staging}/_csv")
+                "dateFormat", "yyyy-MM-dd").csv(f"{work}/csv")
+            st.copy_after(BOM, _single_part(st, f"{work}/csv", ".csv"), f"{final}/{table}.csv")
             names.append(f"{table}.csv")
         if "parquet" in chosen:
-            frame.write.parquet(f"{staging}/_parquet")
-            st.rename(_single_part(st, f"{staging}/_parquet", ".parquet"),
-                      f"{staging}/{table}.parquet")
-            st.delete_tree(f"{staging}/_parquet")
+            frame.write.parquet(f"{work}/parquet")
+            st.copy(_single_part(st, f"{work}/parquet", ".parquet"), f"{final}/{table}.parquet")
             names.append(f"{table}.parquet")
         names += [f"{DICTIONARY}.md", f"{DICTIONARY}.json"]
         doc = dictionary(contract, version, names)
-        st.write_bytes(f"{staging}/{DICTIONARY}.md", dictionary_markdown(doc).encode("utf-8"))
-        st.write_bytes(f"{staging}/{DICTIONARY}.json",
+        st.write_bytes(f"{final}/{DICTIONARY}.md", dictionary_markdown(doc).encode("utf-8"))
+        st.write_bytes(f"{final}/{DICTIONARY}.json",
                json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
-        files = tuple(_describe(st, staging, n) for n in names)
+        files = tuple(_describe(st, final, n) for n in names)
         extra = dict(metadata or {})
         manifest = {"dataset": contract.name, "contract_version": contract.version,
                     "version": version, "rows": rows, "files": [asdict(f) for f in files],
                     "metadata": extra}
-        st.write_bytes(f"{staging}/{MANIFEST}",
+        st.write_bytes(f"{final}/{MANIFEST}",
                json.dumps(manifest, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
-        if st.file_exists(final):  # not pointed at: left by an interrupted export
-            st.delete_tree(final)
-        st.rename(staging, final)
         pointer = {"dataset": contract.name, "version": version,
                    "folder": f"{VERSIONS}/{version}", "files": [*names, MANIFEST],
                    "rows": rows, "metadata": extra}
@@ -274,5 +270,5 @@ def export_open_data(
                    f"{root}/{STAGING}")
     finally:
         frame.unpersist()
-        st.delete_tree(staging)
+        st.delete_tree(work)
     return OpenDataExport(contract.name, version, final, rows, files)
