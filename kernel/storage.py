@@ -380,15 +380,6 @@ class Storage:
         fs, hpath = self._fs(path)
         fs.delete(hpath, True)
 
-    def rename(self, src: str, dst: str) -> None:
-        """Move a file or folder within one file system (atomic on a local or HDFS root;
-        a copy on object stores), creating ``dst``'s parent."""
-        fs, spath = self._fs(src)
-        _, dpath = self._fs(dst)
-        fs.mkdirs(dpath.getParent())
-        if not fs.rename(spath, dpath):
-            raise OSError(f"could not move {src} to {dst}")
-
     def replace(self, path: str, data: bytes, scratch: str) -> None:
         """Write a small file so that readers see its old or its new content, never a part:
         where a rename replaces a file atomically (:data:`ATOMIC_RENAME_SCHEMES`), a temporary

@@ -322,7 +322,7 @@ def pull(ctx: Context, contract: FeedContract, folder: str, since: str | None) -
         st.delete_tree(scratch)
         raise DeliveryError(f"the extract was written as {len(parts)} files, expected one")
     if parts:
-        st.rename(parts[0].path, f"{folder}/{name}")
+        st.copy(parts[0].path, f"{folder}/{name}")  # no rename: a copy and a delete on S3
     else:  # no rows: Spark may write no part file at all
         st.write_bytes(f"{folder}/{name}", b"")
     st.delete_tree(scratch)

@@ -1,9 +1,10 @@
 """Landing a pulled feed: fetch from the agency's source, digest, land as one batch.
 
 The puller (:mod:`pull`) writes what the source returned, unchanged, into a fresh folder under
-``landing/<feed>/_pulling/<run>``; this records the digest of every file (``SHA256SUMS``, in
-``sha256sum`` format) and a manifest, and names the batch by the digest of ``SHA256SUMS``: a
-re-pull that returns exactly the same is a duplicate delivery. The next pull starts at the
+``landing/<feed>/_pulling/<run>``; this names the batch by the digest of ``SHA256SUMS`` (the
+digest of every file, in ``sha256sum`` format): a re-pull that returns exactly the same is a
+duplicate delivery. The files are copied into the batch folder, ``SHA256SUMS`` and the manifest
+written last, as a file drop is landed: no folder is renamed. The next pull starts at the
 watermark recorded here.
 """
 
@@ -105,6 +106,21 @@ def _digests(ctx: Context, folder: str, pulled: Pulled) -> tuple[list[tuple[str,
     return [(name, found[name]) for name in pulled.files], None
 
 
+def _manifest(ctx: Context, contract: FeedContract, pulled: Pulled,
+              sums: list[tuple[str, str]], since: str | None, file_date: date, batch_id: str,
+              size: int, digest: str) -> dict[str, Any]:
+    """The landed pull's ``manifest.json``: what was pulled, from where, since which
+    watermark, with every file's digest."""
+    return {
+        "feed": contract.name, "batch_id": batch_id, "source": pulled.source, "since": since,
+        "watermark": pulled.watermark, "records": pulled.records, "bytes": size,
+        "files": [{"name": n, "sha256": d} for n, d in sums], "sha256_of_SHA256SUMS": digest,
+        "file_date": file_date.isoformat(), "run_id": ctx.run_id,
+        "received_at": ctx.now.isoformat(timespec="seconds") + "Z",
+        "contract_version": contract.version,
+    }
+
+
 def _first_missing(present: Sequence[FileInfo | str], wanted: list[str]) -> str | None:
     """The first of ``wanted`` (pulled file names) not among ``present``."""
     names = {p if isinstance(p, str) else p.name for p in present}
@@ -115,7 +131,10 @@ def _land_batch(ctx: Context, contract: FeedContract, folder: str, pulled: Pulle
                 sums: list[tuple[str, str]], since: str | None, file_date: date,
                 base: dict[str, Any], result: StageResult) -> None:
     """Name the pull's batch by its ``SHA256SUMS`` digest; record an identical re-pull as a
-    duplicate, else write ``SHA256SUMS`` and the manifest and move the folder into landing."""
+    duplicate, else copy the pulled files into the batch folder, check the copy's size, write
+    ``SHA256SUMS`` and the manifest last, and drop the pull folder. Nothing is renamed (an
+    object store renames by copy and delete): a batch folder with its manifest is complete,
+    and :mod:`stages.recovery` records one a killed run left unrecorded."""
     st, feed = ctx.storage, contract.name
     listing = "".join(f"{d}  {name}\n" for name, d in sums).encode("utf-8")
     digest = hashlib.sha256(listing).hexdigest()
@@ -131,32 +150,30 @@ def _land_batch(ctx: Context, contract: FeedContract, folder: str, pulled: Pulle
         result.add("duplicate_pulls", 1)
         return
     target = ctx.layout.landed_batch(feed, batch_id)
-    st.write_bytes(f"{folder}/SHA256SUMS", listing)
-    manifest = {
-        "feed": feed, "batch_id": batch_id, "source": pulled.source, "since": since,
-        "watermark": pulled.watermark, "records": pulled.records, "bytes": size,
-        "files": [{"name": n, "sha256": d} for n, d in sums], "sha256_of_SHA256SUMS": digest,
-        "file_date": file_date.isoformat(), "run_id": ctx.run_id,
-        "received_at": ctx.now.isoformat(timespec="seconds") + "Z",
-        "contract_version": contract.version,
-    }
-    st.write_bytes(f"{folder}/manifest.json",
-                   json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-    st.delete_tree(target)  # a half-moved folder of a crashed run (never recorded as landed)
-    st.rename(folder, target)
-    faults.point("land.moved")
+    st.delete_tree(target)  # a half-copied folder of a crashed run (never recorded as landed)
+    for name in pulled.files:
+        st.copy(f"{folder}/{name}", f"{target}/{name}")
     faults.cut(f"{target}/{pulled.files[0]}")
     landed_size = sum(st.file_size(f"{target}/{name}") for name in pulled.files)
-    ctx.records.append("reconciliation",
-                       [check_row(ctx, feed, batch_id, CHECK_LANDED, size, landed_size)])
-    if landed_size != size:  # moved as a copy on an object store, and cut short
+    check = check_row(ctx, feed, batch_id, CHECK_LANDED, size, landed_size)
+    if landed_size != size:  # a copy cut short (a full disk, a failing store)
         st.delete_tree(target)
+        st.delete_tree(folder)
         why = (f"the landed pull holds {landed_size} bytes, the pull {size}: removed; pulled "
                "again next run")
+        ctx.records.append("reconciliation", [check])
         ctx.records.append("deliveries", [{**base, "status": "failed", "reason": why}])
         result.problems.append(Problem(feed, batch_id, why))
         result.add("failed_copies", 1)
         return
+    st.write_bytes(f"{target}/SHA256SUMS", listing)
+    st.write_bytes(f"{target}/manifest.json",  # last: a folder with a manifest is complete
+                   json.dumps(_manifest(ctx, contract, pulled, sums, since, file_date, batch_id,
+                                        size, digest), ensure_ascii=False, indent=2)
+                   .encode("utf-8"))
+    faults.point("land.moved")
+    st.delete_tree(folder)
+    ctx.records.append("reconciliation", [check])
     ctx.records.append("deliveries", [{**base, "status": "landed", "landing_path": target}])
     result.batches += 1
     result.add("landed_pulls", 1)
