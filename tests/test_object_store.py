@@ -87,7 +87,7 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         s3root = f"s3a://{s3.bucket}/lakehouse"
         upload_inbox(local, s3root)
         common = {**os.environ, "LAKEHOUSE_PSEUDONYM_KEY": KEY, "LAKEHOUSE_ROLE": "steward",
-                  "LAKEHOUSE_LOCK_WAIT_SECONDS": "600"}
+                  "LAKEHOUSE_LOCK_WAIT_SECONDS": "1800"}
         on_disk = {**common, "LAKEHOUSE_ROOT": str(local)}
         on_s3 = {**common, "LAKEHOUSE_ROOT": s3root, "LAKEHOUSE_EXTRA_JARS_DIR": str(jars),
                  "LAKEHOUSE_SOURCES_DIR": str(local / "sources")}
