@@ -4,11 +4,11 @@ The same deliveries (the six feeds, 150 persons, two days, the cross-agency anom
 are generated once and given to two roots: a local folder, and an S3 bucket (the inbox files
 put object by object, the API simulator's data read from the local staging folder through
 ``LAKEHOUSE_SOURCES_DIR``). Each root then runs every feed (``lakehouse run --all``) and
-publishes every dataset (``lakehouse publish --all``) with the same pseudonymisation key. On
-the object store a second driver runs one feed (:data:`RACED`) at the same time: the feed's lock
-(a conditional create on S3) lets one of them write it while the other waits, then finds nothing
-left; both append to the shared run-record tables meanwhile, one commit at a time
-(:mod:`kernel.records`).
+publishes every dataset (``lakehouse publish --all``) with the same pseudonymisation key. One
+driver runs on the bucket: two drivers racing on one table of the bucket are the test of
+``tests/kernel/test_records.py`` (the shared run-record tables) and the locks' conditional
+create is :mod:`tests.audit.test_objects`'s; a second racing driver here would add a third JVM
+to a CI machine of two cores.
 
 Checked: every gold and open-data table holds the same rows (``person_key``s equal under the
 same key), the open-data files are byte for byte the same, the batches landed are the same and
@@ -40,7 +40,7 @@ S3A_JARS = REPO / ".jars" / "s3a"
 KEY = "equivalence-test-key-0123456789abcdef"
 DATASETS = [(d.zone, d.table) for d in contracts.datasets()]
 RACED = "moi.household_registry"
-"""The feed the second driver on the object store runs while the first runs every feed."""
+"""A feed whose run is checked in the output."""
 FILE_FEEDS = {c.name for c in contracts.feeds() if c.delivery.kind == "file_drop"}
 
 
@@ -87,12 +87,11 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         s3root = f"s3a://{s3.bucket}/lakehouse"
         upload_inbox(local, s3root)
         common = {**os.environ, "LAKEHOUSE_PSEUDONYM_KEY": KEY, "LAKEHOUSE_ROLE": "steward",
-                  "LAKEHOUSE_LOCK_WAIT_SECONDS": "1800"}
+                  "LAKEHOUSE_LOCK_WAIT_SECONDS": "600"}
         on_disk = {**common, "LAKEHOUSE_ROOT": str(local)}
         on_s3 = {**common, "LAKEHOUSE_ROOT": s3root, "LAKEHOUSE_EXTRA_JARS_DIR": str(jars),
                  "LAKEHOUSE_SOURCES_DIR": str(local / "sources")}
-        racers = _done(_start(on_s3, "run", "--all"), _start(on_s3, "run", RACED),
-                       _start(on_disk, "run", "--all"))[:2]
+        racers = _done(_start(on_s3, "run", "--all"), _start(on_disk, "run", "--all"))[:1]
         _done(_start(on_s3, "publish", "--all"), _start(on_disk, "publish", "--all"))
         yield {"local": str(local), "s3": s3root, "racers": racers, "env": on_s3}
 
@@ -170,8 +169,7 @@ def test_each_batch_landed_once_and_every_check_holds(roots: dict[str, Any]) -> 
     assert [b for b in on_s3 if b[0] in FILE_FEEDS] == \
         [b for b in landed(roots["local"]) if b[0] in FILE_FEEDS] and len(on_s3) >= 6
     assert checks(roots["s3"]) == checks(roots["local"])
-    writers = [out for out in roots["racers"] if f"✓ {RACED} bronze: 0 batch" not in out]
-    assert len(writers) == 1, roots["racers"]
+    assert f"✓ {RACED} bronze: " in roots["racers"][0]
     for feed in contracts.feeds():
         entity = feed.entity
         assert _rows(f"{roots['s3']}/silver/{entity}", prefix="_") == \
