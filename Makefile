@@ -22,7 +22,7 @@ help:
 	@echo "make lint     ruff, mypy and the import-linter architecture contracts"
 	@echo "make bench-services  the data services under load (bench/README.md; ~3 min)"
 	@echo "make mutation mutation testing of the rule modules (mutation/README.md; ~10 min)"
-	@echo "make cluster-up / cluster-down  the cluster profile: Spark standalone, S3 store, Redis (docs/cluster.md)"
+	@echo "make cluster-up / cluster-down  the cluster profile: Spark standalone, S3 store, Redis, Airflow with Celery (docs/cluster.md)"
 	@echo "make cluster-demo  the demo on the cluster profile (Spark standalone, tables in the S3 bucket)"
 
 setup: $(VENV)/.installed $(JARS)/.resolved $(CACHE)/.nlp
@@ -77,17 +77,25 @@ $(CACHE)/go/bin/bombardier:
 # (versitygw) with a bucket, and Redis, on loopback, run from .cluster/ by infra/cluster.sh.
 # `source .cluster/env` after cluster-up points the lakehouse at it. Its set-up: the s3a jars
 # (apart from .jars/, so the embedded default never loads them), versitygw built from its tagged
-# Go module, Debian's redis-server; nothing is downloaded when the profile runs.
-cluster-setup: setup $(JARS)/s3a/.resolved $(CACHE)/go/bin/versitygw cluster-redis
+# Go module, Debian's redis-server, Airflow's Celery provider (the `cluster` extra of
+# pyproject.toml) and PostgreSQL for Airflow's metadata (benefits-db); nothing is downloaded when
+# the profile runs.
+cluster-setup: setup $(VENV)/.cluster-installed $(JARS)/s3a/.resolved $(CACHE)/go/bin/versitygw \
+	cluster-redis benefits-db
+
+$(VENV)/.cluster-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
+	@touch $@
 
 cluster-up: cluster-setup
 	bash infra/cluster.sh up
 
-# The demo on the cluster profile (docs/cluster.md): Spark on the standalone master, every table,
-# log, lock and report in the bucket (LAKEHOUSE_ROOT=s3a://lakehouse/demo), the agencies' side
-# generated locally under .cluster/sandbox and uploaded to the bucket's inbox.
+# The demo on the cluster profile (docs/cluster.md): the DAGs triggered on the profile's Airflow
+# and run by its Celery worker, Spark on the standalone master, every table, log, lock and report
+# in the bucket (LAKEHOUSE_ROOT=s3a://lakehouse/demo), the agencies' side generated locally under
+# .cluster/sandbox and uploaded to the bucket's inbox.
 cluster-demo: cluster-up benefits-db
-	set -a && . ./.cluster/env && set +a && $(BIN)/lakehouse demo
+	set -a && . ./.cluster/env && set +a && $(BIN)/lakehouse demo --executor celery $(DEMO_ARGS)
 
 cluster-down:
 	bash infra/cluster.sh down

@@ -47,7 +47,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Generate deliveries, run every feed DAG and publishing DAG through Airflow, summarise."""
     from sandbox.demo import run_demo
 
-    return run_demo(persons=args.persons, seed=args.seed)
+    return run_demo(persons=args.persons, seed=args.seed, executor=args.executor)
 
 
 def add_parsers(sub: Any) -> None:
@@ -67,4 +67,7 @@ def add_parsers(sub: Any) -> None:
     d = sub.add_parser("demo", help="generate, run every DAG through Airflow, summarise")
     d.add_argument("--persons", type=int, default=DEMO_PERSONS)
     d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--executor", choices=("embedded", "celery"), default="embedded",
+                   help="embedded: dag.test() in one process (default); celery: trigger the DAGs "
+                        "on the cluster profile's Airflow (make cluster-up; docs/cluster.md)")
     d.set_defaults(func=cmd_demo)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cluster profile on this machine (docs/cluster.md): a Spark standalone cluster (one master,
 # one small worker), an S3-compatible object store (versitygw on a local folder) with a bucket,
-# and Redis. Every process runs from the project's own files, bound to loopback, with its logs,
+# Redis, and Airflow with the Celery executor (infra/cluster_airflow.sh: scheduler, dag-processor,
+# api-server and a Celery worker, the metadata on the local PostgreSQL). Every process runs from the project's own files, bound to loopback, with its logs,
 # pid files and data under one run folder (default .cluster/, git-ignored).
 #
 #   infra/cluster.sh up               start what is not running, wait until each answers, and
@@ -23,7 +24,11 @@
 #   CLUSTER_WORKER_MEMORY      memory the worker offers to executors (default 1536m)
 #   CLUSTER_EXECUTOR_MEMORY    spark.executor.memory of the applications (default 1g)
 #   CLUSTER_S3_PORT            object store (default 9000)
-#   CLUSTER_REDIS_PORT         Redis (default 6380, clear of a system Redis on 6379)
+#   CLUSTER_REDIS_PORT         Redis (default 6380, clear of a system Redis on 6379), Celery's broker
+#   CLUSTER_AIRFLOW            1 (default): Airflow is part of the profile; 0 leaves it out
+#   CLUSTER_AIRFLOW_PORT       Airflow's api-server (default 8085; 8080 is the local Airflow's);
+#                              more CLUSTER_AIRFLOW_* settings in infra/cluster_airflow.sh
+#   LAKEHOUSE_SANDBOX_DIR      the demo's agencies' side (default: <run folder>/sandbox)
 #   LAKEHOUSE_S3_BUCKET        bucket to create (default lakehouse)
 #   LAKEHOUSE_S3_PREFIX        the lakehouse root inside it (default demo)
 #   LAKEHOUSE_S3_ACCESS_KEY    the store's root access key  (default lakehouse-demo)
@@ -75,6 +80,7 @@ MASTER_PID=$PIDS/spark-lakehouse-$MASTER_CLASS-1.pid
 WORKER_PID=$PIDS/spark-lakehouse-$WORKER_CLASS-1.pid
 S3_PID=$PIDS/versitygw.pid
 REDIS_PID=$PIDS/redis.pid
+SANDBOX_DIR=${LAKEHOUSE_SANDBOX_DIR:-$CLUSTER_DIR/sandbox}
 
 say() { echo "cluster: $*"; }
 fail() {
@@ -136,6 +142,9 @@ s3_ready() { [[ $(s3 GET "") == 200 ]]; }
 bucket_ready() { [[ $(s3 GET "$BUCKET?list-type=2&max-keys=1") == 200 ]]; }
 redis_ready() { [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
 
+# shellcheck source=infra/cluster_airflow.sh
+source "$REPO/infra/cluster_airflow.sh"
+
 spark_home() { "$PYTHON" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'; }
 
 # --- up ------------------------------------------------------------------------------------------
@@ -193,6 +202,11 @@ write_env() {
       kv CLUSTER_WORKER_UI_PORT "$WORKER_UI_PORT"
       kv CLUSTER_S3_PORT "$S3_PORT"
       kv CLUSTER_REDIS_PORT "$REDIS_PORT"
+      kv CLUSTER_AIRFLOW "$AIRFLOW_ON"
+      kv CLUSTER_AIRFLOW_PORT "$AIRFLOW_PORT"
+      kv LAKEHOUSE_SANDBOX_DIR "$SANDBOX_DIR"
+      # The demo's Celery path (lakehouse demo --executor celery) reads Airflow's settings here.
+      kv LAKEHOUSE_AIRFLOW_ENV "$AIRFLOW_ENV"
     } >"$tmp"
   )
   mv "$tmp" "$ENV_FILE"
@@ -267,8 +281,10 @@ up() {
   start_master
   start_worker
   write_env
+  airflow_up
   say "up in $((SECONDS - t0))s: spark://$HOST:$SPARK_PORT (UI http://$HOST:$SPARK_UI_PORT)," \
-    "s3 http://$HOST:$S3_PORT bucket $BUCKET, redis://$HOST:$REDIS_PORT; source $ENV_FILE"
+    "s3 http://$HOST:$S3_PORT bucket $BUCKET, redis://$HOST:$REDIS_PORT$([[ $AIRFLOW_ON != 1 ]] \
+    || echo ", Airflow (Celery) http://$HOST:$AIRFLOW_PORT"); source $ENV_FILE"
 }
 
 # --- down ----------------------------------------------------------------------------------------
@@ -293,6 +309,7 @@ stop_one() {
 }
 
 down() {
+  airflow_down
   stop_one "spark worker" "$WORKER_PID" "$WORKER_CLASS"
   stop_one "spark master" "$MASTER_PID" "$MASTER_CLASS"
   stop_one "object store" "$S3_PID" versitygw
@@ -319,6 +336,7 @@ status() {
   if pid=$(alive "$REDIS_PID" redis-server) && redis_ready; then
     line "redis" "up (pid $pid) redis://$HOST:$REDIS_PORT"
   else line "redis" "down"; ok=1; fi
+  airflow_status || ok=1
   return $ok
 }
 

@@ -9,6 +9,10 @@ published. Progress shows as it goes: a spinner naming the running DAG and one `
 line per DAG as it finishes (one line per step when the output is not a terminal). Airflow's
 own output goes to ``AIRFLOW_HOME/demo.log``.
 
+On the cluster profile, ``executor="celery"`` (``lakehouse demo --executor celery``,
+``make cluster-demo``) triggers the DAGs on the profile's Airflow instead, where the Celery
+worker runs their tasks (:mod:`sandbox.celeryrun`); the rest is the same.
+
 Without ``LAKEHOUSE_PSEUDONYM_KEY`` the demo publishes with :data:`DEMO_KEY`, and says so:
 development only, never in production.
 """
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from kernel.config import REPO_ROOT, Settings
 from kernel.layout import Layout
+from sandbox.celeryrun import FAIL_MARKER  # light: the standard library only
 from stages.tasks import PROGRESS_MARKER, PROGRESS_STDOUT_ENV
 
 if TYPE_CHECKING:
@@ -38,8 +43,6 @@ if TYPE_CHECKING:
 
 DEMO_KEY = "demo-key-NOT-FOR-PRODUCTION-0123456789abcdef"
 DEMO_PERSONS = 3000
-FAIL_MARKER = "AirflowFailException: "
-"""What a lakehouse task's failure looks like in Airflow's output; the reason follows it."""
 
 DagResults = dict[str, tuple[str, list[str]]]
 """Per DAG id: its final state (``success``, ``failed``, ``not run``…) and its problems."""
@@ -169,7 +172,7 @@ def _progress(text: str) -> Iterator[Callable[[str], None]]:
         yield lambda step: status.update(step)
 
 
-def _dag_reporter(total: int, update: Callable[[str], None]) -> tuple[
+def _dag_reporter(total: int, update: Callable[[str], None], how: str = "dag.test") -> tuple[
         Callable[[str], None], Callable[[str, str, list[str]], None], Callable[[str], None]]:
     """``(started, finished, step)`` callbacks of :func:`run_dags`: the spinner names the
     running DAG and its tasks' latest progress (feed or dataset, stage, rows so far), and each
@@ -179,7 +182,7 @@ def _dag_reporter(total: int, update: Callable[[str], None]) -> tuple[
     def started(dag_id: str) -> None:
         """The spinner names the DAG now running."""
         started_at[dag_id] = time.monotonic()
-        update(f"Airflow: DAG {dag_id} (dag.test, {len(started_at)}/{total})…")
+        update(f"Airflow: DAG {dag_id} ({how}, {len(started_at)}/{total})…")
 
     def step(text: str) -> None:
         """The spinner (a line, off a terminal) names the running task's progress."""
@@ -222,10 +225,31 @@ def _dag_ids() -> list[str]:
                                                   for d in contracts.datasets()]
 
 
-def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
+def _celery_env(settings: Settings) -> dict[str, str]:
+    """The environment of the cluster profile's Airflow (its Celery worker runs the tasks with
+    the pseudonymisation key the profile started it with: this run's key, when set, must be
+    that one)."""
+    from sandbox.celeryrun import cluster_airflow_env
+
+    env = cluster_airflow_env(airflow_env(settings))
+    worker_key = env.get("LAKEHOUSE_PSEUDONYM_KEY", "")
+    if os.environ.setdefault("LAKEHOUSE_PSEUDONYM_KEY", worker_key) != worker_key:
+        raise RuntimeError("LAKEHOUSE_PSEUDONYM_KEY differs from the key the cluster's Airflow "
+                           "was started with: run 'make cluster-down cluster-up' with it set")
+    return env
+
+
+def run_demo(persons: int = DEMO_PERSONS, seed: int = 42, executor: str = "embedded") -> int:
     """Generate deliveries, run every feed DAG and publishing DAG through Airflow, summarise;
-    the exit status: 0 when every DAG run succeeded."""
+    the exit status: 0 when every DAG run succeeded. ``executor``: ``embedded`` (``dag.test()``
+    in one process) or ``celery`` (the cluster profile's Airflow, :mod:`sandbox.celeryrun`)."""
     con, err = _console(), _err()
+    celery = executor == "celery"
+    try:
+        celery_env = _celery_env(Settings.from_env()) if celery else None
+    except RuntimeError as exc:
+        err.print(f"✗ {exc}")
+        return 2
     staging = None
     if not Settings.from_env().is_local:  # an object store: the agencies' side stays local
         from sandbox.remote import sources_env, staging_dir, unreachable
@@ -241,19 +265,26 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42) -> int:
         con.print("[yellow]![/yellow] LAKEHOUSE_PSEUDONYM_KEY is not set: using the demo key "
                   "(for this demo only; never in production)")
     settings = Settings.from_env()
-    env = airflow_env(settings)
+    env = celery_env or airflow_env(settings)
     log = Path(env["AIRFLOW_HOME"]) / "demo.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     con.print(f"storage root: {settings.root}; Airflow home: {env['AIRFLOW_HOME']} "
               f"(output in {log})")
     _generate(settings, persons, seed, staging)
-    with _progress("preparing the Airflow metadata database (SQLite)…"):
-        if _airflow(["db", "migrate"], env, log)[0] != 0:
-            err.print(f"[red]✗[/red] airflow db migrate failed: see {log}")
-            return 1
+    if not celery:  # the cluster's Airflow has its database (infra/cluster.sh up)
+        with _progress("preparing the Airflow metadata database (SQLite)…"):
+            if _airflow(["db", "migrate"], env, log)[0] != 0:
+                err.print(f"[red]✗[/red] airflow db migrate failed: see {log}")
+                return 1
     dag_ids = _dag_ids()
     with _progress("running the DAGs through Airflow…") as update:
-        results = run_dags(dag_ids, env, log, *_dag_reporter(len(dag_ids), update))
+        if celery:
+            from sandbox.celeryrun import run_dags_celery
+
+            results = run_dags_celery(dag_ids, env, log,
+                                      *_dag_reporter(len(dag_ids), update, "Celery executor"))
+        else:
+            results = run_dags(dag_ids, env, log, *_dag_reporter(len(dag_ids), update))
     for dag_id, (state, _) in results.items():
         if state == "not run":  # the runner stopped before it: no line was printed for it
             con.print(f"[red]✗[/red] DAG {dag_id}: not run")

@@ -8,6 +8,9 @@ process behind.
 The driver runs in a subprocess (this file run as a script): a process has one Spark session and
 its master cannot change, and the test run's shared session (tests/conftest.py) is ``local[1]``.
 
+Airflow, the profile's fifth part (the Celery executor, its metadata on PostgreSQL), is left out
+here (``CLUSTER_AIRFLOW=0``): ``make cluster-demo`` runs it with the DAGs (docs/cluster.md).
+
 Skipped only when the profile is not set up (``make cluster-setup``: versitygw, redis-server,
 the s3a jars); everything else that fails here is a failure.
 """
@@ -143,6 +146,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "CLUSTER_REDIS_PORT": str(redis_port),
         "LAKEHOUSE_S3_ACCESS_KEY": "cluster-test",
         "LAKEHOUSE_S3_SECRET_KEY": secrets.token_hex(16),  # not the demo default: read from env
+        "CLUSTER_AIRFLOW": "0",  # the Spark and store pieces only (module docstring)
     }
     started = time.monotonic()
     up = subprocess.run(["bash", str(SCRIPT), "up"], env=script_env, text=True,
@@ -171,6 +175,8 @@ def test_up_answers_writes_the_env_file_and_is_idempotent(cluster: Cluster) -> N
     status = cluster.script("status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.count(" up (pid ") == 4, status.stdout
+    assert "airflow       off (CLUSTER_AIRFLOW=0)" in status.stdout, status.stdout
+    assert env["CLUSTER_AIRFLOW"] == "0"
 
     before = cluster.pids()
     again = cluster.script("up")
