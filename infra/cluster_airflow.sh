@@ -176,17 +176,23 @@ airflow_up() {
 
 # Stop a component's whole process group (setsid: the component, its workers, the tasks and
 # their Spark drivers).
+# The component was started by setsid: its session id is its pid. A Celery task runs in a
+# process group of its own inside that session (with its Spark driver under it), so the whole
+# session is signalled, not only the component's group.
+session_alive() { pgrep -s "$1" >/dev/null 2>&1; }
+
 stop_group() {
   local name=$1 file=$2 pattern=$3 pid
   if pid=$(alive "$file" "$pattern"); then
     kill -TERM -- "-$pid" 2>/dev/null || true
+    pkill -TERM -s "$pid" 2>/dev/null || true
     for _ in $(seq 1 120); do
-      kill -0 -- "-$pid" 2>/dev/null || break
+      session_alive "$pid" || break
       sleep 0.25
     done
-    if kill -0 -- "-$pid" 2>/dev/null; then
-      kill -KILL -- "-$pid" 2>/dev/null || true
-      say "$name (pid $pid) killed after 30s"
+    if session_alive "$pid"; then
+      pkill -KILL -s "$pid" 2>/dev/null || true
+      say "$name (pid $pid) killed after 30s, with the tasks it ran"
     else
       say "$name stopped (pid $pid)"
     fi
