@@ -179,7 +179,7 @@ airflow_up() {
 # The component was started by setsid: its session id is its pid. A Celery task runs in a
 # process group of its own inside that session (with its Spark driver under it), so the whole
 # session is signalled, not only the component's group.
-session_alive() { pgrep -s "$1" >/dev/null 2>&1; }
+session_alive() { ps -o stat= -s "$1" 2>/dev/null | grep -qv '^Z'; }  # zombies do not count
 
 stop_group() {
   local name=$1 file=$2 pattern=$3 pid
