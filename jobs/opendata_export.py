@@ -20,8 +20,8 @@ a version folder until the pointer names it, so a reader sees the previous versi
 one, never a mixture, and a failed export leaves the pointer (and the previous version) as they
 were. Published versions are immutable: exporting the version the pointer names again is
 refused; a version folder the pointer does not name (left by an interrupted export) is
-replaced. Older versions stay in place for readers who pinned
-them; retention is a steward's decision. Exports of one dataset must not run concurrently (the
+replaced. Older versions stay in place for readers who pinned them; retention is a steward's
+decision. Exports of one dataset must not run concurrently (the
 publish of a dataset is one task at a time).
 
 The CSV is meant for Excel: UTF-8 with a byte-order mark, comma separated, fields quoted when

@@ -23,6 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BINARY = REPO / ".cache" / "go" / "bin" / "versitygw"
+S3A_JARS = REPO / ".jars" / "s3a"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,16 @@ def binary() -> Path:
             pytest.fail("versitygw is not built (make .cache/go/bin/versitygw; .ci/run does)")
         pytest.skip("versitygw is not built (make .cache/go/bin/versitygw)")
     return Path(found)
+
+
+def s3a_jars() -> Path:
+    """The s3a jars' folder (``make .jars/s3a/.resolved``): a failure in CI when they were not
+    resolved, a skip elsewhere."""
+    if not list(S3A_JARS.glob("hadoop-aws-*.jar")):
+        if os.environ.get("CI"):
+            pytest.fail("the s3a jars are not resolved (make .jars/s3a/.resolved; .ci/run does)")
+        pytest.skip("the s3a jars are not resolved (make .jars/s3a/.resolved)")
+    return S3A_JARS
 
 
 def _free_port() -> int:

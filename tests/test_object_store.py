@@ -33,23 +33,14 @@ import pytest
 
 from kernel import contracts
 from tests.pg import clean_schema
-from tests.s3 import versitygw
+from tests.s3 import s3a_jars, versitygw
 
 REPO = Path(__file__).resolve().parents[1]
-S3A_JARS = REPO / ".jars" / "s3a"
 KEY = "equivalence-test-key-0123456789abcdef"
 DATASETS = [(d.zone, d.table) for d in contracts.datasets()]
 RACED = "moi.household_registry"
 """A feed whose run is checked in the output."""
 FILE_FEEDS = {c.name for c in contracts.feeds() if c.delivery.kind == "file_drop"}
-
-
-def _s3a_jars() -> Path:
-    if not list(S3A_JARS.glob("hadoop-aws-*.jar")):
-        if os.environ.get("CI"):
-            pytest.fail("the s3a jars are not resolved (make .jars/s3a/.resolved; .ci/run does)")
-        pytest.skip("the s3a jars are not resolved (make .jars/s3a/.resolved)")
-    return S3A_JARS
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -77,7 +68,7 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Both roots, every feed run and every dataset published."""
     from sandbox.remote import upload_inbox
 
-    jars = _s3a_jars()
+    jars = s3a_jars()
     base = tmp_path_factory.mktemp("equivalence")
     local = base / "local"
     with pytest.MonkeyPatch.context() as mp, clean_schema(mp), versitygw(base / "s3") as s3:

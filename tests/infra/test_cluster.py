@@ -33,10 +33,11 @@ from typing import Any
 
 import pytest
 
+from tests.s3 import S3A_JARS
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "infra" / "cluster.sh"
 VERSITYGW = REPO / ".cache" / "go" / "bin" / "versitygw"
-S3A_JARS = REPO / ".jars" / "s3a"
 TABLE = "tests/people"
 SCHEMA = "id long, name string, amount long"
 FIRST = [(1, "a", 10), (2, "b", 20), (3, "c", 30)]
