@@ -33,9 +33,8 @@ from typing import Any
 
 import pytest
 
-from tests.s3 import S3A_JARS
-
 REPO = Path(__file__).resolve().parents[2]
+S3A_JARS = REPO / ".jars" / "s3a"  # not from tests.s3: this file also runs as the driver script
 SCRIPT = REPO / "infra" / "cluster.sh"
 VERSITYGW = REPO / ".cache" / "go" / "bin" / "versitygw"
 TABLE = "tests/people"
