@@ -4,10 +4,20 @@
 The lock is a small file created only if absent (:meth:`kernel.storage.Storage.create_exclusive`:
 an exclusive create on a local disk, a conditional PUT on an object store), holding who holds it
 (run id, host, process, since when), and deleted on the way out.
+
+A stale holder's lock (its process is gone on this host, or it is too old) is taken over by one
+waiter only: the taker first creates the marker ``<lock>.takeover-<digest of the stale lock's
+bytes>`` exclusively, and only the waiter that created it deletes the stale lock. Without that,
+two waiters that both read the stale lock could each delete "it", the second deleting the lock
+the first had just created, and both would hold the lock. A marker names one dead holder, so it
+is never needed again; it stays (a few bytes per takeover, which follows a crash). A taker that
+dies between its marker and its takeover leaves a marker that is itself stale by the same rule,
+and it is removed so that the next waiter can take over.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -25,11 +35,14 @@ class LockBusy(RuntimeError):
     """Another run holds the lock: the message says which one, since when."""
 
 
-def _holder(storage: Storage, path: str) -> dict[str, Any] | None:
+def _read(storage: Storage, path: str) -> tuple[bytes, dict[str, Any] | None]:
+    """The lock file's bytes and its holder (None when it is gone meanwhile or half-written:
+    an unknown holder, never stale)."""
     try:
-        return dict(json.loads(storage.read_bytes(path, 4096).decode("utf-8")))
-    except Exception:  # gone meanwhile, or half-written: treat as unknown holder
-        return None
+        raw = storage.read_bytes(path, 4096)
+        return raw, dict(json.loads(raw.decode("utf-8")))
+    except Exception:
+        return b"", None
 
 
 def _stale(holder: dict[str, Any] | None, stale_hours: float) -> bool:
@@ -46,6 +59,18 @@ def _stale(holder: dict[str, Any] | None, stale_hours: float) -> bool:
     return isinstance(since, (int, float)) and time.time() - since > stale_hours * 3600
 
 
+def _take_over(storage: Storage, path: str, raw: bytes, data: bytes, stale_hours: float) -> bool:
+    """Delete the stale lock ``path`` (whose bytes were ``raw``) if this caller wins its
+    takeover marker (module docstring); False when another waiter is taking it over."""
+    marker = f"{path}.takeover-{hashlib.sha256(raw).hexdigest()[:16]}"
+    if not storage.create_exclusive(marker, data):
+        if _stale(_read(storage, marker)[1], stale_hours):  # that taker died mid-takeover
+            storage.delete(marker)
+        return False
+    storage.delete(path)
+    return True
+
+
 @contextmanager
 def held(storage: Storage, path: str, name: str, run_id: str, *, wait: float,
          stale_hours: float, on_takeover: Callable[[dict[str, Any] | None], None] | None = None,
@@ -53,21 +78,20 @@ def held(storage: Storage, path: str, name: str, run_id: str, *, wait: float,
     """Hold the lock file ``path`` for the block: create it only if absent
     (:meth:`kernel.storage.Storage.create_exclusive`, atomic on a local disk and on an object
     store alike), retry for up to ``wait`` seconds, take over a stale holder's lock (its process
-    is gone on this host, or it is older than ``stale_hours``; ``on_takeover`` is told), and
-    delete it on the way out. With ``same_run_waits`` False, a second take by the same run and
-    process
-    is refused at once (a stage nested in itself) instead of waiting for itself."""
+    is gone on this host, or it is older than ``stale_hours``; one waiter only takes it over,
+    and ``on_takeover`` is told), and delete it on the way out. With ``same_run_waits`` False, a
+    second take by the same run and process is refused at once (a stage nested in itself)
+    instead of waiting for itself."""
     me = {"name": name, "run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(),
           "since": datetime.now(UTC).isoformat(timespec="seconds"), "since_epoch": time.time()}
     data = json.dumps(me).encode("utf-8")
     deadline = time.monotonic() + wait
     while not storage.create_exclusive(path, data):
-        holder = _holder(storage, path)
+        raw, holder = _read(storage, path)
         if not same_run_waits and holder is not None and holder.get("run_id") == run_id \
                 and holder.get("pid") == os.getpid():
             raise LockBusy(f"{name}: this run already holds the lock (nested stage)")
-        if _stale(holder, stale_hours):
-            storage.delete(path)
+        if _stale(holder, stale_hours) and _take_over(storage, path, raw, data, stale_hours):
             if on_takeover is not None:
                 on_takeover(holder)
             continue
