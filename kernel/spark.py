@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 
 LOG4J = Path(__file__).resolve().parent / "log4j2.properties"
+DRIVER_JAVA_OPTIONS = "LAKEHOUSE_DRIVER_JAVA_OPTIONS"
+"""The setting with more JVM options for the driver (none by default). Short runs on small data
+gain from ``-XX:TieredStopAtLevel=1`` (no C2 compilation: the test suite's many short
+``lakehouse`` processes set it); a long job loses by it."""
 
 
 class SetupError(RuntimeError):
@@ -111,7 +115,8 @@ def session(
         .config("spark.sql.warehouse.dir", str(s.cache_dir / "spark-warehouse"))
         .config(
             "spark.driver.extraJavaOptions",
-            f"-Dderby.system.home={s.cache_dir} -Dlog4j2.configurationFile=file:{LOG4J}",
+            f"-Dderby.system.home={s.cache_dir} -Dlog4j2.configurationFile=file:{LOG4J} "
+            + (s.get(DRIVER_JAVA_OPTIONS) or ""),
         )
     )
     # The cluster profile's object store (docs/cluster.md): nothing unless AWS_* are set.

@@ -23,6 +23,11 @@ os.environ.setdefault(
     "AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).resolve().parents[1] / "dags")
 )
 
+# The many short ``lakehouse`` processes the tests start (each its own Spark driver) spend less
+# CPU without the JVM's C2 compiler (kernel.spark.DRIVER_JAVA_OPTIONS); the shared session below,
+# alive for the whole run, keeps the default.
+os.environ.setdefault("LAKEHOUSE_DRIVER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+
 # The slowest files first: with two xdist workers (``--dist loadfile``) they start at once and
 # the many short files fill in around them, instead of one worker running a long file alone at
 # the end. ``make test`` passes ``--no-loadscope-reorder``, without which xdist hands out files
@@ -57,7 +62,8 @@ def spark() -> Iterator[object]:
     from kernel.config import Settings
     from kernel.spark import session
 
-    s = session(Settings.from_env(), app_name="tests", master="local[1]", shuffle_partitions=1)
+    env = {k: v for k, v in os.environ.items() if k != "LAKEHOUSE_DRIVER_JAVA_OPTIONS"}
+    s = session(Settings.from_env(env), app_name="tests", master="local[1]", shuffle_partitions=1)
     yield s
     s.stop()
 

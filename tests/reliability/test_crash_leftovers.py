@@ -39,7 +39,8 @@ def _runner(root: Path) -> Callable[[str | None], subprocess.CompletedProcess[st
     env.update({"LAKEHOUSE_ROOT": str(root), "LAKEHOUSE_PSEUDONYM_KEY": KEY,
                 "LAKEHOUSE_SHUFFLE_PARTITIONS": "1", "LAKEHOUSE_DRIVER_MEMORY": "1g",
                 "PYTHONPATH": str(REPO_ROOT)})
-    for k in ("LAKEHOUSE_JARS_DIR", "LAKEHOUSE_SPACY_MODEL", "LAKEHOUSE_CACHE_DIR"):
+    for k in ("LAKEHOUSE_JARS_DIR", "LAKEHOUSE_SPACY_MODEL", "LAKEHOUSE_DRIVER_JAVA_OPTIONS",
+              "LAKEHOUSE_CACHE_DIR"):
         if k in os.environ:
             env[k] = os.environ[k]
 

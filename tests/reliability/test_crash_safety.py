@@ -117,7 +117,7 @@ def _lakehouse(base: Path, source: Path, contract_dir: Path) -> Lakehouse:
         "LAKEHOUSE_CACHE_DIR": os.environ.get("LAKEHOUSE_CACHE_DIR", str(REPO_ROOT / ".cache")),
         "PYTHONPATH": str(REPO_ROOT),
     })
-    for k in ("LAKEHOUSE_JARS_DIR", "LAKEHOUSE_SPACY_MODEL"):
+    for k in ("LAKEHOUSE_JARS_DIR", "LAKEHOUSE_SPACY_MODEL", "LAKEHOUSE_DRIVER_JAVA_OPTIONS"):
         if k in os.environ:
             env[k] = os.environ[k]
     return Lakehouse(root, env)
