@@ -12,7 +12,7 @@ export TLDEXTRACT_CACHE := $(CURDIR)/$(CACHE)/tldextract
 export LAKEHOUSE_SPACY_MODEL := $(CURDIR)/$(CACHE)/spacy/zh_blank
 
 .PHONY: setup benefits-db demo test lint airflow clean help bench bench-services mutation serve \
-	cluster-setup cluster-redis cluster-up cluster-down cluster-status cluster-demo
+	cluster-setup cluster-redis cluster-up cluster-down cluster-status cluster-demo bench-cluster
 
 help:
 	@echo "make demo     run the main job end to end (generate, Airflow DAGs, publish)"
@@ -24,6 +24,7 @@ help:
 	@echo "make mutation mutation testing of the rule modules (mutation/README.md; ~10 min)"
 	@echo "make cluster-up / cluster-down  the cluster profile: Spark standalone, S3 store, Redis, Airflow with Celery (docs/cluster.md)"
 	@echo "make cluster-demo  the demo on the cluster profile (Spark standalone, tables in the S3 bucket)"
+	@echo "make bench-cluster the nightly full load on the cluster profile against local (bench/cluster.py)"
 
 setup: $(VENV)/.installed $(JARS)/.resolved $(CACHE)/.nlp
 
@@ -96,6 +97,15 @@ cluster-up: cluster-setup
 # .cluster/sandbox and uploaded to the bucket's inbox.
 cluster-demo: cluster-up benefits-db
 	set -a && . ./.cluster/env && set +a && $(BIN)/lakehouse demo --executor celery $(DEMO_ARGS)
+
+# The nightly full load (moi.household_registry, then the one-feed person coverage) on the cluster
+# profile against the embedded default, on this machine (bench/cluster.py; default 1,000,000
+# persons). Give the worker the machine's cores and memory, and leave Airflow out, e.g.
+#   CLUSTER_AIRFLOW=0 CLUSTER_WORKER_CORES=2 CLUSTER_WORKER_MEMORY=5g CLUSTER_EXECUTOR_MEMORY=4g \
+#     make bench-cluster BENCH_ARGS="--persons 100000"
+# Writes bench/results/<date>-cluster.{json,md}.
+bench-cluster: cluster-up
+	$(BIN)/python -m bench.cluster $(BENCH_ARGS)
 
 cluster-down:
 	bash infra/cluster.sh down

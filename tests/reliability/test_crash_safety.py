@@ -26,6 +26,7 @@ from pyspark.testing import assertDataFrameEqual
 from kernel import contracts, faults
 from kernel.config import REPO_ROOT
 from kernel.storage import Storage
+from sandbox.contracts import residents_only
 from sandbox.generate import IssueRates, generate
 
 FEED = "moi.household_registry"
@@ -70,21 +71,6 @@ class Lakehouse:
                         fault=fault)
 
 
-def _contracts(folder: Path) -> Path:
-    """The feed's contract and a one-input person coverage (jobs/residents_coverage.py)."""
-    (folder / "moi").mkdir(parents=True)
-    (folder / "gold").mkdir()
-    shutil.copy(REPO_ROOT / "schemas" / "moi" / "household_registry.yaml", folder / "moi")
-    text = (REPO_ROOT / "schemas" / "gold" / "person_coverage.yaml").read_text(encoding="utf-8")
-    head, rest = text.split("\ninputs:\n", 1)
-    rest = rest.split("\nkey:", 1)[1]
-    text = f"{head}\ninputs:\n  - {FEED}\nkey:{rest}".replace(
-        "transform: jobs.person_coverage:person_coverage",
-        "transform: jobs.residents_coverage:residents_coverage")
-    (folder / "gold" / "person_coverage.yaml").write_text(text, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two days of deliveries with records to quarantine and duplicates, generated once."""
@@ -103,7 +89,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def contract_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _contracts(tmp_path_factory.mktemp("contracts"))
+    return residents_only(tmp_path_factory.mktemp("contracts"))
 
 
 def _lakehouse(base: Path, source: Path, contract_dir: Path) -> Lakehouse:
