@@ -288,7 +288,7 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42, executor: str = "embed
     for dag_id, (state, _) in results.items():
         if state == "not run":  # the runner stopped before it: no line was printed for it
             con.print(f"[red]✗[/red] DAG {dag_id}: not run")
-    _summary(settings)
+    _summary(settings, env.get("AIRFLOW__API__BASE_URL", "") if celery else "make airflow")
     failed = [d for d, (state, _) in results.items() if state != "success"]
     if failed:
         err.print(f"[red]✗[/red] DAG runs failed: {', '.join(failed)} (details in {log})")
@@ -345,7 +345,7 @@ def file_notes(rows: Sequence[FeedSummary]) -> list[str]:
     return notes
 
 
-def _summary(settings: Settings) -> None:
+def _summary(settings: Settings, airflow_ui: str = "make airflow") -> None:
     """Rows received, quarantined and published, and where to look."""
     from pyspark.sql import functions as F
 
@@ -386,4 +386,4 @@ def _summary(settings: Settings) -> None:
     con.print(f"quality reports: {layout.reports_uri}/index.html · "
               "quarantine: LAKEHOUSE_ROLE=steward lakehouse quarantine list FEED · "
               f"audit: lakehouse audit verify · lineage: {layout.lineage_uri}/ · "
-              "Airflow UI: make airflow")
+              f"Airflow UI: {airflow_ui}")
