@@ -170,11 +170,11 @@ def _upload(source: Path, root: str, env: dict[str, str]) -> None:
 
 def markdown(result: dict[str, Any]) -> str:
     """The results as a Markdown page."""
-    loc, clu, m = result["local"], result["cluster"], result["machine"]
+    loc, clu, m, cpu = result["local"], result["cluster"], result["machine"], result["cpu"]
     lines = [
         f"# The nightly full load: cluster profile against local ({result['persons']:,} persons)",
         "",
-        f"{result['records']:,} records ({result['delivery_bytes'] / 1e6:.0f} MB of CP950 CSV) of "
+        f"{result['records']:,} records ({result['delivery_bytes'] / 1e6:.1f} MB of CP950 CSV) of "
         f"`{FEED}`, then `{DATASET}` (the one-feed person coverage). `python -m bench.cluster`.",
         "",
         "| | local (`local[*]`, a folder) | cluster profile (standalone, `s3a://`) |",
@@ -194,7 +194,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"memory {clu['cluster_worker_memory']}, executor memory "
         f"{clu['cluster_executor_memory']}; the driver on this machine as for local.",
         f"Machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, {m['os']}; "
-        f"CPU meanwhile: {json.dumps(result['cpu'])}.",
+        f"load average meanwhile {cpu.get('load_average_mean')} (max "
+        f"{cpu.get('load_average_max')}; the cluster's executors run outside this process "
+        "tree, so the JSON's CPU split counts them as other processes).",
         "",
     ]
     return "\n".join(lines)

@@ -28,7 +28,7 @@ def test_the_page_gives_both_sides_the_ratio_and_whether_gold_is_the_same() -> N
                     "cluster_worker_memory": "5g", "cluster_executor_memory": "4g"},
         "same_gold": True, "cluster_over_local": 2.0,
         "machine": {"cpus": 2, "cpu_model": "x", "memory_gib": 24.0, "os": "Linux"},
-        "cpu": {"load_average_max": 2.1},
+        "cpu": {"load_average_mean": 1.9, "load_average_max": 2.1},
     }
     page = markdown(result)
     assert "| total | 50.0 s | 100.0 s |" in page
@@ -36,6 +36,7 @@ def test_the_page_gives_both_sides_the_ratio_and_whether_gold_is_the_same() -> N
     assert "Cluster over local: **2.0×**" in page
     assert "Same gold (rows and person keys): **yes**" in page
     assert "worker cores 2, worker memory 5g, executor memory 4g" in page
+    assert "load average meanwhile 1.9 (max 2.1" in page
     assert "NO" in markdown({**result, "same_gold": False})
 
 
