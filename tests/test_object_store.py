@@ -1,10 +1,13 @@
-"""The lakehouse on an object store (``s3a://`` on versitygw, loopback) equals it on a local disk.
+"""The lakehouse on the cluster profile (Spark's standalone master, ``s3a://`` on versitygw,
+loopback) equals it on a local disk.
 
 The same deliveries (the six feeds, 150 persons, two days, the cross-agency anomalies raised)
 are generated once and given to two roots: a local folder, and an S3 bucket (the inbox files
 put object by object, the API simulator's data read from the local staging folder through
 ``LAKEHOUSE_SOURCES_DIR``). Each root then runs every feed (``lakehouse run --all``) and
-publishes every dataset (``lakehouse publish --all``) with the same pseudonymisation key. One
+publishes every dataset (``lakehouse publish --all``) with the same pseudonymisation key: the
+bucket's driver on the profile's standalone master (``tests.cluster``: ``infra/cluster.sh up``
+without Airflow, its executor on the worker's one core), the local one in ``local`` mode. One
 driver runs on the bucket: two drivers racing on one table of the bucket are the test of
 ``tests/kernel/test_records.py`` (the shared run-record tables) and the locks' conditional
 create is :mod:`tests.audit.test_objects`'s; a second racing driver here would add a third JVM
@@ -14,8 +17,9 @@ Checked: every gold and open-data table holds the same rows (``person_key``s equ
 same key), the open-data files are byte for byte the same, the batches landed are the same and
 each landed once, every reconciliation check holds and equals the local one, the audit log
 verifies against the anchors of the published versions (``lakehouse audit verify``), the
-lineage holds the same runs, and no lock is left. Spark runs in ``local`` mode with the s3a
-jars; the cluster profile (``tests/infra/test_cluster.py``) adds the standalone master.
+lineage holds the same runs, no lock is left, and the master ran the bucket's two drivers.
+Airflow's Celery executor, the profile's last part, runs the DAGs in ``make cluster-demo``
+(docs/cluster.md): each task its own driver, too slow for CI.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ from typing import Any
 import pytest
 
 from kernel import contracts
+from tests.cluster import Cluster, profile
 from tests.pg import clean_schema
-from tests.s3 import s3a_jars, versitygw
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "equivalence-test-key-0123456789abcdef"
@@ -41,6 +45,8 @@ DATASETS = [(d.zone, d.table) for d in contracts.datasets()]
 RACED = "moi.household_registry"
 """A feed whose run is checked in the output."""
 FILE_FEEDS = {c.name for c in contracts.feeds() if c.delivery.kind == "file_drop"}
+CLUSTER_SETTINGS = ("SPARK_MASTER", "SPARK_CONF_DIR", "LAKEHOUSE_EXTRA_JARS_DIR")
+"""What the bucket's driver takes from the profile's env file besides the store's ``AWS_*``."""
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -63,28 +69,41 @@ def _generate(local: Path) -> None:
     generate(local, persons=150, seed=5, days=2, rates=rates)
 
 
+def _applications(cluster: Cluster) -> list[dict[str, Any]]:
+    """The applications the profile's Spark master has run (its JSON status page)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{cluster.script_env['CLUSTER_SPARK_UI_PORT']}/json/"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        status = json.load(answer)
+    return [*status.get("completedapps", []), *status.get("activeapps", [])]
+
+
 @pytest.fixture(scope="module")
 def roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Both roots, every feed run and every dataset published."""
+    """Both roots, every feed run and every dataset published: the bucket's on the cluster
+    profile (its standalone master, one executor core), the local one in ``local`` mode."""
     from sandbox.remote import upload_inbox
 
-    jars = s3a_jars()
     base = tmp_path_factory.mktemp("equivalence")
     local = base / "local"
-    with pytest.MonkeyPatch.context() as mp, clean_schema(mp), versitygw(base / "s3") as s3:
-        for key, value in s3.env.items():
-            mp.setenv(key, value)
+    with pytest.MonkeyPatch.context() as mp, clean_schema(mp), \
+            profile(base / "cluster") as cluster:
+        for key, value in cluster.env.items():
+            if key.startswith("AWS_"):
+                mp.setenv(key, value)
         _generate(local)  # into the benefits database of this module's schema too
-        s3root = f"s3a://{s3.bucket}/lakehouse"
+        s3root = f"s3a://{cluster.env['LAKEHOUSE_S3_BUCKET']}/lakehouse"
         upload_inbox(local, s3root)
         common = {**os.environ, "LAKEHOUSE_PSEUDONYM_KEY": KEY, "LAKEHOUSE_ROLE": "steward",
                   "LAKEHOUSE_LOCK_WAIT_SECONDS": "600"}
         on_disk = {**common, "LAKEHOUSE_ROOT": str(local)}
-        on_s3 = {**common, "LAKEHOUSE_ROOT": s3root, "LAKEHOUSE_EXTRA_JARS_DIR": str(jars),
-                 "LAKEHOUSE_SOURCES_DIR": str(local / "sources")}
+        on_s3 = {**common, **{k: cluster.env[k] for k in CLUSTER_SETTINGS},
+                 "LAKEHOUSE_ROOT": s3root, "LAKEHOUSE_SOURCES_DIR": str(local / "sources")}
         racers = _done(_start(on_s3, "run", "--all"), _start(on_disk, "run", "--all"))[:1]
         _done(_start(on_s3, "publish", "--all"), _start(on_disk, "publish", "--all"))
-        yield {"local": str(local), "s3": s3root, "racers": racers, "env": on_s3}
+        yield {"local": str(local), "s3": s3root, "racers": racers, "env": on_s3,
+               "applications": _applications(cluster)}
 
 
 def _rows(uri: str, prefix: str | None = None) -> list[tuple[Any, ...]]:
@@ -187,3 +206,11 @@ def test_the_run_records_live_on_the_object_store(roots: dict[str, Any]) -> None
     assert "index.html" in folder(f"{s3}/system/reports/quality").names()
     assert folder(f"{s3}/system/locks").names() == []
     assert not (REPO / "s3a:").exists()
+
+
+def test_the_buckets_drivers_ran_on_the_standalone_master(roots: dict[str, Any]) -> None:
+    """The run and the publish on the bucket were applications of the profile's master (not
+    ``local`` mode), and both ended."""
+    apps = roots["applications"]
+    assert [(a.get("name"), a.get("state")) for a in apps] == \
+        [("convergence-lakehouse", "FINISHED")] * 2, apps

@@ -5,8 +5,9 @@ from the profile's env file alone) writes a Delta table to ``s3a://``, MERGEs in
 it back; ``deltalake`` reads the same table from the store and appends to it; ``down`` leaves no
 process behind.
 
-The driver runs in a subprocess (this file run as a script): a process has one Spark session and
-its master cannot change, and the test run's shared session (tests/conftest.py) is ``local[1]``.
+The driver runs in a subprocess (this module run with ``python -m``): a process has one Spark
+session and its master cannot change, and the test run's shared session (tests/conftest.py) is
+``local[1]``.
 
 Airflow, the profile's fifth part (the Celery executor, its metadata on PostgreSQL), is left out
 here (``CLUSTER_AIRFLOW=0``): ``make cluster-demo`` runs it with the DAGs (docs/cluster.md).
@@ -19,82 +20,24 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shlex
-import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cluster import PORTS, S3A_JARS, Cluster, profile
+
 REPO = Path(__file__).resolve().parents[2]
-S3A_JARS = REPO / ".jars" / "s3a"  # not from tests.s3: this file also runs as the driver script
-SCRIPT = REPO / "infra" / "cluster.sh"
-VERSITYGW = REPO / ".cache" / "go" / "bin" / "versitygw"
 TABLE = "tests/people"
 SCHEMA = "id long, name string, amount long"
 FIRST = [(1, "a", 10), (2, "b", 20), (3, "c", 30)]
 CHANGES = [(2, "B", 21), (4, "d", 40)]
 MERGED = [(1, "a", 10), (2, "B", 21), (3, "c", 30), (4, "d", 40)]
-
-
-def missing_setup() -> list[str]:
-    """What ``make cluster-setup`` provides and this machine lacks."""
-    missing = []
-    if not VERSITYGW.exists():
-        missing.append(f"versitygw ({VERSITYGW.relative_to(REPO)})")
-    if shutil.which("redis-server") is None:
-        missing.append("redis-server")
-    if not list(S3A_JARS.glob("hadoop-aws-*.jar")):
-        missing.append(f"the s3a jars ({S3A_JARS.relative_to(REPO)}/)")
-    return missing
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free loopback ports (held open together while chosen)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """The ``export K=V`` lines of the profile's env file, as a shell would read them."""
-    env = {}
-    for line in path.read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export":
-            key, _, value = words[1].partition("=")
-            env[key] = value
-    return env
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """A running profile: the script's environment, its run folder, and its env file's values."""
-
-    script_env: dict[str, str]
-    folder: Path
-    env: dict[str, str]
-    up_seconds: float
-
-    def script(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", str(SCRIPT), *args], env=self.script_env, text=True,
-                              capture_output=True, timeout=180, check=False)
-
-    def pids(self) -> dict[str, int]:
-        """The daemons' pids, from the run folder's pid files."""
-        return {p.name: int(p.read_text().strip()) for p in (self.folder / "pids").glob("*.pid")}
 
 
 def alive(pid: int) -> bool:
@@ -127,37 +70,8 @@ def descendants(pids: set[int]) -> set[int]:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The profile on free ports in a throw-away run folder; stopped and purged after."""
-    missing = missing_setup()
-    if missing:
-        why = "the cluster profile is not set up (make cluster-setup): missing " + \
-            ", ".join(missing)
-        if os.environ.get("CI"):  # .ci/run sets it up: a skip there would hide a failure
-            pytest.fail(why)
-        pytest.skip(why)
-    folder = tmp_path_factory.mktemp("cluster") / "run"
-    spark_port, spark_ui, worker_ui, s3_port, redis_port = free_ports(5)
-    script_env = {
-        **os.environ,
-        "LAKEHOUSE_CLUSTER_DIR": str(folder),
-        "CLUSTER_SPARK_PORT": str(spark_port),
-        "CLUSTER_SPARK_UI_PORT": str(spark_ui),
-        "CLUSTER_WORKER_UI_PORT": str(worker_ui),
-        "CLUSTER_S3_PORT": str(s3_port),
-        "CLUSTER_REDIS_PORT": str(redis_port),
-        "LAKEHOUSE_S3_ACCESS_KEY": "cluster-test",
-        "LAKEHOUSE_S3_SECRET_KEY": secrets.token_hex(16),  # not the demo default: read from env
-        "CLUSTER_AIRFLOW": "0",  # the Spark and store pieces only (module docstring)
-    }
-    started = time.monotonic()
-    up = subprocess.run(["bash", str(SCRIPT), "up"], env=script_env, text=True,
-                        capture_output=True, timeout=300, check=False)
-    seconds = time.monotonic() - started
-    running = Cluster(script_env, folder, {}, seconds)
-    try:
-        assert up.returncode == 0, f"cluster.sh up failed:\n{up.stdout}\n{up.stderr}"
-        yield Cluster(script_env, folder, read_env_file(folder / "env"), seconds)
-    finally:
-        running.script("down", "--purge")
+    with profile(tmp_path_factory.mktemp("cluster") / "run") as running:
+        yield running
 
 
 def test_up_answers_writes_the_env_file_and_is_idempotent(cluster: Cluster) -> None:
@@ -193,7 +107,8 @@ def test_up_answers_writes_the_env_file_and_is_idempotent(cluster: Cluster) -> N
 def test_delta_on_s3a_from_the_cluster_then_deltalake(cluster: Cluster) -> None:
     env = {**os.environ, **cluster.env, "LAKEHOUSE_DRIVER_MEMORY": "1g"}
     started = time.monotonic()
-    run = subprocess.run([sys.executable, __file__, TABLE], env=env, cwd=REPO, text=True,
+    run = subprocess.run([sys.executable, "-m", "tests.infra.test_cluster", TABLE], env=env,
+                         cwd=REPO, text=True,
                          capture_output=True, timeout=600, check=False)
     seconds = time.monotonic() - started
     assert run.returncode == 0, f"the Spark driver failed:\n{run.stdout}\n{run.stderr[-4000:]}"
@@ -250,9 +165,7 @@ def test_down_stops_every_process_and_closes_every_port(cluster: Cluster) -> Non
     daemons = cluster.pids()
     assert len(daemons) == 4, daemons
     processes = descendants(set(daemons.values()))
-    ports = [int(cluster.script_env[k]) for k in (
-        "CLUSTER_SPARK_PORT", "CLUSTER_SPARK_UI_PORT", "CLUSTER_WORKER_UI_PORT",
-        "CLUSTER_S3_PORT", "CLUSTER_REDIS_PORT")]
+    ports = [int(cluster.script_env[k]) for k in PORTS]
 
     down = cluster.script("down")
     assert down.returncode == 0, down.stdout + down.stderr
