@@ -70,6 +70,16 @@ def wait_for_dags(conn: Any, dag_ids: Sequence[str], timeout: float = 300) -> li
         time.sleep(2)
 
 
+def unfinished_runs(conn: Any, dag_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+    """The runs of ``dag_ids`` still queued or running in the metadata database, as
+    ``(dag_id, run_id, state)``: an interrupted demo's run, which the scheduler would resume
+    alongside (and with the settings of) a new one."""
+    rows = conn.execute("SELECT dag_id, run_id, state FROM dag_run WHERE dag_id = ANY(%s) "
+                        "AND state IN ('queued', 'running') ORDER BY dag_id, run_id",
+                        (list(dag_ids),)).fetchall()
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
 def _task_logs(env: dict[str, str], dag_id: str, run_id: str) -> list[Path]:
     """The log files of a run's task attempts (Airflow's default log layout)."""
     folder = Path(env["AIRFLOW_HOME"]) / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
@@ -171,13 +181,22 @@ def run_dags_celery(dag_ids: Sequence[str], env: dict[str, str], log: Path,
                     timeout: float = 3600) -> dict[str, tuple[str, list[str]]]:
     """Trigger each DAG on the profile's Airflow and wait for it to end before the next (the
     same order and callbacks as :func:`sandbox.demo.run_dags`); per DAG its final state and
-    the problems its tasks reported. ``airflow dags trigger``'s output goes to ``log``."""
+    the problems its tasks reported. ``airflow dags trigger``'s output goes to ``log``.
+    Refused (``RuntimeError``, nothing triggered) while an earlier demo's run of one of these
+    DAGs is unfinished (:func:`unfinished_runs`)."""
     import sys
 
     airflow = str(Path(sys.executable).parent / "airflow")
     out: dict[str, tuple[str, list[str]]] = {d: ("not run", []) for d in dag_ids}
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     with _connect(env) as conn:
+        left = unfinished_runs(conn, dag_ids)
+        if left:
+            runs = ", ".join(f"{d} {r} ({s})" for d, r, s in left)
+            raise RuntimeError(
+                f"the cluster's Airflow has unfinished runs of an earlier demo: {runs}; let them "
+                f"end, or mark them failed in the Airflow UI ({env.get('AIRFLOW__API__BASE_URL')})"
+                ", then run the demo again")
         missing = wait_for_dags(conn, dag_ids)
         for dag_id in dag_ids:
             if progress:

@@ -281,8 +281,12 @@ def run_demo(persons: int = DEMO_PERSONS, seed: int = 42, executor: str = "embed
         if celery:
             from sandbox.celeryrun import run_dags_celery
 
-            results = run_dags_celery(dag_ids, env, log,
-                                      *_dag_reporter(len(dag_ids), update, "Celery executor"))
+            try:
+                results = run_dags_celery(dag_ids, env, log, *_dag_reporter(
+                    len(dag_ids), update, "Celery executor"))
+            except RuntimeError as exc:
+                err.print(f"[red]✗[/red] {exc}")
+                return 2
         else:
             results = run_dags(dag_ids, env, log, *_dag_reporter(len(dag_ids), update))
     for dag_id, (state, _) in results.items():
