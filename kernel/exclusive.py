@@ -7,12 +7,14 @@ an exclusive create on a local disk, a conditional PUT on an object store), hold
 
 A stale holder's lock (its process is gone on this host, or it is too old) is taken over by one
 waiter only: the taker first creates the marker ``<lock>.takeover-<digest of the stale lock's
-bytes>`` exclusively, and only the waiter that created it deletes the stale lock. Without that,
-two waiters that both read the stale lock could each delete "it", the second deleting the lock
-the first had just created, and both would hold the lock. A marker names one dead holder, so it
-is never needed again; it stays (a few bytes per takeover, which follows a crash). A taker that
-dies between its marker and its takeover leaves a marker that is itself stale by the same rule,
-and it is removed so that the next waiter can take over.
+bytes>`` exclusively, reads the lock again, deletes it only if it still holds those bytes, and
+then deletes the marker. Without that, two waiters that both read the stale lock could each
+delete "it", the second deleting the lock the first had just created, and both would hold the
+lock. A later waiter that read the stale lock before the takeover may win the marker again once
+it is gone, but then finds other bytes (or none) and deletes nothing: the stale lock is deleted
+only by the one holding its marker, and its marker is deleted only after it. A taker that dies
+between its marker and its delete leaves a marker that is itself stale by the same rule, and it
+is removed so that the next waiter can take over.
 """
 
 from __future__ import annotations
@@ -67,8 +69,13 @@ def _take_over(storage: Storage, path: str, raw: bytes, data: bytes, stale_hours
         if _stale(_read(storage, marker)[1], stale_hours):  # that taker died mid-takeover
             storage.delete(marker)
         return False
-    storage.delete(path)
-    return True
+    try:
+        if _read(storage, path)[0] != raw:  # taken over meanwhile (the marker came and went)
+            return False
+        storage.delete(path)
+        return True
+    finally:
+        storage.delete(marker)
 
 
 @contextmanager
