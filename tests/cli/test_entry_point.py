@@ -246,7 +246,8 @@ def test_generate_and_demo_refuse_what_they_cannot_do(lake: Lake) -> None:
     assert one_line(feed).startswith(f"✗ --feed: unknown feed(s) no.such; known feeds: {FEED}")
     assert (persons.code, persons.out) == (2, "")
     assert persons.err.splitlines() == [
-        "usage: lakehouse demo [-h] [--persons PERSONS] [--seed SEED]",
+        "usage: lakehouse demo [-h] [--persons PERSONS] [--seed SEED] [--executor "
+        "{embedded,celery}]",
         "lakehouse demo: error: argument --persons: invalid int value: 'many'"]
     env = {**lake.env, "LAKEHOUSE_ROOT": "s3a://bucket/lakehouse", "AWS_ACCESS_KEY_ID": "k",
            "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # closed
