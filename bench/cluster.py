@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,19 @@ def _timed(label: str, args: list[str], env: dict[str, str], log: Path) -> float
     return seconds
 
 
+@contextmanager
+def _store_settings(env: dict[str, str]) -> Iterator[None]:
+    """The store's ``AWS_*`` settings of ``env`` in this process's environment for the block
+    (``deltalake`` and :mod:`audit.objects` read them there), the environment restored after."""
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _gold(root: str, env: dict[str, str]) -> tuple[int, str]:
     """The published person coverage's row count and a digest of its sorted rows."""
     import hashlib
@@ -80,13 +94,8 @@ def _gold(root: str, env: dict[str, str]) -> tuple[int, str]:
 
     from kernel.layout import Layout
 
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
-    try:
+    with _store_settings(env):
         table = DeltaTable(Layout(root).delta_uri("gold", "person_coverage")).to_pyarrow_table()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in table.to_pylist())
     return len(rows), hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
 
@@ -132,8 +141,8 @@ def measure(persons: int, work: Path, env_file: Path, seed: int,
     local_side = _side("local", str(local), {**base, "LAKEHOUSE_ROOT": str(local)}, log, step)
 
     s3root = f"{cluster['LAKEHOUSE_ROOT'].rstrip('/')}-bench-{uuid.uuid4().hex[:8]}"
-    on_cluster = {**base, **cluster, **{k: base[k] for k in base if k.startswith("LAKEHOUSE_")},
-                  "LAKEHOUSE_ROOT": s3root}
+    # The profile's settings (master, store, jars), this run's own on top (contracts, key).
+    on_cluster = {**cluster, **base, "LAKEHOUSE_ROOT": s3root}
     step(f"cluster: uploading the delivery to {s3root}/inbox")
     began = time.monotonic()
     _upload(source, s3root, on_cluster)
@@ -155,17 +164,11 @@ def measure(persons: int, work: Path, env_file: Path, seed: int,
 
 
 def _upload(source: Path, root: str, env: dict[str, str]) -> None:
-    """Put the generated inbox into the bucket (``sandbox.remote.upload_inbox``, which reads
-    the store's settings from the environment)."""
+    """Put the generated inbox into the bucket (``sandbox.remote.upload_inbox``)."""
     from sandbox.remote import upload_inbox
 
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
-    try:
+    with _store_settings(env):
         upload_inbox(source, root)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def markdown(result: dict[str, Any]) -> str:

@@ -23,11 +23,10 @@ from pathlib import Path
 import pytest
 
 from sandbox.celeryrun import read_env_file
+from tests.s3 import BINARY as VERSITYGW
+from tests.s3 import REPO, S3A_JARS
 
-REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "infra" / "cluster.sh"
-VERSITYGW = REPO / ".cache" / "go" / "bin" / "versitygw"
-S3A_JARS = REPO / ".jars" / "s3a"
 PORTS = ("CLUSTER_SPARK_PORT", "CLUSTER_SPARK_UI_PORT", "CLUSTER_WORKER_UI_PORT",
          "CLUSTER_S3_PORT", "CLUSTER_REDIS_PORT")
 
