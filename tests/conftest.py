@@ -27,6 +27,8 @@ os.environ.setdefault(
 # CPU without the JVM's C2 compiler (kernel.spark.DRIVER_JAVA_OPTIONS); the shared session below,
 # alive for the whole run, keeps the default.
 os.environ.setdefault("LAKEHOUSE_DRIVER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+# Without Java code generation for each query (tests/spark/spark-defaults.conf): tiny data.
+os.environ.setdefault("SPARK_CONF_DIR", str(Path(__file__).resolve().parent / "spark"))
 
 # The slowest files first: with two xdist workers (``--dist loadfile``) they start at once and
 # the many short files fill in around them, instead of one worker running a long file alone at
