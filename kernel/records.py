@@ -12,18 +12,24 @@ They hold counts, digests and rule ids: never a value from a personal-data colum
 Every run appends to these tables, whatever its feed: each append holds the table's lock
 (``system/locks/system.<table>.lock``, :func:`kernel.exclusive.held`) for its one commit, so that
 two drivers never commit to one table at once, which Delta on ``s3a://`` does not survive.
+An append is a few rows: it is written by ``deltalake`` from the driver's Python
+(:meth:`kernel.storage.Storage.append_rows`), not by a Spark job, which cost one to two seconds
+per append (a run makes a dozen per feed); reads stay Spark's (the stages join them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from kernel.exclusive import held
 from kernel.storage import Storage
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 APPEND_WAIT_SECONDS = 900.0
 """How long an append waits for another run's append to the same table (seconds)."""
@@ -66,6 +72,22 @@ SCHEMAS: dict[str, str] = {
 }
 
 
+def arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema of a system table, from its Spark DDL (:data:`SCHEMAS`): Spark and
+    delta-rs then write the same Delta types (a naive ``at`` is taken as UTC, as ``ctx.now``
+    is)."""
+    import pyarrow as pa
+
+    simple = {"string": pa.string(), "long": pa.int64(), "boolean": pa.bool_(),
+              "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
+    fields = []
+    for column in SCHEMAS[table].split(", "):
+        name, kind = column.split(" ", 1)
+        inner = kind.removeprefix("array<").removesuffix(">")
+        fields.append(pa.field(name, pa.list_(simple[inner]) if inner != kind else simple[kind]))
+    return pa.schema(fields)
+
+
 class Records:
     """Append-only access to the system tables."""
 
@@ -80,14 +102,22 @@ class Records:
         data = [tuple(r.get(n) for n in names) for r in rows]
         return spark.createDataFrame(data, schema)
 
+    def arrow(self, table: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+        """Rows as an Arrow table with the table's schema (missing keys are null)."""
+        import pyarrow as pa
+
+        schema = arrow_schema(table)
+        return pa.Table.from_pylist([{n: r.get(n) for n in schema.names} for r in rows],
+                                    schema=schema)
+
     def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append rows to a system table (one commit, under the table's lock)."""
         if rows:
-            frame = self.frame(table, rows)
+            data = self.arrow(table, rows)
             path = self.storage.layout.lock(f"system.{table}")
             with held(self.storage, path, f"system.{table}", "records",
                       wait=APPEND_WAIT_SECONDS, stale_hours=APPEND_STALE_HOURS):
-                self.storage.append(frame, "system", table)
+                self.storage.append_rows(data, "system", table)
 
     def read(self, table: str) -> DataFrame:
         """A system table, empty (with its schema) before the first write."""

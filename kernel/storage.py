@@ -23,6 +23,7 @@ from kernel import faults
 from kernel.layout import Layout
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
@@ -62,6 +63,11 @@ def _parsed(user_metadata: str | None) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+def _text(metrics: Mapping[str, Any] | None) -> dict[str, str]:
+    """A commit's operation metrics as text (Spark writes them so; delta-rs as numbers)."""
+    return {str(k): str(v) for k, v in (metrics or {}).items()}
+
+
 class Storage:
     """Delta tables and files under one storage root."""
 
@@ -88,40 +94,41 @@ class Storage:
             reader = reader.option("versionAsOf", version)
         return reader.load(self.path(zone, name))
 
+    def _log(self, zone: str, name: str) -> Any:
+        """The table's log as ``deltalake`` (delta-rs) reads it, without its file list, or
+        ``None`` when there is no table: versions and commits without a Spark job."""
+        from deltalake import DeltaTable
+
+        uri = self.layout.delta_uri(zone, name)
+        if not DeltaTable.is_deltatable(uri):
+            return None
+        return DeltaTable(uri, without_files=True)
+
     def version(self, zone: str, name: str) -> int | None:
         """The current version of a table, or None when it does not exist."""
-        if not self.exists(zone, name):
-            return None
-        from delta.tables import DeltaTable
-
-        row = DeltaTable.forPath(self.spark, self.path(zone, name)).history(1).first()
-        return int(row["version"]) if row else None
+        log = self._log(zone, name)
+        return None if log is None else int(log.version())
 
     def commit_metadata(self, zone: str, name: str, version: int | None = None) -> dict[str, Any]:
         """The ``userMetadata`` of a version (default: the current one), parsed as JSON."""
-        if not self.exists(zone, name):
+        log = self._log(zone, name)
+        if log is None:
             return {}
-        from delta.tables import DeltaTable
-
-        hist = DeltaTable.forPath(self.spark, self.path(zone, name)).history()
-        if version is not None:
-            hist = hist.where(hist.version == version)
-        row = hist.orderBy(hist.version.desc()).select("userMetadata").first()
-        return _parsed(row[0]) if row else {}
+        wanted = int(log.version()) if version is None else version
+        found = [c for c in log.history() if c.get("version") == wanted]
+        return _parsed(found[0].get("userMetadata")) if found else {}
 
     def history(self, zone: str, name: str, after: int = -1) -> list[Commit]:
         """The commits of a table still in its log, newer than version ``after``, oldest
         first (none when the table does not exist)."""
-        if not self.exists(zone, name):
+        log = self._log(zone, name)
+        if log is None:
             return []
-        from delta.tables import DeltaTable
-
-        hist = DeltaTable.forPath(self.spark, self.path(zone, name)).history()
-        rows = (hist.where(hist.version > after)
-                .select("version", "operation", "userMetadata", "operationMetrics").collect())
-        return sorted((Commit(int(r["version"]), str(r["operation"]), _parsed(r["userMetadata"]),
-                              dict(r["operationMetrics"] or {})) for r in rows),
-                      key=lambda c: c.version)
+        commits = [c for c in log.history() if int(c.get("version", -1)) > after]
+        return sorted((Commit(int(c["version"]), str(c.get("operation") or ""),
+                              _parsed(c.get("userMetadata")),
+                              _text(c.get("operationMetrics")))
+                       for c in commits), key=lambda c: c.version)
 
     @contextmanager
     def _metadata(self, metadata: Mapping[str, Any] | None) -> Iterator[None]:
@@ -149,6 +156,21 @@ class Storage:
         with self._metadata(metadata), faults.writing(zone, name, path):
             held = faults.held(faults.lossy(df, zone, name), zone, name)
             held.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+
+    def append_rows(self, rows: pa.Table, zone: str, name: str,
+                    metadata: Mapping[str, Any] | None = None) -> None:
+        """Append a small Arrow table (run records) in one commit, written by ``deltalake``
+        (delta-rs) from this process: no Spark job, a few milliseconds instead of a second or
+        two. The table is created on first write; a column it lacks is added. On an object
+        store the commit is a conditional put (``AWS_CONDITIONAL_PUT=etag``, docs/cluster.md);
+        the caller holds the table's lock (:mod:`kernel.records`), as for any other writer."""
+        from deltalake import CommitProperties, write_deltalake
+
+        custom = {"userMetadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True)} \
+            if metadata else None
+        write_deltalake(self.layout.delta_uri(zone, name), rows, mode="append",
+                        schema_mode="merge", commit_properties=CommitProperties(
+                            custom_metadata=custom))
 
     def overwrite(
         self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None

@@ -57,6 +57,27 @@ def test_an_append_waits_for_another_runs_append_to_the_same_table(ctx: Context)
     assert not ctx.storage.file_exists(_lock(ctx, "batches"))
 
 
+def test_every_table_written_by_deltalake_reads_in_spark_with_its_schema(ctx: Context) -> None:
+    """The appends are delta-rs commits; Spark reads them back with the DDL's types, the
+    timestamp as the same instant, and the commit carries no value."""
+    from kernel.records import SCHEMAS
+
+    samples = {"deliveries": {"file_date": datetime(2024, 11, 5).date(), "bytes": 12},
+               "releases": {"source_rows": [3, 4], "corrected_columns": ["name"]},
+               "quality_results": {"success": True, "unexpected_count": 2}}
+    for table in SCHEMAS:
+        ctx.records.append(table, [{"feed": "f", "run_id": "r", "at": datetime(2024, 11, 5, 8, 1),
+                                    **samples.get(table, {})}])
+        frame = ctx.records.read(table)
+        assert frame.schema == ctx.records.frame(table, []).schema, table
+        (row,) = frame.collect()
+        assert (row.asDict().get("feed", "f"), row["run_id"], row["at"]) == (
+            "f", "r", datetime(2024, 11, 5, 8, 1))
+        for column, value in samples.get(table, {}).items():
+            assert row[column] == value, (table, column)
+    assert [c.operation for c in ctx.storage.history("system", "releases")] == ["WRITE"]
+
+
 def test_a_crashed_appenders_lock_is_taken_over(ctx: Context) -> None:
     crashed = {"name": "system.deliveries", "run_id": "records", "host": socket.gethostname(),
                "pid": 2**22 + 4321, "since": "2024-11-05T00:00:00+00:00",
@@ -72,7 +93,7 @@ def test_the_lock_is_released_when_the_commit_fails(
     def refused(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the store refused the commit")
 
-    monkeypatch.setattr(ctx.storage, "append", refused)
+    monkeypatch.setattr(ctx.storage, "append_rows", refused)
     with pytest.raises(RuntimeError, match="refused the commit"):
         ctx.records.append("batches", [_batch("b", 2)])
     assert not ctx.storage.file_exists(_lock(ctx, "batches"))
