@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 ATOMIC_RENAME_SCHEMES = frozenset({"file", "hdfs", "viewfs"})
 """File systems whose rename replaces a file atomically; elsewhere a PUT replaces an object."""
+CHECKPOINT_INTERVAL = 10
+"""Versions between the checkpoints of a table :meth:`Storage.append_rows` writes (Spark's
+default; delta-rs's own is 100, which would leave Spark's readers 100 log entries to replay)."""
 
 
 @dataclass(frozen=True)
@@ -164,13 +167,16 @@ class Storage:
         two. The table is created on first write; a column it lacks is added. On an object
         store the commit is a conditional put (``AWS_CONDITIONAL_PUT=etag``, docs/cluster.md);
         the caller holds the table's lock (:mod:`kernel.records`), as for any other writer."""
-        from deltalake import CommitProperties, write_deltalake
+        from deltalake import CommitProperties, DeltaTable, write_deltalake
 
+        uri = self.layout.delta_uri(zone, name)
         custom = {"userMetadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True)} \
             if metadata else None
-        write_deltalake(self.layout.delta_uri(zone, name), rows, mode="append",
-                        schema_mode="merge", commit_properties=CommitProperties(
-                            custom_metadata=custom))
+        write_deltalake(uri, rows, mode="append", schema_mode="merge",
+                        commit_properties=CommitProperties(custom_metadata=custom))
+        table = DeltaTable(uri)
+        if table.version() % CHECKPOINT_INTERVAL == 0:
+            table.create_checkpoint()  # as Spark would: its reads replay at most 10 log entries
 
     def overwrite(
         self, df: DataFrame, zone: str, name: str, metadata: Mapping[str, Any] | None = None
