@@ -98,14 +98,14 @@ class Storage:
         return reader.load(self.path(zone, name))
 
     def _log(self, zone: str, name: str) -> Any:
-        """The table's log as ``deltalake`` (delta-rs) reads it, without its file list, or
+        """The table's log as ``deltalake`` (delta-rs) reads it, or
         ``None`` when there is no table: versions and commits without a Spark job."""
         from deltalake import DeltaTable
 
         uri = self.layout.delta_uri(zone, name)
         if not DeltaTable.is_deltatable(uri):
             return None
-        return DeltaTable(uri, without_files=True)
+        return DeltaTable(uri)
 
     def version(self, zone: str, name: str) -> int | None:
         """The current version of a table, or None when it does not exist."""
@@ -118,7 +118,8 @@ class Storage:
         if log is None:
             return {}
         wanted = int(log.version()) if version is None else version
-        found = [c for c in log.history() if c.get("version") == wanted]
+        found = [c for c in log.history(1 if version is None else None)
+                 if c.get("version") == wanted]
         return _parsed(found[0].get("userMetadata")) if found else {}
 
     def history(self, zone: str, name: str, after: int = -1) -> list[Commit]:
