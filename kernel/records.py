@@ -14,7 +14,9 @@ Every run appends to these tables, whatever its feed: each append holds the tabl
 two drivers never commit to one table at once, which Delta on ``s3a://`` does not survive.
 An append is a few rows: it is written by ``deltalake`` from the driver's Python
 (:meth:`kernel.storage.Storage.append_rows`), not by a Spark job, which cost one to two seconds
-per append (a run makes a dozen per feed); reads stay Spark's (the stages join them).
+per append (a run makes a dozen per feed). The stages look rows up the same way
+(:meth:`Records.rows`, :mod:`kernel.delta_rows`): a Spark read of a table of a few hundred rows
+cost a job of half a second or more.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from kernel.exclusive import held
 from kernel.storage import Storage
@@ -125,9 +126,19 @@ class Records:
             return self.storage.read("system", table)
         return self.frame(table, [])
 
-    def latest(self, table: str, keys: Sequence[str]) -> DataFrame:
-        """The latest row (by ``at``) per ``keys``."""
-        from pyspark.sql import Window
+    def rows(self, table: str, **equal: Any) -> list[dict[str, Any]]:
+        """The rows of a system table whose columns equal ``equal`` (all rows without), read
+        by ``deltalake`` in this process: a lookup, no Spark job (:meth:`Storage.rows`;
+        timestamps naive UTC). None before the first write."""
+        return [r for r in self.storage.rows("system", table)
+                if all(r.get(k) == v for k, v in equal.items())]
 
-        w = Window.partitionBy(*keys).orderBy(F.col("at").desc())
-        return self.read(table).withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
+    def latest_rows(self, table: str, keys: Sequence[str], **equal: Any) -> list[dict[str, Any]]:
+        """:meth:`rows`, the latest one (by ``at``; of equal times, the one written last) per
+        ``keys``, in the order the keys first appear."""
+        out: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for r in self.rows(table, **equal):
+            k = tuple(r.get(key) for key in keys)
+            if k not in out or r["at"] >= out[k]["at"]:
+                out[k] = r
+        return list(out.values())

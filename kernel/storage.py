@@ -85,10 +85,11 @@ class Storage:
 
     # ----------------------------------------------------------------- tables
     def exists(self, zone: str, name: str) -> bool:
-        """True if a Delta table exists at the location."""
-        from delta.tables import DeltaTable
+        """True if a Delta table exists at the location (its log read by ``deltalake``: no
+        Spark job)."""
+        from deltalake import DeltaTable
 
-        return bool(DeltaTable.isDeltaTable(self.spark, self.path(zone, name)))
+        return bool(DeltaTable.is_deltatable(self.layout.delta_uri(zone, name)))
 
     def read(self, zone: str, name: str, version: int | None = None) -> DataFrame:
         """Read a Delta table, optionally at an older version (time travel)."""
@@ -100,12 +101,17 @@ class Storage:
     def _log(self, zone: str, name: str) -> Any:
         """The table's log as ``deltalake`` (delta-rs) reads it, or
         ``None`` when there is no table: versions and commits without a Spark job."""
-        from deltalake import DeltaTable
+        from kernel.delta_rows import open_table
 
-        uri = self.layout.delta_uri(zone, name)
-        if not DeltaTable.is_deltatable(uri):
-            return None
-        return DeltaTable(uri)
+        return open_table(self.layout.delta_uri(zone, name))
+
+    def rows(self, zone: str, name: str,
+             columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Every row of a small table (the run records), read by ``deltalake`` in this process
+        (no Spark job); timestamps naive UTC, as ``ctx.now``. None when there is no table."""
+        from kernel.delta_rows import read_rows
+
+        return read_rows(self.layout.delta_uri(zone, name), columns, naive_utc=True)
 
     def version(self, zone: str, name: str) -> int | None:
         """The current version of a table, or None when it does not exist."""
@@ -161,22 +167,20 @@ class Storage:
             held = faults.held(faults.lossy(df, zone, name), zone, name)
             held.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
-    def append_rows(self, rows: pa.Table, zone: str, name: str,
-                    metadata: Mapping[str, Any] | None = None) -> None:
+    def append_rows(self, rows: pa.Table, zone: str, name: str) -> None:
         """Append a small Arrow table (run records) in one commit, written by ``deltalake``
         (delta-rs) from this process: no Spark job, a few milliseconds instead of a second or
-        two. The table is created on first write; a column it lacks is added. On an object
-        store the commit is a conditional put (``AWS_CONDITIONAL_PUT=etag``, docs/cluster.md);
-        the caller holds the table's lock (:mod:`kernel.records`), as for any other writer."""
-        from deltalake import CommitProperties, DeltaTable, write_deltalake
+        two. The table is created on first write; a column it lacks is added. Every
+        :data:`CHECKPOINT_INTERVAL` versions a checkpoint is written, as Spark would. On an
+        object store the commit is a conditional put (``AWS_CONDITIONAL_PUT=etag``,
+        docs/cluster.md); the caller holds the table's lock (:mod:`kernel.records`), as for any
+        other writer."""
+        from deltalake import DeltaTable, write_deltalake
 
         uri = self.layout.delta_uri(zone, name)
-        custom = {"userMetadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True)} \
-            if metadata else None
-        write_deltalake(uri, rows, mode="append", schema_mode="merge",
-                        commit_properties=CommitProperties(custom_metadata=custom))
+        write_deltalake(uri, rows, mode="append", schema_mode="merge")
         table = DeltaTable(uri)
-        if table.version() % CHECKPOINT_INTERVAL == 0:
+        if table.version() and table.version() % CHECKPOINT_INTERVAL == 0:
             table.create_checkpoint()  # as Spark would: its reads replay at most 10 log entries
 
     def overwrite(

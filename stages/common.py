@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pyspark.sql import functions as F
-
 from jobs.bronze import Batch
 from kernel import faults
 from kernel.context import Context
@@ -69,35 +67,28 @@ def batch_row(ctx: Context, contract: FeedContract, batch_id: str, stage: str,
 
 def landed_digests(ctx: Context, feed: str) -> dict[str, str]:
     """The digest of every delivery of the feed already landed, to its batch id."""
-    return {
-        r["sha256"]: r["batch_id"]
-        for r in ctx.records.read("deliveries")
-        .where((F.col("feed") == feed) & (F.col("status") == "landed"))
-        .select("sha256", "batch_id").collect()
-    }
+    return {str(r["sha256"]): str(r["batch_id"])
+            for r in ctx.records.rows("deliveries", feed=feed, status="landed")}
 
 
 def pending(ctx: Context, feed: str, stage: str, after: str | None) -> list[Batch]:
     """Landed batches (or batches done with stage ``after``) with no record for ``stage``, in
-    delivery order."""
+    delivery order (the run records looked up in Python: no Spark job)."""
     rec = ctx.records
+    todo = rec.rows("deliveries", feed=feed, status="landed")
+    batches = rec.rows("batches", feed=feed)
     if after is None:  # release batches are written to bronze directly: no landed file
-        todo = rec.read("deliveries").where(
-            (F.col("feed") == feed) & (F.col("status") == "landed")
-            & F.col("landing_path").isNotNull()
-        )
+        todo = [r for r in todo if r["landing_path"] is not None]
     else:
-        done = rec.read("batches").where(
-            (F.col("feed") == feed) & (F.col("stage") == after) & (F.col("status") == "ok")
-        ).select("batch_id")
-        todo = rec.read("deliveries").where(
-            (F.col("feed") == feed) & (F.col("status") == "landed")
-        ).join(done, "batch_id", "left_semi")
-    seen = rec.read("batches").where((F.col("feed") == feed) & (F.col("stage") == stage))
-    todo = todo.join(seen.select("batch_id"), "batch_id", "left_anti")
+        done = {r["batch_id"] for r in batches if r["stage"] == after and r["status"] == "ok"}
+        todo = [r for r in todo if r["batch_id"] in done]
+    seen = {r["batch_id"] for r in batches if r["stage"] == stage}
+    todo = sorted((r for r in todo if r["batch_id"] not in seen),
+                  key=lambda r: (r["file_date"] is not None, r["file_date"],
+                                 r["file_name"] is not None, r["file_name"]))
     return [Batch(batch_id=r["batch_id"], feed=r["feed"], file_name=r["file_name"],
                   path=r["landing_path"], sha256=r["sha256"], file_date=r["file_date"])
-            for r in todo.orderBy("file_date", "file_name").collect()]
+            for r in todo]
 
 
 def audit_stage(ctx: Context, result: StageResult) -> None:

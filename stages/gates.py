@@ -7,8 +7,6 @@ under its gate id (:mod:`quality.ids`) with what was observed (hours, records, r
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
-
 from kernel.context import Context
 from kernel.contracts import FeedContract
 from quality.ids import GATE_FRESHNESS
@@ -28,9 +26,8 @@ def add_freshness(ctx: Context, contract: FeedContract, result: StageResult) -> 
 def freshness_problem(ctx: Context, contract: FeedContract) -> Problem | None:
     """The freshness gate: a problem when nothing landed within ``gates.freshness_hours``."""
     feed, limit = contract.name, contract.gates.freshness_hours
-    row = ctx.records.read("deliveries").where(
-        (F.col("feed") == feed) & F.col("status").isin("landed", "empty")).agg(F.max("at")).first()
-    latest = row[0] if row else None
+    latest = max((r["at"] for r in ctx.records.rows("deliveries", feed=feed)
+                  if r["status"] in ("landed", "empty") and r["at"] is not None), default=None)
     age = None if latest is None else (ctx.now - latest).total_seconds() / 3600
     ok, observed = freshness_verdict(age, limit, contract.cadence)
     ctx.records.append("quality_results", [quality_row(
@@ -43,11 +40,9 @@ def volume_problem(ctx: Context, contract: FeedContract, batch_id: str, rows: in
     """The volume gate: what was observed when a batch is far above or below the median of the
     recent accepted ones (``None`` when it is not)."""
     g = contract.gates
-    recent = [
-        r["rows_in"] for r in ctx.records.latest("batches", ["batch_id", "stage"])
-        .where((F.col("feed") == contract.name) & (F.col("stage") == "silver")
-               & (F.col("status") == "ok") & (F.col("batch_id") != batch_id))
-        .orderBy(F.col("at").desc()).limit(g.volume_history).select("rows_in").collect()
-        if r["rows_in"]
-    ]
+    accepted = [r for r in ctx.records.latest_rows("batches", ["batch_id", "stage"],
+                                                   feed=contract.name, stage="silver")
+                if r["status"] == "ok" and r["batch_id"] != batch_id]
+    accepted.sort(key=lambda r: r["at"], reverse=True)
+    recent = [r["rows_in"] for r in accepted[:g.volume_history] if r["rows_in"]]
     return volume_verdict(recent, rows, g.volume_max_ratio, g.volume_min_history)

@@ -31,11 +31,10 @@ from stages.results import Problem, StageResult
 
 def last_watermark(ctx: Context, feed: str) -> str | None:
     """The watermark of the feed's latest successful pull (landed, identical or empty)."""
-    row = (ctx.records.read("deliveries")
-           .where((F.col("feed") == feed) & F.col("status").isin("landed", "duplicate", "empty")
-                  & F.col("watermark").isNotNull())
-           .orderBy(F.col("at").desc(), F.col("watermark").desc()).select("watermark").first())
-    return None if row is None else str(row["watermark"])
+    pulls = [r for r in ctx.records.rows("deliveries", feed=feed)
+             if r["status"] in ("landed", "duplicate", "empty") and r["watermark"] is not None]
+    latest = max(pulls, key=lambda r: (r["at"], r["watermark"]), default=None)
+    return None if latest is None else str(latest["watermark"])
 
 
 def land_pull(ctx: Context, contract: FeedContract, result: StageResult) -> None:

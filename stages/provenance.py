@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import functions as F
-
 from kernel import contracts
 from kernel.context import Context
 from kernel.contracts import DatasetContract, FeedContract
@@ -80,8 +78,7 @@ class RunRecords:
     @classmethod
     def read(cls, ctx: Context, feed: str) -> RunRecords:
         """The feed's records in ``system/batches``."""
-        rows = ctx.records.read("batches").where(F.col("feed") == feed).select(
-            "batch_id", "stage", "status", "rows_out", "at").collect()
+        rows = ctx.records.rows("batches", feed=feed)
         latest: dict[tuple[str, str], Any] = {}
         for r in sorted(rows, key=lambda r: r["at"]):
             latest[(str(r["stage"]), str(r["batch_id"]))] = r
@@ -95,7 +92,7 @@ class RunRecords:
 
 def accepted(ctx: Context) -> frozenset[tuple[str, str, int]]:
     """(zone, table, version) of every change a steward accepted (one read of the records)."""
-    rows = ctx.records.read("acceptances").select("zone", "table", "version").collect()
+    rows = ctx.records.rows("acceptances")
     return frozenset((str(r["zone"]), str(r["table"]), int(r["version"])) for r in rows)
 
 

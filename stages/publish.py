@@ -99,9 +99,8 @@ def _up_to_date(ctx: Context, dc: DatasetContract, res: PublishResult, inputs: d
     res.status, res.version = "up_to_date", st.version(dc.zone, dc.table)
     res.rows = st.read(dc.zone, dc.table).count()
     _export_open_data(ctx, dc, res, current)
-    recorded = ctx.records.read("publishes").where(
-        (F.col("dataset") == dc.name) & (F.col("version") == res.version)
-        & (F.col("status") == "published")).limit(1).count()
+    recorded = ctx.records.rows("publishes", dataset=dc.name, version=res.version,
+                                status="published")
     if not recorded:  # published by a run killed before it recorded the publish
         res.status = "published"
         _record_publish(ctx, dc, res, inputs,
@@ -208,18 +207,16 @@ def reconciliation_problems(ctx: Context, dc: DatasetContract) -> list[Problem]:
     """Batches of the inputs that are unaccounted for: landed but not processed, or failed."""
     problems = []
     for name in dc.inputs:
-        landed = ctx.records.read("deliveries").where(
-            (F.col("feed") == name) & (F.col("status") == "landed"))
-        latest = ctx.records.latest("batches", ["batch_id", "stage"]).where(F.col("feed") == name)
-        silver_done = latest.where(F.col("stage") == "silver").select("batch_id")
-        refused = latest.where(F.col("status") == "refused").select("batch_id")
-        pending = landed.join(silver_done, "batch_id", "left_anti").join(
-            refused, "batch_id", "left_anti").count()
+        landed = ctx.records.rows("deliveries", feed=name, status="landed")
+        latest = ctx.records.latest_rows("batches", ["batch_id", "stage"], feed=name)
+        silver_done = {r["batch_id"] for r in latest if r["stage"] == "silver"}
+        refused = {r["batch_id"] for r in latest if r["status"] == "refused"}
+        pending = sum(1 for r in landed if r["batch_id"] not in silver_done | refused)
         if pending:
             problems.append(Problem(name, "-", f"reconciliation gate: {pending} landed batch(es) "
                                     "not processed yet; run the feed first"))
-        bad = latest.where((F.col("stage") == "silver") & (F.col("status") == "failed")
-                           & F.col("reason").startswith("reconciliation")).count()
+        bad = sum(1 for r in latest if r["stage"] == "silver" and r["status"] == "failed"
+                  and (r["reason"] or "").startswith("reconciliation"))
         if bad:
             problems.append(Problem(name, "-", f"reconciliation gate: {bad} batch(es) do not "
                                     "reconcile (bronze != silver + quarantined + duplicates)"))
@@ -246,8 +243,8 @@ def disclosure_problems(dc: DatasetContract, candidate: DataFrame) -> list[Probl
 def _quality_results(ctx: Context, dc: DatasetContract) -> dict[str, Any]:
     """The reference to the quality results of the inputs (:func:`results_reference`)."""
     return results_reference(
-        r["result_id"] for r in ctx.records.read("quality_results")
-        .where(F.col("feed").isin(*dc.inputs)).select("result_id").distinct().collect()
+        sorted({str(r["result_id"]) for r in ctx.records.rows("quality_results")
+                if r["feed"] in dc.inputs})
     )
 
 

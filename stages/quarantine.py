@@ -154,8 +154,7 @@ def release(
         for row, value in mapping.items():
             expr = F.when(F.col("_source_row") == row, F.lit(value)).otherwise(expr)
         df = df.withColumn(col, expr)
-    src = ctx.records.read("deliveries").where(F.col("batch_id") == batch_id).select(
-        "sha256").first()
+    src = next(iter(ctx.records.rows("deliveries", batch_id=batch_id)), None)
     bronze = df.select(
         *fields,
         F.lit(None).cast("string").alias(CORRUPT),

@@ -49,12 +49,10 @@ def recover_landing(ctx: Context, contract: FeedContract, result: StageResult) -
     st, rec, feed = ctx.storage, ctx.records, contract.name
     for stale in st.list_dirs(ctx.layout.pulling(feed)):
         st.delete_tree(ctx.layout.pulling(feed, stale))
-    known = rec.read("deliveries").where(F.col("feed") == feed)
-    landed = {r["batch_id"] for r in known.where(F.col("status") == "landed")
-              .select("batch_id").collect()}
+    known = rec.rows("deliveries", feed=feed)
+    landed = {r["batch_id"] for r in known if r["status"] == "landed"}
     noted = {(r["status"], r["run_id"], r["file_name"]) for r in known
-             .where(F.col("status").isin("refused", "duplicate"))
-             .select("status", "run_id", "file_name").collect()}
+             if r["status"] in ("refused", "duplicate")}
     rows, recon = _recover_landed(ctx, contract, landed)
     rows += _recover_noted(ctx, contract, noted)
     if rows:

@@ -33,13 +33,10 @@ batch's number of quarantined rows."""
 
 def read_table(uri: str, columns: Sequence[str] | None = None) -> list[Row]:
     """The rows of the Delta table at ``uri`` (only ``columns`` when given), or ``[]`` when
-    there is no Delta table there."""
-    from deltalake import DeltaTable
+    there is no Delta table there (:func:`kernel.delta_rows.read_rows`; timestamps aware)."""
+    from kernel.delta_rows import read_rows
 
-    if not DeltaTable.is_deltatable(uri):
-        return []
-    table = DeltaTable(uri).to_pyarrow_table(columns=list(columns) if columns else None)
-    return list(table.to_pylist())
+    return read_rows(uri, columns)
 
 
 def timestamp(value: Any) -> float:

@@ -153,3 +153,38 @@ def test_two_drivers_appending_to_one_table_on_s3_lose_no_commit(
         from audit.objects import folder
 
         assert folder(f"{root}/system/locks").names() == []
+
+
+def test_a_checkpoint_every_ten_appends_and_spark_reads_every_row(ctx: Context) -> None:
+    """delta-rs writes a checkpoint at version 10 (as Spark would), and Spark's reader, which
+    starts from it, still sees every appended row."""
+    from kernel.storage import CHECKPOINT_INTERVAL
+
+    for n in range(CHECKPOINT_INTERVAL + 1):
+        ctx.records.append("batches", [_batch("c", n)])
+    log = Path(ctx.storage.layout.delta_uri("system", "batches")) / "_delta_log"
+    assert sorted(p.name for p in log.glob("*.checkpoint.parquet")) == \
+        [f"{CHECKPOINT_INTERVAL:020d}.checkpoint.parquet"]
+    assert ctx.storage.version("system", "batches") == CHECKPOINT_INTERVAL
+    assert sorted(r["batch_id"] for r in ctx.records.read("batches").collect()) == \
+        sorted(f"c-{n}" for n in range(CHECKPOINT_INTERVAL + 1))
+
+
+def test_rows_look_up_what_spark_reads(ctx: Context) -> None:
+    """The stages' lookups (``rows``, ``latest_rows``) see the rows Spark reads, filtered by
+    equality, the timestamp naive UTC as ``ctx.now``; the latest row per key wins, of equal
+    times the one written last; an unwritten table has no rows."""
+    assert ctx.records.rows("publishes") == []
+    ctx.records.append("batches", [_batch("a", 1), {**_batch("a", 2), "status": "failed"}])
+    ctx.records.append("batches", [{**_batch("a", 1), "at": datetime(2024, 11, 5, 9, 0),
+                                    "status": "refused"}, _batch("b", 3)])
+    ctx.records.append("batches", [{**_batch("a", 2), "status": "ok"}])
+    spark_rows = sorted((r["batch_id"], r["status"], r["at"]) for r in
+                        ctx.records.read("batches").where("feed = 'a'").collect())
+    ours = ctx.records.rows("batches", feed="a")
+    assert sorted((r["batch_id"], r["status"], r["at"]) for r in ours) == spark_rows
+    assert all(r["at"].tzinfo is None for r in ours)
+    assert [r["status"] for r in ctx.records.rows("batches", feed="a", batch_id="a-2")] == \
+        ["failed", "ok"]
+    latest = ctx.records.latest_rows("batches", ["batch_id"], feed="a")
+    assert [(r["batch_id"], r["status"]) for r in latest] == [("a-1", "refused"), ("a-2", "ok")]
