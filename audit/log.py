@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,7 +76,13 @@ ACTIONS = frozenset(
 SEAL_ACTION = "audit_sealed"
 GENESIS_HASH = "0" * 64
 APPEND_ATTEMPTS = 20
-"""How often an append on an object store re-reads the tail after losing a race."""
+"""How often at least an append on an object store re-reads the tail after losing a race."""
+APPEND_PATIENCE_SECONDS = 120.0
+"""How long at least an append keeps trying while other writers keep storing entries first."""
+APPEND_BACKOFF_SECONDS = (0.01, 1.0)
+"""The first and the longest pause after a lost race: each pause is random, up to twice the
+previous cap, so that two writers racing in step fall out of step (without it, one writer
+appending in a loop could win every race of another for twenty attempts in a row)."""
 
 _KEYS = frozenset({"seq", "at", "actor", "action", "details", "prev_hash", "hash"})
 _AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -295,13 +303,20 @@ class AuditLog:
         :meth:`append` checks it before anything is written (a :class:`Checked` item was
         checked when it was made): one bad item writes none."""
         frozen = [item if isinstance(item, Checked) else checked(*item) for item in items]
-        for _ in range(APPEND_ATTEMPTS):
+        began, lost = time.monotonic(), 0
+        first, longest = APPEND_BACKOFF_SECONDS
+        while True:
             with self._files.locked():
                 written = self._append_after_tail(frozen, at)
             if written is not None:
                 return written
-        raise AuditLogCorrupted(f"{self.folder}: {APPEND_ATTEMPTS} appends lost to other "
-                                "writers in a row; nothing was written")
+            lost += 1
+            waited = time.monotonic() - began
+            if lost >= APPEND_ATTEMPTS and waited >= APPEND_PATIENCE_SECONDS:
+                raise AuditLogCorrupted(
+                    f"{self.folder}: {lost} appends lost to other writers in a row over "
+                    f"{waited:.0f} s; nothing was written")
+            time.sleep(random.uniform(0, min(longest, first * 2 ** min(lost, 20))))
 
     def _append_after_tail(self, frozen: list[Checked], at: datetime | None
                            ) -> list[AuditEntry] | None:

@@ -318,3 +318,33 @@ def test_one_bad_item_writes_none_of_the_batch(folder: str) -> None:
 def head_before(folder: str, seq: int) -> str:
     """The hash of entry ``seq``."""
     return next(e.hash for e in entries(folder) if e.seq == seq)
+
+
+def test_an_append_losing_races_backs_off_and_then_gives_up_clearly(
+        folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lost race (another writer stored entries after the tail first: object stores) is
+    retried after a random pause that grows; past the attempts and the patience, the append
+    fails with one clear line and writes nothing."""
+    import audit.log as audit_log
+
+    log = AuditLog(folder)
+    real = AuditLog._append_after_tail
+    losses = iter([True] * 4)
+    pauses: list[float] = []
+
+    def racing(self: AuditLog, frozen: list, at: datetime | None) -> object:  # type: ignore[type-arg]
+        return None if next(losses, False) else real(self, frozen, at)
+
+    monkeypatch.setattr(AuditLog, "_append_after_tail", racing)
+    monkeypatch.setattr(audit_log.time, "sleep", pauses.append)
+    (entry,) = log.append_many([("run", "steward", {"n": 1})], DAY)
+    assert entry.seq == 1 and len(pauses) == 4
+    assert all(0 <= p <= min(1.0, 0.01 * 2 ** (k + 1)) for k, p in enumerate(pauses))
+
+    monkeypatch.setattr(AuditLog, "_append_after_tail", lambda *a: None)
+    monkeypatch.setattr(audit_log, "APPEND_ATTEMPTS", 3)
+    monkeypatch.setattr(audit_log, "APPEND_PATIENCE_SECONDS", 0.0)
+    with pytest.raises(AuditLogCorrupted, match=r"3 appends lost to other writers in a row over "
+                                                r"0 s; nothing was written"):
+        log.append("run", "steward", {"n": 2}, DAY)
+    assert [e.seq for e in entries(folder)] == [1]
