@@ -79,8 +79,10 @@ def test_smoke_run_reports_every_figure(tmp_path: Path):
         assert figure.value_text() in line and figure.target_text() in line, key
         assert f["met"] is None if target is None else isinstance(f["met"], bool), key
         if key in ("verify_found_p99", "verify_not_found_p99", "verify_mixed_p99"):  # paced
-            # below the target rate (a smoke run): reported, and never met
-            assert f["value"] is None and f["met"] is False and "below the target" in f["note"]
+            # below the target rate (a smoke run): reported, and never met; on a busy machine
+            # the paced load may fall behind its pace first, and the note says that instead
+            assert f["value"] is None and f["met"] is False
+            assert "below the target" in f["note"] or "of the 20 offered" in f["note"], key
         elif key == "verify_same_time" and f["value"] is None:  # a paced load fell behind (a
             assert "offered" in f["note"]  # busy machine): said, not a ratio
         else:
