@@ -351,7 +351,7 @@ def file_notes(rows: Sequence[FeedSummary]) -> list[str]:
 
 def _summary(settings: Settings, airflow_ui: str = "make airflow") -> None:
     """Rows received, quarantined and published, and where to look."""
-    from pyspark.sql import functions as F
+    from collections import Counter
 
     from kernel import contracts
     from kernel.records import Records
@@ -361,15 +361,12 @@ def _summary(settings: Settings, airflow_ui: str = "make airflow") -> None:
     con = _console()
     st = Storage(session(settings), settings.root)
     rec = Records(st)
-    deliveries = rec.read("deliveries")
-    batches = rec.latest("batches", ["batch_id", "stage"])
     rows: list[FeedSummary] = []
     for fc in contracts.feeds():
-        d = deliveries.where(F.col("feed") == fc.name).groupBy("status").count().collect()
-        dc = {r["status"]: r["count"] for r in d}
-        s = batches.where((F.col("feed") == fc.name) & (F.col("stage") == "silver")).agg(
-            F.sum("rows_in"), F.sum("quarantined"), F.sum("duplicates"), F.sum("rows_out")).first()
-        assert s is not None
+        dc = Counter(str(r["status"]) for r in rec.rows("deliveries", feed=fc.name))
+        silver = rec.latest_rows("batches", ["batch_id", "stage"], feed=fc.name, stage="silver")
+        s = [sum(r[c] or 0 for r in silver)
+             for c in ("rows_in", "quarantined", "duplicates", "rows_out")]
         n_entity = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
         rows.append(FeedSummary(fc.name, dc.get("landed", 0), dc.get("duplicate", 0),
                                 dc.get("refused", 0), s[0] or 0, s[1] or 0, s[2] or 0, n_entity))

@@ -99,3 +99,24 @@ def test_the_summary_is_a_row_per_feed_within_80_columns() -> None:
         "moi.household_registry: 1 file(s) resent, not ingested again",
         "bli.labor_pension_contributions: 1 file(s) refused",
     ]
+
+
+def test_the_summary_counts_the_run_records(ctx, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's closing summary, from the run records as a run leaves them: files by status,
+    and the silver counts of each batch's latest silver record (a batch redone counts once)."""
+    feed = "moi.household_registry"
+    ctx.records.append("deliveries", [
+        {"feed": feed, "batch_id": b, "status": s, "at": ctx.now}
+        for b, s in (("b1", "landed"), ("b2", "landed"), ("b1", "duplicate"), ("b3", "refused"))])
+    silver = {"feed": feed, "stage": "silver", "status": "ok", "at": ctx.now}
+    ctx.records.append("batches", [
+        {**silver, "batch_id": "b1", "rows_in": 100, "quarantined": 9, "duplicates": 9},
+        {**silver, "batch_id": "b2", "rows_in": 50, "quarantined": 2, "duplicates": 1}])
+    ctx.records.append("batches", [{**silver, "batch_id": "b1", "rows_in": 100, "quarantined": 3,
+                                    "duplicates": 0, "at": ctx.now + timedelta(hours=1)}])
+    monkeypatch.setattr(demo, "_console", lambda: __import__("rich.console").console.Console(
+        width=200, highlight=False))
+    demo._summary(Settings.from_env({"LAKEHOUSE_ROOT": ctx.storage.root}))
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(feed))
+    assert line.split()[1:] == ["2", "150", "5", "1", "0"]
