@@ -129,7 +129,7 @@ class Records:
     def rows(self, table: str, **equal: Any) -> list[dict[str, Any]]:
         """The rows of a system table whose columns equal ``equal`` (all rows without), read
         by ``deltalake`` in this process: a lookup, no Spark job (:meth:`Storage.rows`;
-        timestamps naive UTC). None before the first write."""
+        timestamps naive UTC). No rows before the first write."""
         return [r for r in self.storage.rows("system", table)
                 if all(r.get(k) == v for k, v in equal.items())]
 

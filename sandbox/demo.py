@@ -365,11 +365,12 @@ def _summary(settings: Settings, airflow_ui: str = "make airflow") -> None:
     for fc in contracts.feeds():
         dc = Counter(str(r["status"]) for r in rec.rows("deliveries", feed=fc.name))
         silver = rec.latest_rows("batches", ["batch_id", "stage"], feed=fc.name, stage="silver")
-        s = [sum(r[c] or 0 for r in silver)
-             for c in ("rows_in", "quarantined", "duplicates", "rows_out")]
+        rows_in, quarantined, duplicates = (sum(r[c] or 0 for r in silver)
+                                            for c in ("rows_in", "quarantined", "duplicates"))
         n_entity = st.read("silver", fc.entity).count() if st.exists("silver", fc.entity) else 0
         rows.append(FeedSummary(fc.name, dc.get("landed", 0), dc.get("duplicate", 0),
-                                dc.get("refused", 0), s[0] or 0, s[1] or 0, s[2] or 0, n_entity))
+                                dc.get("refused", 0), rows_in, quarantined, duplicates,
+                                n_entity))
     con.print(summary_table(rows))
     con.print(SUMMARY_LEGEND)
     for line in file_notes(rows):
